@@ -1,0 +1,118 @@
+"""Accounts: creating users and API tokens. The only code that writes these tables."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+
+from atiende.accounts.models import ApiToken, Role, SupportGroup, User
+from atiende.core import audit, clock
+from atiende.core.errors import InvalidInput
+
+TOKEN_PREFIX = "atd_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+    organization: str | None = None,
+    group: str | None = None,
+    level: int | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create a user. A customer is linked to a contact (created if needed) of `organization`."""
+    from atiende.customers import services as customer_services
+    from atiende.customers.models import Organization
+
+    errors: dict[str, str] = {}
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        errors["email"] = "Correo electrónico inválido."
+    elif User.objects.filter(email__iexact=email).exists():
+        errors["email"] = f"Ya existe un usuario con el correo {email}."
+    if role not in Role.values:
+        errors["role"] = f"Rol desconocido {role!r}; use uno de: {', '.join(Role.values)}."
+    if level is not None and not 1 <= level <= 4:
+        errors["level"] = "El nivel de escalamiento debe estar entre 1 y 4."
+    org = None
+    if organization:
+        org = Organization.objects.filter(slug=organization).first()
+        if org is None:
+            errors["organization"] = f"No existe la organización {organization!r}."
+    if role == Role.CUSTOMER and level is not None:
+        errors["level"] = "Un cliente no puede ser responsable de un nivel de escalamiento."
+    support_group = None
+    if group:
+        support_group = SupportGroup.objects.filter(slug=group).first()
+        if support_group is None:
+            errors["group"] = f"No existe el grupo de soporte {group!r}."
+    if errors:
+        raise InvalidInput("No se pudo crear el usuario.", errors=errors)
+
+    contact = None
+    if role == Role.CUSTOMER:
+        contact = customer_services.find_or_create_contact(
+            email=email, name=name, organization=org, actor=actor
+        )
+    user = User.objects.create_user(
+        email, password or None, name=name, role=role, contact=contact, level=level
+    )
+    if password is None:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    if support_group is not None:
+        support_group.members.add(user)
+    audit.record(
+        actor=actor,
+        action="user.created",
+        obj=user,
+        changes={"email": [None, email], "role": [None, role], "level": [None, level],
+                 "group": [None, group], "organization": [None, organization]},
+    )
+    return user
+
+
+def issue_token(*, user: User, name: str = "", actor: User | None = None) -> str:
+    """Create an API token for `user` and return it. Only its digest is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken.objects.create(
+        user=user, name=name, prefix=token[:12], digest=_digest(token), created_at=clock.now()
+    )
+    audit.record(actor=actor, action="token.issued", obj=row, changes={"user": [None, user.email]})
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        ApiToken.objects.select_related("user", "user__contact")
+        .filter(digest=_digest(token), revoked_at__isnull=True)
+        .first()
+    )
+    if row is None or not row.user.is_active:
+        return None
+    return row.user
+
+
+@transaction.atomic
+def ensure_group(*, slug: str, name: str, email: str = "", actor: User | None = None) -> SupportGroup:
+    group, created = SupportGroup.objects.get_or_create(slug=slug, defaults={"name": name, "email": email})
+    if created:
+        audit.record(actor=actor, action="group.created", obj=group, changes={"name": [None, name]})
+    elif (group.name, group.email) != (name, email):
+        changes = {"name": [group.name, name], "email": [group.email, email]}
+        group.name, group.email = name, email
+        group.save(update_fields=["name", "email"])
+        audit.record(actor=actor, action="group.updated", obj=group, changes=changes)
+    return group

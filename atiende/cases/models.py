@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CaseType(models.TextChoices):
+    REQUEST = "request", "Requerimiento"
+    CHANGE = "change", "Cambio"
+    INCIDENT = "incident", "Incidente"
+
+
+class Priority(models.TextChoices):
+    CRITICAL = "critical", "Crítica"
+    HIGH = "high", "Alta"
+    MODERATE = "moderate", "Media"
+    LOW = "low", "Baja"
+
+
+PRIORITY_RANK = {"critical": 0, "high": 1, "moderate": 2, "low": 3}
+
+
+class Status(models.TextChoices):
+    NEW = "new", "Nuevo"
+    OPEN = "open", "Abierto"
+    AWAITING_INFO = "awaiting_info", "En espera de información"
+    RESOLVED = "resolved", "Resuelto"
+    CLOSED = "closed", "Cerrado"
+    CANCELLED = "cancelled", "Cancelado"
+
+
+class Classification(models.TextChoices):
+    PUBLIC = "public", "Público"
+    INTERNAL = "internal", "Uso interno"
+    CONFIDENTIAL = "confidential", "Confidencial"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Comentario (visible al cliente)"
+    INTERNAL = "internal", "Nota de trabajo (interna)"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Entrante"
+    OUTBOUND = "outbound", "Saliente"
+    INTERNAL = "internal", "Interna"
+
+
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Pendiente"
+    SENT = "sent", "Enviado"
+    DELIVERED = "delivered", "Entregado"
+    READ = "read", "Leído"
+    FAILED = "failed", "Fallido"
+
+
+class CaseCounter(models.Model):
+    """The source of case numbers: incremented inside the transaction that creates the case."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+
+class Case(models.Model):
+    number = models.CharField(max_length=12, unique=True)
+    type = models.CharField(max_length=20, choices=CaseType.choices)
+    priority = models.CharField(max_length=20, choices=Priority.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    level = models.PositiveSmallIntegerField(default=1)
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="cases")
+    organization = models.ForeignKey(
+        "customers.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    requester = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+    )
+    group = models.ForeignKey(
+        "accounts.SupportGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    classification = models.CharField(
+        max_length=20, choices=Classification.choices, default=Classification.INTERNAL
+    )
+    subject = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="case_created"),
+            models.Index(fields=["updated_at", "id"], name="case_updated"),
+            models.Index(fields=["status", "created_at", "id"], name="case_status"),
+            models.Index(fields=["organization", "created_at", "id"], name="case_org"),
+            models.Index(fields=["assignee", "status", "created_at"], name="case_assignee"),
+            models.Index(fields=["type", "priority", "created_at"], name="case_type_prio"),
+            models.Index(fields=["channel", "created_at"], name="case_channel"),
+            models.Index(fields=["level", "created_at"], name="case_level"),
+            models.Index(fields=["group", "status", "created_at"], name="case_group"),
+            models.Index(fields=["requester", "created_at"], name="case_requester"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=4), name="case_level_1_4"),
+        ]
+        verbose_name = "caso"
+        verbose_name_plural = "casos"
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+
+class Note(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=Delivery.choices, null=True, blank=True)
+    delivery_error = models.TextField(blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    automatic = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="note_case")]
+        constraints = [
+            # What makes channel intake idempotent: one note per message id per channel.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="note_channel_external_id",
+            )
+        ]
+        verbose_name = "nota"
+        verbose_name_plural = "notas"
+
+    def __str__(self) -> str:
+        return f"{self.case.number} #{self.pk}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    public = models.BooleanField(default=True, help_text="Visible al cliente.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "adjunto"
+        verbose_name_plural = "adjuntos"
+
+    def __str__(self) -> str:
+        return self.filename

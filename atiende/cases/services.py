@@ -1,0 +1,341 @@
+"""Cases, notes and attachments: the only code that changes them. Every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from atiende.accounts.models import SupportGroup, User
+from atiende.cases import storage, transitions
+from atiende.cases.models import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseType,
+    Classification,
+    Delivery,
+    Direction,
+    Note,
+    Priority,
+    Visibility,
+)
+from atiende.channels.models import Channel
+from atiende.configuration import settings as site
+from atiende.core import audit, clock
+from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
+from atiende.customers.models import Contact, Organization
+from atiende.worker import queue
+
+NUMBER_PREFIX = "CS"
+NUMBER_DIGITS = 7
+OUTBOUND_KINDS = frozenset({"email", "whatsapp"})
+
+
+def format_number(value: int) -> str:
+    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
+
+
+def _next_number() -> str:
+    """Increment the counter row inside the caller's transaction.
+
+    The UPDATE locks the row (PostgreSQL) or the database (SQLite, IMMEDIATE) until the
+    case commits, so concurrent creators get consecutive, distinct numbers, and a rolled
+    back creation gives its number back.
+    """
+    updated = CaseCounter.objects.filter(name="case").update(value=F("value") + 1)
+    if not updated:
+        CaseCounter.objects.create(name="case", value=1)
+    return format_number(CaseCounter.objects.values_list("value", flat=True).get(name="case"))
+
+
+def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Iterable[str]) -> None:
+    if value not in choices:
+        errors[field] = f"Valor inválido {value!r}; use uno de: {', '.join(choices)}."
+
+
+@transaction.atomic
+def open_case(
+    *,
+    actor: User | None,
+    channel: Channel,
+    subject: str,
+    description: str = "",
+    type: str | None = None,
+    priority: str | None = None,
+    organization: Organization | None = None,
+    requester: Contact | None = None,
+    assignee: User | None = None,
+    group: SupportGroup | None = None,
+    classification: str | None = None,
+) -> Case:
+    """Open a case. A customer opens cases for themselves, in their own organization."""
+    type = type or site.get("cases.default_type")
+    priority = priority or site.get("cases.default_priority")
+    errors: dict[str, str] = {}
+    _check_choice(errors, "type", type, CaseType.values)
+    _check_choice(errors, "priority", priority, Priority.values)
+    classification = classification or Classification.INTERNAL
+    _check_choice(errors, "classification", classification, Classification.values)
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = "El asunto es obligatorio."
+    elif len(subject) > 300:
+        errors["subject"] = "El asunto admite máximo 300 caracteres."
+    if actor is not None and actor.is_customer:
+        requester = actor.contact
+        organization = requester.organization if requester else None
+        assignee = group = None
+    if requester is not None and organization is None:
+        organization = requester.organization
+    if requester is not None and requester.organization_id not in (None, getattr(organization, "pk", None)):
+        errors["requester"] = "El solicitante no pertenece a esa organización."
+    if assignee is not None and not assignee.is_agent:
+        errors["assignee"] = "Solo se puede asignar a agentes."
+    if not channel.active:
+        errors["channel"] = f"El canal {channel.slug} no está activo."
+    elif not errors and not channel.attends_request(type, priority):
+        errors["channel"] = f"El canal «{channel.name}» no atiende este tipo de solicitud ({channel.attends_label or 'restringido'})."
+    if errors:
+        raise InvalidInput("No se pudo crear el caso.", errors=errors)
+
+    now = clock.now()
+    case = Case.objects.create(
+        number=_next_number(), type=type, priority=priority, channel=channel,
+        organization=organization, requester=requester, assignee=assignee, group=group,
+        classification=classification, subject=subject, description=description or "",
+        created_at=now, updated_at=now,
+    )
+    audit.record(actor=actor, action="case.created", obj=case, case=case, at=now, changes={
+        "number": [None, case.number], "type": [None, type], "priority": [None, priority],
+        "channel": [None, channel.slug], "organization": [None, organization.slug if organization else None],
+        "requester": [None, requester.pk if requester else None], "status": [None, case.status],
+        "level": [None, case.level],
+    })
+    return case
+
+
+EDITABLE = ["subject", "description", "type", "priority", "classification", "assignee", "group"]
+
+
+@transaction.atomic
+def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
+    """Change a case's fields. Status goes through `change_status`; level through escalation."""
+    status = changes.pop("status", None)
+    if "level" in changes:
+        raise InvalidInput(
+            "El nivel cambia solo por escalamiento.",
+            errors={"level": "Use /escalations para solicitar un escalamiento."},
+        )
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput("Campos desconocidos.", errors={f: "campo no editable" for f in unknown})
+    if actor is not None and actor.is_customer and changes:
+        raise PermissionDenied("Un cliente no puede modificar los datos del caso.")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    errors: dict[str, str] = {}
+    if "type" in changes:
+        _check_choice(errors, "type", changes["type"], CaseType.values)
+    if "priority" in changes:
+        _check_choice(errors, "priority", changes["priority"], Priority.values)
+    if "classification" in changes:
+        _check_choice(errors, "classification", changes["classification"], Classification.values)
+    if "subject" in changes and not (changes["subject"] or "").strip():
+        errors["subject"] = "El asunto es obligatorio."
+    if changes.get("assignee") is not None and not changes["assignee"].is_agent:
+        errors["assignee"] = "Solo se puede asignar a agentes."
+    if errors:
+        raise InvalidInput("No se pudo actualizar el caso.", errors=errors)
+    if case.status in transitions.FINAL and changes:
+        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite cambios.")
+
+    before = audit.snapshot(case, EDITABLE)
+    for field, value in changes.items():
+        setattr(case, field, value.strip() if field == "subject" else value)
+    diff = audit.diff(case, before, EDITABLE)
+    if diff:
+        case.updated_at = clock.now()
+        case.save()
+        for field in ("assignee", "group"):
+            if field in diff:
+                audit.record(actor=actor, action=f"case.{field}_changed", obj=case, case=case,
+                             changes={field: diff.pop(field)})
+        if diff:
+            audit.record(actor=actor, action="case.updated", obj=case, case=case, changes=diff)
+    if status is not None and status != case.status:
+        case = change_status(case=case, actor=actor, status=status)
+    return case
+
+
+@transaction.atomic
+def change_status(*, case: Case, actor: User | None, status: str, reason: str = "") -> Case:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if status not in transitions.ALLOWED:
+        raise InvalidInput("Estado desconocido.", errors={"status": f"{status!r} no es un estado."})
+    if status == case.status:
+        return case
+    if not transitions.can_move(case.status, status):
+        raise TransitionRefused(transitions.refusal(case.status, status), current=case.status, requested=status)
+    now = clock.now()
+    if actor is not None and actor.is_customer:
+        if case.status != "resolved":
+            raise PermissionDenied("Un cliente solo puede reabrir o cerrar un caso resuelto.")
+    if case.status == "resolved" and status == "open":
+        window = dt.timedelta(days=site.get("cases.reopen_within_days"))
+        if actor is not None and actor.is_customer and case.resolved_at and now - case.resolved_at > window:
+            raise TransitionRefused(
+                f"El caso se resolvió hace más de {window.days} días y ya no puede reabrirse; cree un caso nuevo.",
+                code="reopen_window_passed",
+            )
+    old = case.status
+    case.status = status
+    case.updated_at = now
+    if status == "resolved":
+        case.resolved_at = now
+    elif status == "open" and old == "resolved":
+        case.resolved_at = None
+    if status == "closed":
+        case.closed_at = now
+    case.save()
+    action = "case.reopened" if old == "resolved" and status == "open" else "case.status_changed"
+    changes: dict[str, Any] = {"status": [old, status]}
+    if reason:
+        changes["reason"] = reason
+    audit.record(actor=actor, action=action, obj=case, case=case, at=now, changes=changes)
+    return case
+
+
+@transaction.atomic
+def add_note(
+    *,
+    case: Case,
+    body_text: str,
+    visibility: str = Visibility.PUBLIC,
+    actor: User | None = None,
+    author_contact: Contact | None = None,
+    body_html: str = "",
+    channel: Channel | None = None,
+    external_id: str | None = None,
+    automatic: bool = False,
+) -> Note:
+    """Add a note. An agent's public note on an email/WhatsApp case is queued for delivery
+    through the case's channel (or `channel`) in this same transaction.
+
+    With `external_id`, the note is idempotent per channel: the same message delivered twice
+    returns the existing note, with `note.created == False`.
+    """
+    _check = {}
+    _check_choice(_check, "visibility", visibility, Visibility.values)
+    if not (body_text or "").strip() and not body_html.strip():
+        _check["body"] = "La nota no puede estar vacía."
+    is_customer = actor is not None and actor.is_customer
+    if is_customer:
+        if visibility != Visibility.PUBLIC:
+            _check["visibility"] = "Un cliente solo puede agregar comentarios públicos."
+        author_contact = actor.contact
+    if _check:
+        raise InvalidInput("No se pudo agregar la nota.", errors=_check)
+    if case.status in transitions.FINAL:
+        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas.")
+
+    from_staff = actor is not None and actor.is_agent and author_contact is None
+    if visibility == Visibility.INTERNAL:
+        direction = Direction.INTERNAL
+    elif from_staff or automatic:
+        direction = Direction.OUTBOUND
+    else:
+        direction = Direction.INBOUND
+    channel = channel or (case.channel if direction != Direction.INTERNAL else None)
+    now = clock.now()
+    delivers = direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
+    note = Note(
+        case=case, visibility=visibility, direction=direction,
+        author_user=actor if getattr(actor, "is_authenticated", False) else None,
+        author_contact=author_contact, channel=channel, body_text=body_text or "", body_html=body_html,
+        external_id=external_id, automatic=automatic, created_at=now,
+        delivery_status=Delivery.PENDING if delivers else None,
+    )
+    if external_id is not None:
+        try:
+            with transaction.atomic():
+                note.save()
+        except IntegrityError:
+            existing = Note.objects.get(channel=channel, external_id=external_id)
+            existing.created = False
+            return existing
+    else:
+        note.save()
+    note.created = True
+    if delivers:
+        queue.enqueue("deliver_note", {"note_id": note.pk})
+
+    case_fields = ["updated_at"]
+    case.updated_at = now
+    audit.record(actor=actor, action="note.added", obj=note, case=case, at=now, changes={
+        "visibility": [None, visibility], "direction": [None, direction],
+        "channel": [None, channel.slug if channel else None],
+    })
+    if from_staff and visibility == Visibility.PUBLIC and not automatic and case.first_response_at is None:
+        case.first_response_at = now
+        case_fields.append("first_response_at")
+    Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
+    # The conversation moves the case: an agent's answer opens a new case; the customer's
+    # answer to a request for information resumes it.
+    if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
+        change_status(case=case, actor=actor, status="open")
+    elif direction == Direction.INBOUND and case.status == "awaiting_info":
+        change_status(case=case, actor=actor, status="open", reason="respuesta del cliente")
+    return note
+
+
+@transaction.atomic
+def add_attachment(
+    *,
+    case: Case,
+    filename: str,
+    chunks: Iterable[bytes],
+    actor: User | None = None,
+    note: Note | None = None,
+    public: bool = True,
+) -> Attachment:
+    if case.status in transitions.FINAL:
+        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite adjuntos.")
+    if actor is not None and actor.is_customer:
+        public = True
+    stored = storage.store(chunks, filename)
+    row = Attachment.objects.create(
+        case=case, note=note, filename=stored.filename, size=stored.size,
+        content_type=stored.content_type, sha256=stored.sha256, public=public,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None, created_at=clock.now(),
+    )
+    audit.record(actor=actor, action="attachment.added", obj=row, case=case, changes={
+        "filename": [None, row.filename], "size": [None, row.size], "sha256": [None, row.sha256],
+    })
+    return row
+
+
+def close_resolved_cases(*, now: dt.datetime | None = None) -> int:
+    """Close cases resolved more than the configured number of days ago."""
+    now = now or clock.now()
+    cutoff = now - dt.timedelta(days=site.get("cases.auto_close_after_days"))
+    closed = 0
+    for case in Case.objects.filter(status="resolved", resolved_at__lte=cutoff).only("pk")[:500]:
+        change_status(case=case, actor=None, status="closed", reason="cierre automático")
+        closed += 1
+    return closed
+
+
+def record_delivery(*, note: Note, status: str, error: str = "") -> None:
+    """Update an outbound note's delivery state (worker and provider status callbacks)."""
+    order = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
+    current = note.delivery_status
+    # Status callbacks can arrive out of order: never move backwards (except to failed).
+    if status != Delivery.FAILED and current in order and status in order and order.index(status) < order.index(current):
+        return
+    Note.objects.filter(pk=note.pk).update(delivery_status=status, delivery_error=error[:4000], delivery_updated_at=clock.now())
+    audit.record(actor=None, action="note.delivery", obj=note, case=note.case,
+                 changes={"delivery_status": [current, status], **({"error": error} if error else {})})
+

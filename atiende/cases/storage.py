@@ -1,0 +1,136 @@
+"""Attachment bytes on disk, addressed by content hash, with type sniffing and refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from atiende.core.errors import InvalidInput, TooLarge
+
+# Executables and scripts are refused outright: a help desk has no reason to store them.
+DANGEROUS_EXTENSIONS = frozenset(
+    ".exe .dll .com .scr .bat .cmd .msi .ps1 .vbs .vbe .js .jse .wsf .wsh .hta .cpl .jar .lnk "
+    ".sh .app .apk .elf .so .reg .pif".split()
+)
+_MAGIC = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
+    (b"OggS", "audio/ogg"),
+    (b"ID3", "audio/mpeg"),
+    (b"\x1f\x8b", "application/gzip"),
+]
+_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!")
+_OFFICE = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+
+
+def clean_filename(name: str) -> str:
+    base = os.path.basename((name or "").replace("\\", "/")).strip().strip(".")
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/\\|?*')
+    return base[:200] or "adjunto"
+
+
+def sniff(head: bytes, filename: str) -> str:
+    ext = os.path.splitext(filename)[1].lower()
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            if kind == "application/zip" and ext in _OFFICE:
+                return _OFFICE[ext]
+            return kind
+    sample = head[:1024].lstrip().lower()
+    if sample.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
+        return "image/svg+xml"
+    if sample.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script")):
+        return "text/html"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the end
+            return "application/octet-stream"
+    if ext in (".csv",):
+        return "text/csv"
+    if ext == ".eml":
+        return "message/rfc822"
+    return "text/plain"
+
+
+def root() -> Path:
+    return Path(settings.ATTACHMENTS_DIR)
+
+
+def path_for(sha256: str) -> Path:
+    return root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = None) -> Stored:
+    """Stream `chunks` to disk by content hash. Refuses oversized and executable files."""
+    limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES if max_bytes is None else max_bytes
+    name = clean_filename(filename)
+    if os.path.splitext(name)[1].lower() in DANGEROUS_EXTENSIONS:
+        raise InvalidInput(
+            f"No se aceptan archivos ejecutables ni scripts ({name}).",
+            errors={"file": "tipo de archivo no permitido"},
+        )
+    root().mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=root(), prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(
+                        f"El archivo supera el tamaño máximo permitido ({limit // (1024 * 1024)} MB).",
+                        limit=limit,
+                    )
+                if len(head) < 4096:
+                    head += chunk[: 4096 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if head.startswith(_EXECUTABLE_MAGIC):
+            raise InvalidInput(
+                f"No se aceptan archivos ejecutables ni scripts ({name}).",
+                errors={"file": "tipo de archivo no permitido"},
+            )
+        sha = digest.hexdigest()
+        final = path_for(sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, final)
+        return Stored(sha256=sha, size=size, content_type=sniff(head, name), filename=name)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,93 @@
+"""Fixtures shared by every app's tests: named personas and minimal channels.
+
+Personas: `agent`, `supervisor`, `admin_user`, `customer` (of ACME) and `other_customer`
+(of Globex), with API tokens in `tokens[persona]`. Permission tests use these names.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from atiende.accounts import services as accounts
+from atiende.channels.models import Channel
+from atiende.customers import services as customers
+
+HOURS_INCIDENTS_24X7 = [
+    {"when": {"type": "incident"}, "schedule": "24x7"},
+    {"schedule": "horario-habil"},
+]
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(settings, tmp_path):
+    settings.ATTACHMENTS_DIR = tmp_path / "attachments"
+
+
+@pytest.fixture
+def make_channel(db):
+    def make(slug: str, kind: str, **fields) -> Channel:
+        fields.setdefault("name", slug)
+        fields.setdefault("hours", HOURS_INCIDENTS_24X7)
+        fields.setdefault("attends", "all")
+        return Channel.objects.create(slug=slug, kind=kind, **fields)
+
+    return make
+
+
+@pytest.fixture
+def portal(make_channel) -> Channel:
+    return make_channel("portal", "portal", name="Portal de autogestión")
+
+
+@pytest.fixture
+def api_channel(make_channel) -> Channel:
+    return make_channel("api", "api", name="API", public=False)
+
+
+@pytest.fixture
+def email_channel(make_channel) -> Channel:
+    return make_channel("correo", "email", name="Correo", address="mesadeayuda@certicamara.com",
+                        hours=[{"schedule": "horario-habil"}])
+
+
+@pytest.fixture
+def acme(db):
+    return customers.create_organization(slug="acme", name="ACME S.A.S.", email_domains=["acme.com.co"])
+
+
+@pytest.fixture
+def globex(db):
+    return customers.create_organization(slug="globex", name="Globex Ltda.", email_domains=["globex.co"])
+
+
+@pytest.fixture
+def agent(db):
+    return accounts.create_user(email="ana.agente@mesa.test", name="Ana Agente", role="agent", password="clave-segura-1")
+
+
+@pytest.fixture
+def supervisor(db):
+    return accounts.create_user(email="sergio.sup@mesa.test", name="Sergio Supervisor", role="supervisor", level=2)
+
+
+@pytest.fixture
+def admin_user(db):
+    return accounts.create_user(email="admin@mesa.test", name="Admin", role="admin", password="clave-segura-1")
+
+
+@pytest.fixture
+def customer(acme):
+    return accounts.create_user(email="carla@acme.com.co", name="Carla Cliente", role="customer",
+                                organization="acme", password="clave-segura-1")
+
+
+@pytest.fixture
+def other_customer(globex):
+    return accounts.create_user(email="gus@globex.co", name="Gustavo Globex", role="customer", organization="globex")
+
+
+@pytest.fixture
+def tokens(agent, supervisor, admin_user, customer, other_customer):
+    people = {"agent": agent, "supervisor": supervisor, "admin": admin_user,
+              "customer": customer, "other_customer": other_customer}
+    return {name: accounts.issue_token(user=user) for name, user in people.items()}

@@ -1,0 +1,65 @@
+"""Write audit entries. Services call `record`; nothing else writes the trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import uuid
+from typing import Any
+
+from atiende.core import clock
+from atiende.core.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if hasattr(value, "pk") and hasattr(value, "_meta"):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def diff(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose value changed since `before`."""
+    out = {}
+    for name in fields:
+        new = getattr(obj, name)
+        if before.get(name) != new:
+            out[name] = [_plain(before.get(name)), _plain(new)]
+    return out
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in fields}
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: Any,
+    changes: dict[str, Any] | None = None,
+    case: Any = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = str(actor) if actor is not None else "sistema"
+    return AuditEntry.objects.create(
+        at=at or clock.now(),
+        actor=user,
+        actor_label=label[:200],
+        action=action,
+        object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
+        object_id=str(getattr(obj, "pk", "")),
+        case=case,
+        changes=_plain(changes or {}),
+    )

@@ -1,0 +1,151 @@
+"""Organizations and contacts: the only code that writes these tables."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+
+from atiende.core import audit, clock
+from atiende.core.errors import InvalidInput
+from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
+from atiende.customers.phones import to_e164
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _clean_domains(domains: list[str]) -> list[str]:
+    cleaned = []
+    for d in domains:
+        d = d.strip().lower().lstrip("@")
+        if not _DOMAIN.match(d):
+            raise InvalidInput("Dominio inválido.", errors={"email_domains": f"{d!r} no es un dominio."})
+        if d not in cleaned:
+            cleaned.append(d)
+    return cleaned
+
+
+@transaction.atomic
+def create_organization(*, slug: str, name: str, email_domains: list[str] | None = None, actor=None) -> Organization:
+    errors = {}
+    if not _SLUG.match(slug or ""):
+        errors["slug"] = "Use minúsculas, números y guiones (p. ej. 'acme-sas')."
+    elif Organization.objects.filter(slug=slug).exists():
+        errors["slug"] = f"Ya existe la organización {slug!r}."
+    if not (name or "").strip():
+        errors["name"] = "El nombre es obligatorio."
+    if errors:
+        raise InvalidInput("No se pudo crear la organización.", errors=errors)
+    domains = _clean_domains(email_domains or [])
+    org = Organization.objects.create(slug=slug, name=name.strip(), email_domains=domains, created_at=clock.now())
+    audit.record(actor=actor, action="organization.created", obj=org,
+                 changes={"slug": [None, slug], "name": [None, org.name], "email_domains": [None, domains]})
+    return org
+
+
+@transaction.atomic
+def update_organization(*, organization: Organization, actor=None, **fields) -> Organization:
+    before = audit.snapshot(organization, ["name", "email_domains"])
+    if "name" in fields and fields["name"] is not None:
+        if not fields["name"].strip():
+            raise InvalidInput("No se pudo actualizar.", errors={"name": "El nombre es obligatorio."})
+        organization.name = fields["name"].strip()
+    if fields.get("email_domains") is not None:
+        organization.email_domains = _clean_domains(fields["email_domains"])
+    changes = audit.diff(organization, before, ["name", "email_domains"])
+    if changes:
+        organization.save(update_fields=["name", "email_domains"])
+        audit.record(actor=actor, action="organization.updated", obj=organization, changes=changes)
+    return organization
+
+
+def organization_for_email(address: str) -> Organization | None:
+    domain = address.rsplit("@", 1)[-1].lower()
+    # JSON containment differs between backends; the list of organizations is small.
+    for org in Organization.objects.only("id", "email_domains", "slug", "name"):
+        if domain in (org.email_domains or []):
+            return org
+    return None
+
+
+@transaction.atomic
+def create_contact(
+    *,
+    name: str,
+    organization: Organization | None = None,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    whatsapp_id: str | None = None,
+    actor=None,
+) -> Contact:
+    emails = [e.strip().lower() for e in (emails or []) if e.strip()]
+    errors = {}
+    for e in emails:
+        if "@" not in e or " " in e:
+            errors["emails"] = f"{e!r} no es un correo válido."
+        elif ContactEmail.objects.filter(address=e).exists():
+            errors["emails"] = f"El correo {e} ya pertenece a otro contacto."
+    numbers = []
+    for p in phones or []:
+        try:
+            n = to_e164(p)
+        except InvalidInput as exc:
+            errors["phones"] = exc.message
+            continue
+        if ContactPhone.objects.filter(number=n).exists():
+            errors["phones"] = f"El teléfono {n} ya pertenece a otro contacto."
+        numbers.append(n)
+    if whatsapp_id and Contact.objects.filter(whatsapp_id=whatsapp_id).exists():
+        errors["whatsapp_id"] = "Ese WhatsApp ya pertenece a otro contacto."
+    if errors:
+        raise InvalidInput("No se pudo crear el contacto.", errors=errors)
+    contact = Contact.objects.create(
+        name=(name or "").strip(), organization=organization, whatsapp_id=whatsapp_id or None,
+        created_at=clock.now(),
+    )
+    ContactEmail.objects.bulk_create([ContactEmail(contact=contact, address=e) for e in emails])
+    ContactPhone.objects.bulk_create([ContactPhone(contact=contact, number=n) for n in dict.fromkeys(numbers)])
+    audit.record(actor=actor, action="contact.created", obj=contact, changes={
+        "name": [None, contact.name], "organization": [None, organization.slug if organization else None],
+        "emails": [None, emails], "phones": [None, numbers], "whatsapp_id": [None, whatsapp_id],
+    })
+    return contact
+
+
+def find_contact(*, email: str | None = None, phone: str | None = None) -> Contact | None:
+    if email:
+        row = ContactEmail.objects.select_related("contact").filter(address=email.strip().lower()).first()
+        if row:
+            return row.contact
+    if phone:
+        row = ContactPhone.objects.select_related("contact").filter(number=to_e164(phone)).first()
+        if row:
+            return row.contact
+    return None
+
+
+def find_or_create_contact(
+    *, email: str | None = None, phone: str | None = None, name: str = "",
+    organization: Organization | None = None, actor=None,
+) -> Contact:
+    """The contact with this address, or a new one (organization by email domain if not given).
+
+    Safe under concurrent intake of the same new address: the unique address decides.
+    """
+    existing = find_contact(email=email, phone=phone)
+    if existing:
+        return existing
+    if organization is None and email:
+        organization = organization_for_email(email)
+    try:
+        with transaction.atomic():
+            return create_contact(
+                name=name or (email or phone or ""), organization=organization,
+                emails=[email] if email else [], phones=[phone] if phone else [], actor=actor,
+            )
+    except (IntegrityError, InvalidInput):
+        existing = find_contact(email=email, phone=phone)
+        if existing:
+            return existing
+        raise

@@ -1,0 +1,40 @@
+"""The worker loop: run due jobs and periodic tasks until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+
+from atiende.worker import queue
+
+log = logging.getLogger(__name__)
+
+
+def run_forever(stop: threading.Event, *, idle_sleep: float = 1.0, owner: str | None = None) -> None:
+    owner = owner or queue.worker_id()
+    queue.ensure_periodic()
+    log.info("worker %s started", owner)
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            queue.run_periodic(owner=owner)
+            ran = queue.run_pending(limit=50, owner=owner)
+        except Exception:  # the database may be briefly unreachable; keep the loop alive
+            log.exception("worker iteration failed")
+            ran = 0
+        if not ran:
+            stop.wait(idle_sleep)
+    log.info("worker %s stopped", owner)
+
+
+def start_in_thread(*, idle_sleep: float = 1.0) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_forever, args=(stop,), kwargs={"idle_sleep": idle_sleep}, name="atiende-worker", daemon=True
+    )
+    thread.start()
+    time.sleep(0)  # let the thread start before the web server takes over
+    return thread, stop

@@ -1,0 +1,65 @@
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pendiente"
+    RUNNING = "running", "En curso"
+    DONE = "done", "Hecho"
+    FAILED = "failed", "Fallido (definitivo)"
+
+
+class Job(models.Model):
+    """A unit of background work: an inbound event to process or an outbound message to send.
+
+    Written in the same transaction as the change that causes it; claimed by workers under
+    a lease, so a worker that dies leaves its jobs to be taken up again when the lease ends.
+    """
+
+    kind = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    run_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=8)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=100, blank=True)
+    last_error = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run_at", "id"], name="job_due", condition=Q(status="pending")),
+            models.Index(fields=["lease_until"], name="job_lease", condition=Q(status="running")),
+            models.Index(fields=["kind", "status"], name="job_kind"),
+        ]
+        verbose_name = "trabajo"
+        verbose_name_plural = "trabajos"
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class PeriodicTask(models.Model):
+    """A recurring job (sweeps, polling). The lease makes it run on one worker at a time."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    interval_seconds = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=100, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    runs = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tarea periódica"
+        verbose_name_plural = "tareas periódicas"
+
+    def __str__(self) -> str:
+        return self.name

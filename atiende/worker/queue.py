@@ -1,0 +1,206 @@
+"""The transactional queue: enqueue inside the caller's transaction, claim under a lease.
+
+Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers on
+any number of machines take disjoint rows. On SQLite the claim runs in an IMMEDIATE
+transaction (see settings), which holds the database write lock, so it is atomic too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import traceback
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from atiende.core import clock
+from atiende.worker import registry
+from atiende.worker.errors import DeliveryError
+from atiende.worker.models import Job, JobStatus, PeriodicTask
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue(
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    run_at: dt.datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+) -> Job | None:
+    """Add a job in the current transaction. With `dedupe_key`, a second enqueue is a no-op."""
+    now = clock.now()
+    fields = dict(
+        kind=kind, payload=payload or {}, run_at=run_at or now, created_at=now,
+        dedupe_key=dedupe_key, max_attempts=max_attempts,
+    )
+    if dedupe_key is None:
+        return Job.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return Job.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def claim(limit: int = 10, *, owner: str | None = None, lease_seconds: int = LEASE_SECONDS) -> list[Job]:
+    """Take up to `limit` due jobs (and jobs whose lease expired) for this worker."""
+    owner = owner or worker_id()
+    now = clock.now()
+    due = Q(status=JobStatus.PENDING, run_at__lte=now) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
+    with transaction.atomic():
+        ids = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(due)
+            .order_by("run_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Job.objects.filter(id__in=ids).update(
+            status=JobStatus.RUNNING, lease_until=now + dt.timedelta(seconds=lease_seconds), locked_by=owner
+        )
+    return list(Job.objects.filter(id__in=ids, locked_by=owner).order_by("run_at", "id"))
+
+
+def run_job(job: Job, *, owner: str | None = None) -> str:
+    """Run one claimed job and record the outcome. Returns the new status."""
+    registry.load()
+    owner = owner or job.locked_by
+    func = registry.HANDLERS.get(job.kind)
+    attempts = job.attempts + 1
+    error: str | None = None
+    permanent = False
+    try:
+        if func is None:
+            raise DeliveryError(f"no handler for job kind {job.kind!r}", permanent=True)
+        with transaction.atomic():
+            func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
+            # Finishing inside the handler's transaction: the handler's writes and "done"
+            # land together, so a crash between them cannot run the job's effects twice.
+            updated = Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).update(
+                status=JobStatus.DONE, attempts=attempts, finished_at=clock.now(),
+                lease_until=None, last_error="",
+            )
+            if not updated:
+                raise _LeaseLost()
+        return JobStatus.DONE
+    except _LeaseLost:
+        log.warning("job %s lost its lease to another worker; its work was rolled back", job.pk)
+        return JobStatus.RUNNING
+    except DeliveryError as exc:
+        error, permanent = str(exc), exc.permanent
+    except Exception:  # a handler bug must not stop the worker; it is retried, then parked
+        error = traceback.format_exc(limit=5)
+        log.exception("job %s (%s) failed", job.pk, job.kind)
+    give_up = permanent or attempts >= job.max_attempts
+    now = clock.now()
+    Job.objects.filter(pk=job.pk, locked_by=owner).update(
+        status=JobStatus.FAILED if give_up else JobStatus.PENDING,
+        attempts=attempts,
+        run_at=now if give_up else now + backoff(attempts),
+        lease_until=None,
+        last_error=(error or "")[:4000],
+        finished_at=now if give_up else None,
+    )
+    if give_up:
+        _on_failure(job, error or "")
+    return JobStatus.FAILED if give_up else JobStatus.PENDING
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+def _on_failure(job: Job, error: str) -> None:
+    """Let the job's owner record a permanent failure (e.g. on the outbound note)."""
+    func = registry.HANDLERS.get(f"{job.kind}:failed")
+    if func is not None:
+        try:
+            with transaction.atomic():
+                func(job.payload | {"_job_id": job.pk, "_error": error})
+        except Exception:
+            log.exception("failure hook for job %s failed", job.pk)
+
+
+def retry(job: Job) -> None:
+    """Put a failed job back in the queue (admin action)."""
+    Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+        status=JobStatus.PENDING, run_at=clock.now(), attempts=0, finished_at=None
+    )
+
+
+def run_pending(limit: int = 100, *, owner: str | None = None) -> int:
+    """Claim and run due jobs until none are left or `limit` ran. Used by tests and the loop."""
+    owner = owner or worker_id()
+    done = 0
+    while done < limit:
+        batch = claim(min(10, limit - done), owner=owner)
+        if not batch:
+            break
+        for job in batch:
+            run_job(job, owner=owner)
+            done += 1
+    return done
+
+
+def ensure_periodic() -> None:
+    registry.load()
+    now = clock.now()
+    for task in registry.PERIODIC.values():
+        PeriodicTask.objects.get_or_create(
+            name=task.name, defaults={"interval_seconds": task.interval_seconds, "next_run_at": now}
+        )
+
+
+def run_periodic(*, owner: str | None = None, lease_seconds: int = 300) -> list[str]:
+    """Run every periodic task that is due and not leased by another worker.
+
+    The claim is one conditional UPDATE: whichever worker's update matches the row runs
+    the task; the others see zero rows changed. So a task never runs twice at once.
+    """
+    registry.load()
+    owner = owner or worker_id()
+    ran = []
+    for task in registry.PERIODIC.values():
+        now = clock.now()
+        claimed = (
+            PeriodicTask.objects.filter(name=task.name, next_run_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=now + dt.timedelta(seconds=lease_seconds), locked_by=owner, last_started_at=now)
+        )
+        if not claimed:
+            continue
+        error = ""
+        try:
+            task.func()
+        except Exception:
+            error = traceback.format_exc(limit=5)
+            log.exception("periodic task %s failed", task.name)
+        finished = clock.now()
+        PeriodicTask.objects.filter(name=task.name, locked_by=owner).update(
+            lease_until=None,
+            next_run_at=finished + dt.timedelta(seconds=task.interval_seconds),
+            last_finished_at=finished,
+            last_error=error[:4000],
+            runs=F("runs") + 1,
+        )
+        ran.append(task.name)
+    return ran
