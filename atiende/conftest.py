@@ -18,6 +18,13 @@ HOURS_INCIDENTS_24X7 = [
 ]
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real hashing costs ~0.3 s a user; tests create many users and don't test the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _attachments_in_tmp(settings, tmp_path):
     settings.ATTACHMENTS_DIR = tmp_path / "attachments"

@@ -172,6 +172,8 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
 
 @transaction.atomic
 def change_status(*, case: Case, actor: User | None, status: str, reason: str = "") -> Case:
+    """Move a case along the transition table. Customers may only reopen or close a
+    resolved case, and reopen only within the configured window."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status not in transitions.ALLOWED:
         raise InvalidInput("Estado desconocido.", errors={"status": f"{status!r} no es un estado."})
@@ -179,17 +181,21 @@ def change_status(*, case: Case, actor: User | None, status: str, reason: str = 
         return case
     if not transitions.can_move(case.status, status):
         raise TransitionRefused(transitions.refusal(case.status, status), current=case.status, requested=status)
-    now = clock.now()
     if actor is not None and actor.is_customer:
         if case.status != "resolved":
             raise PermissionDenied("Un cliente solo puede reabrir o cerrar un caso resuelto.")
-    if case.status == "resolved" and status == "open":
         window = dt.timedelta(days=site.get("cases.reopen_within_days"))
-        if actor is not None and actor.is_customer and case.resolved_at and now - case.resolved_at > window:
+        if status == "open" and case.resolved_at and clock.now() - case.resolved_at > window:
             raise TransitionRefused(
                 f"El caso se resolvió hace más de {window.days} días y ya no puede reabrirse; cree un caso nuevo.",
                 code="reopen_window_passed",
             )
+    return _move(case, actor, status, reason)
+
+
+def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case:
+    """Apply an allowed transition to a locked case and audit it."""
+    now = clock.now()
     old = case.status
     case.status = status
     case.updated_at = now
@@ -238,6 +244,7 @@ def add_note(
         author_contact = actor.contact
     if _check:
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
+    case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in transitions.FINAL:
         raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas.")
 
@@ -285,9 +292,9 @@ def add_note(
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.
     if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
-        change_status(case=case, actor=actor, status="open")
+        _move(case, actor, "open")
     elif direction == Direction.INBOUND and case.status == "awaiting_info":
-        change_status(case=case, actor=actor, status="open", reason="respuesta del cliente")
+        _move(case, actor, "open", reason="respuesta del cliente")
     return note
 
 

@@ -88,6 +88,8 @@ def run_job(job: Job, *, owner: str | None = None) -> str:
     attempts = job.attempts + 1
     error: str | None = None
     permanent = False
+    if not Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).exists():
+        return JobStatus.RUNNING  # another worker took it over after our lease ended
     try:
         if func is None:
             raise DeliveryError(f"no handler for job kind {job.kind!r}", permanent=True)

@@ -1,0 +1,5 @@
+import sys
+
+from atiende.cli import main
+
+sys.exit(main())

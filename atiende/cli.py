@@ -1,0 +1,48 @@
+"""The `atiende` console script: a thin front over Django's management commands.
+
+`atiende load-config PATH` runs the `load_config` command, and so on; any other Django
+command (migrate, shell, createsuperuser, ...) passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: atiende COMMAND [options]
+
+commands:
+  serve              migrate, load the reference configuration into an empty database,
+                     and run the web server with one background worker
+  worker             run a background worker (run several, on several machines, on PostgreSQL)
+  load-config PATH   validate and load a configuration file
+  export-config      print the loaded configuration as YAML
+  create-user        create an agent, supervisor, admin or customer user
+  help COMMAND       options of a command (also: atiende COMMAND --help)
+
+Any Django management command also works (e.g. atiende migrate, atiende shell).
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atiende.settings")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    from django.core.management import execute_from_command_line
+
+    command = argv[0].replace("-", "_")
+    if command == "help" and len(argv) > 1:
+        argv = [argv[1].replace("-", "_"), "--help"]
+    else:
+        argv[0] = command
+    try:
+        execute_from_command_line(["atiende", *argv])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from atiende.worker import loop, queue
+
+
+class Command(BaseCommand):
+    help = "Run a background worker: queued jobs (inbound events, outbound messages) and periodic tasks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
+        parser.add_argument("--idle-sleep", type=float, default=1.0, help="seconds to wait when idle")
+
+    def handle(self, *args, once=False, idle_sleep=1.0, **options):
+        if once:
+            queue.ensure_periodic()
+            periodic = queue.run_periodic()
+            ran = queue.run_pending(limit=10_000)
+            self.stdout.write(f"{ran} jobs, periodic: {', '.join(periodic) or 'none due'}")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        loop.run_forever(stop, idle_sleep=idle_sleep)

@@ -1,0 +1,197 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from atiende.core import clock
+from atiende.worker import queue, registry
+from atiende.worker.errors import DeliveryError
+from atiende.worker.models import Job, JobStatus, PeriodicTask
+
+T0 = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
+calls: list[dict] = []
+
+
+@registry.handler("test.record")
+def _record(payload):
+    calls.append(payload)
+
+
+@registry.handler("test.write")
+def _write(payload):
+    from atiende.configuration.models import Setting
+
+    Setting.objects.create(key=f"written-by-job-{payload['_job_id']}-{len(calls)}", value=1)
+    calls.append(payload)
+
+
+@registry.handler("test.temporary")
+def _temporary(payload):
+    raise DeliveryError("servidor ocupado", permanent=False)
+
+
+@registry.handler("test.permanent")
+def _permanent(payload):
+    raise DeliveryError("número inválido", permanent=True)
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    calls.clear()
+
+
+@pytest.mark.django_db
+def test_a_queued_job_runs_once_and_is_marked_done():
+    with clock.frozen(T0):
+        job = queue.enqueue("test.record", {"x": 1})
+        assert queue.run_pending() == 1
+        assert queue.run_pending() == 0
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.attempts == 1
+    assert [c["x"] for c in calls] == [1]
+
+
+@pytest.mark.django_db
+def test_a_job_is_not_claimed_before_its_time():
+    with clock.frozen(T0) as c:
+        queue.enqueue("test.record", run_at=T0 + dt.timedelta(minutes=5))
+        assert queue.claim() == []
+        c.advance(minutes=5)
+        assert len(queue.claim()) == 1
+
+
+@pytest.mark.django_db
+def test_temporary_failures_retry_with_growing_backoff_then_give_up():
+    with clock.frozen(T0) as c:
+        job = queue.enqueue("test.temporary", max_attempts=3)
+        queue.run_pending()
+        job.refresh_from_db()
+        assert job.status == JobStatus.PENDING and job.attempts == 1
+        assert job.run_at == T0 + dt.timedelta(seconds=5)
+        assert "ocupado" in job.last_error
+        c.advance(seconds=5)
+        queue.run_pending()
+        job.refresh_from_db()
+        assert job.run_at == c.at + dt.timedelta(seconds=10)
+        c.advance(seconds=10)
+        queue.run_pending()
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and job.attempts == 3
+
+
+@pytest.mark.django_db
+def test_permanent_failures_are_not_retried_and_stay_visible():
+    with clock.frozen(T0):
+        job = queue.enqueue("test.permanent")
+        queue.run_pending()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.attempts == 1
+    assert "número inválido" in job.last_error
+
+
+@pytest.mark.django_db
+def test_a_killed_workers_job_is_taken_up_after_its_lease_expires():
+    with clock.frozen(T0) as c:
+        job = queue.enqueue("test.record", {"x": 7})
+        [claimed] = queue.claim(owner="dead-worker", lease_seconds=60)
+        assert claimed.pk == job.pk
+        assert queue.claim(owner="live-worker") == []  # still leased
+        c.advance(seconds=61)
+        [again] = queue.claim(owner="live-worker")
+        assert queue.run_job(again) == JobStatus.DONE
+    assert [c_["x"] for c_ in calls] == [7]
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_lease_does_not_finish_the_job():
+    from atiende.configuration.models import Setting
+
+    with clock.frozen(T0) as c:
+        queue.enqueue("test.write")
+        [stale] = queue.claim(owner="slow", lease_seconds=10)
+        c.advance(seconds=11)
+        [fresh] = queue.claim(owner="fast")
+        assert queue.run_job(fresh) == JobStatus.DONE
+        assert queue.run_job(stale) == JobStatus.RUNNING  # not ours any more: nothing runs
+    assert Setting.objects.filter(key__startswith="written-by-job-").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_handlers_writes_roll_back_when_the_lease_was_lost_mid_run():
+    from atiende.configuration.models import Setting
+
+    with clock.frozen(T0):
+        job = queue.enqueue("test.write")
+        [mine] = queue.claim(owner="slow", lease_seconds=10)
+
+        @registry.handler("test.write")
+        def _stolen(payload):  # another worker takes the job while this one runs
+            Setting.objects.create(key="written-by-job-stolen", value=1)
+            Job.objects.filter(pk=job.pk).update(locked_by="other")
+
+        try:
+            assert queue.run_job(mine) == JobStatus.RUNNING
+        finally:
+            registry.HANDLERS["test.write"] = _write
+    assert not Setting.objects.filter(key="written-by-job-stolen").exists()
+
+
+@pytest.mark.django_db
+def test_dedupe_key_makes_a_second_enqueue_a_no_op():
+    assert queue.enqueue("test.record", dedupe_key="k1") is not None
+    assert queue.enqueue("test.record", dedupe_key="k1") is None
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_claim_disjoint_jobs():
+    for i in range(200):
+        queue.enqueue("test.record", {"i": i})
+    seen: list[list[int]] = [[] for _ in range(4)]
+    start = threading.Barrier(4)
+
+    def work(slot):
+        try:
+            start.wait()
+            while batch := queue.claim(5, owner=f"w{slot}"):
+                seen[slot].extend(j.payload["i"] for j in batch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [i for s in seen for i in s]
+    assert sorted(claimed) == list(range(200))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_periodic_task_never_runs_twice_at_once():
+    running = threading.Event()
+    release = threading.Event()
+    runs: list[str] = []
+
+    def slow_sweep():
+        runs.append(threading.current_thread().name)
+        running.set()
+        release.wait(5)
+
+    registry.PERIODIC["test.sweep"] = registry.Periodic("test.sweep", 60, slow_sweep)
+    try:
+        queue.ensure_periodic()
+        first = threading.Thread(target=lambda: (queue.run_periodic(owner="a"), connection.close()), name="a")
+        first.start()
+        assert running.wait(5)
+        ran_b = queue.run_periodic(owner="b")  # the task is leased by "a"
+        release.set()
+        first.join()
+        assert "test.sweep" not in ran_b
+        assert runs == ["a"]
+        task = PeriodicTask.objects.get(name="test.sweep")
+        assert task.runs == 1 and task.lease_until is None
+        assert queue.run_periodic(owner="b") == []  # not due again for 60 s
+    finally:
+        del registry.PERIODIC["test.sweep"]
