@@ -1,0 +1,65 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from atiende.accounts import services
+from atiende.accounts.models import ApiToken, User
+from atiende.core.errors import InvalidInput
+
+
+def test_create_user_command_prints_the_token_as_the_last_line(db, acme):
+    out = io.StringIO()
+    call_command("create_user", email="Luis@Acme.com.co", name="Luis", role="customer",
+                 organization="acme", api_token=True, stdout=out)
+    token = out.getvalue().strip().splitlines()[-1]
+    user = services.user_for_token(token)
+    assert user is not None and user.email == "luis@acme.com.co"
+    assert user.contact.organization == acme
+    assert user.contact.emails.get().address == "luis@acme.com.co"
+
+
+def test_tokens_are_stored_only_as_digests(agent):
+    token = services.issue_token(user=agent)
+    row = ApiToken.objects.get(user=agent)
+    assert token not in (row.digest, row.prefix) and len(row.digest) == 64
+    assert services.user_for_token(token) == agent
+    assert services.user_for_token(token + "x") is None
+    assert services.user_for_token("") is None
+
+
+def test_a_revoked_token_or_inactive_user_no_longer_authenticates(agent):
+    token = services.issue_token(user=agent)
+    User.objects.filter(pk=agent.pk).update(is_active=False)
+    assert services.user_for_token(token) is None
+
+
+def test_create_user_reads_the_password_from_stdin(db, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("una-clave-larga-123\n"))
+    call_command("create_user", email="sup@mesa.test", name="Sup", role="supervisor", level=2,
+                 password_stdin=True, stdout=io.StringIO())
+    user = User.objects.get(email="sup@mesa.test")
+    assert user.check_password("una-clave-larga-123") and user.level == 2
+
+
+def test_create_user_refuses_bad_input_with_clear_messages(db):
+    with pytest.raises(CommandError) as err:
+        call_command("create_user", email="x@y.z", name="X", role="customer", organization="nope",
+                     stdout=io.StringIO())
+    assert "nope" in str(err.value)
+    with pytest.raises(InvalidInput) as err2:
+        services.create_user(email="a@b.c", name="A", role="agent", level=7)
+    assert "level" in err2.value.errors
+    assert not User.objects.exists()
+
+
+def test_the_same_email_cannot_be_registered_twice(agent):
+    with pytest.raises(InvalidInput) as err:
+        services.create_user(email="ANA.AGENTE@mesa.test", name="Otra", role="agent")
+    assert "email" in err.value.errors
+
+
+def test_admins_get_the_django_admin_and_customers_do_not(admin_user, customer, agent):
+    assert admin_user.is_staff and admin_user.has_perm("cases.view_case")
+    assert not customer.is_staff and not agent.is_staff

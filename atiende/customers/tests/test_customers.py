@@ -1,0 +1,50 @@
+import pytest
+
+from atiende.core.errors import InvalidInput
+from atiende.customers import services
+from atiende.customers.phones import to_e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("318 487 2656", "+573184872656"),
+        ("+57 318 487 2656", "+573184872656"),
+        ("573184872656", "+573184872656"),  # a WhatsApp id
+        ("601 7442727", "+576017442727"),
+        ("01 8000 181531", "+5718000181531"),
+        ("+1 202 555 0143", "+12025550143"),
+    ],
+)
+def test_phone_numbers_are_stored_in_e164(raw, e164):
+    assert to_e164(raw) == e164
+
+
+def test_an_invalid_phone_number_is_a_clear_error():
+    with pytest.raises(InvalidInput) as err:
+        to_e164("12")
+    assert "inválido" in err.value.message
+
+
+def test_a_new_sender_joins_the_organization_of_their_email_domain(acme):
+    contact = services.find_or_create_contact(email="Pedro@ACME.com.co", name="Pedro")
+    assert contact.organization == acme
+    assert services.find_or_create_contact(email="pedro@acme.com.co") == contact
+
+
+def test_contacts_are_found_by_normalised_phone(acme):
+    contact = services.create_contact(name="Luz", organization=acme, phones=["318 487 2656"])
+    assert services.find_contact(phone="+573184872656") == contact
+
+
+def test_an_address_belongs_to_one_contact(acme):
+    services.create_contact(name="Uno", organization=acme, emails=["uno@acme.com.co"])
+    with pytest.raises(InvalidInput) as err:
+        services.create_contact(name="Dos", organization=acme, emails=["UNO@acme.com.co"])
+    assert "emails" in err.value.errors
+
+
+def test_organization_slugs_and_domains_are_validated(db):
+    with pytest.raises(InvalidInput) as err:
+        services.create_organization(slug="Mal Slug", name="", email_domains=["no es dominio"])
+    assert {"slug", "name"} <= set(err.value.errors)
