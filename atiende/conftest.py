@@ -30,8 +30,43 @@ def _attachments_in_tmp(settings, tmp_path):
     settings.ATTACHMENTS_DIR = tmp_path / "attachments"
 
 
+HORARIO_HABIL = {
+    "mon": ["07:00-19:00"], "tue": ["07:00-19:00"], "wed": ["07:00-19:00"],
+    "thu": ["07:00-19:00"], "fri": ["07:00-19:00"], "sat": ["08:00-13:00"],
+}
+
+
 @pytest.fixture
-def make_channel(db):
+def schedules(db):
+    """The two reference schedules: `horario-habil` and `24x7`."""
+    from atiende.sla.models import Schedule
+
+    return {
+        "horario-habil": Schedule.objects.create(
+            slug="horario-habil", name="Horario hábil", weekly=HORARIO_HABIL, holiday_country="CO"
+        ),
+        "24x7": Schedule.objects.create(slug="24x7", name="24/7", always_open=True, holiday_country="CO"),
+    }
+
+
+@pytest.fixture
+def sla_targets(schedules):
+    """The default SLA targets of PRODUCT.md (seconds)."""
+    from atiende.sla.models import SlaTarget
+
+    h = 3600
+    rows = [("incident", "critical", 15 * 60, 4 * h, schedules["24x7"])]
+    for type_ in ("incident", "request"):
+        rows += [(type_, "high", 1 * h, 8 * h, None), (type_, "moderate", 4 * h, 24 * h, None),
+                 (type_, "low", 8 * h, 40 * h, None)]
+    rows.append(("request", "critical", 1 * h, 8 * h, None))
+    rows += [("change", p, 8 * h, 48 * h, None) for p in ("critical", "high", "moderate", "low")]
+    return [SlaTarget.objects.create(type=t, priority=p, first_response_seconds=f,
+                                     resolution_seconds=r, schedule=s) for t, p, f, r, s in rows]
+
+
+@pytest.fixture
+def make_channel(schedules):
     def make(slug: str, kind: str, **fields) -> Channel:
         fields.setdefault("name", slug)
         fields.setdefault("hours", HOURS_INCIDENTS_24X7)

@@ -28,6 +28,7 @@ from atiende.configuration import settings as site
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.customers.models import Contact, Organization
+from atiende.sla import services as sla
 from atiende.worker import queue
 
 NUMBER_PREFIX = "CS"
@@ -46,9 +47,16 @@ def _next_number() -> str:
     case commits, so concurrent creators get consecutive, distinct numbers, and a rolled
     back creation gives its number back.
     """
-    updated = CaseCounter.objects.filter(name="case").update(value=F("value") + 1)
-    if not updated:
-        CaseCounter.objects.create(name="case", value=1)
+    counter = CaseCounter.objects.filter(name="case")
+    if not counter.update(value=F("value") + 1):
+        # The row comes with the migrations; if it was removed, concurrent creators race to
+        # put it back: one insert wins, the others wait for it and then increment.
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(name="case", value=0)
+        except IntegrityError:
+            pass
+        counter.update(value=F("value") + 1)
     return format_number(CaseCounter.objects.values_list("value", flat=True).get(name="case"))
 
 
@@ -71,8 +79,11 @@ def open_case(
     assignee: User | None = None,
     group: SupportGroup | None = None,
     classification: str | None = None,
+    acknowledge: bool | None = None,
 ) -> Case:
-    """Open a case. A customer opens cases for themselves, in their own organization."""
+    """Open a case, start its SLA clocks and (for customers and channel intake, unless
+    `acknowledge=False`) answer with the case number — and, out of hours, when it will be
+    attended. A customer opens cases for themselves, in their own organization."""
     type = type or site.get("cases.default_type")
     priority = priority or site.get("cases.default_priority")
     errors: dict[str, str] = {}
@@ -115,6 +126,11 @@ def open_case(
         "requester": [None, requester.pk if requester else None], "status": [None, case.status],
         "level": [None, case.level],
     })
+    sla.start_timers(case, actor=actor)
+    if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
+        from atiende.cases.acknowledgements import acknowledgement
+
+        add_note(case=case, body_text=acknowledgement(case), automatic=True)
     return case
 
 
@@ -165,6 +181,8 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
                              changes={field: diff.pop(field)})
         if diff:
             audit.record(actor=actor, action="case.updated", obj=case, case=case, changes=diff)
+        if (before["type"], before["priority"]) != (case.type, case.priority):
+            sla.retarget(case, actor=actor)
     if status is not None and status != case.status:
         case = change_status(case=case, actor=actor, status=status)
     return case
@@ -211,6 +229,7 @@ def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case
     if reason:
         changes["reason"] = reason
     audit.record(actor=actor, action=action, obj=case, case=case, at=now, changes=changes)
+    sla.on_status_change(case, old, status, actor=actor)
     return case
 
 
@@ -288,6 +307,7 @@ def add_note(
     if from_staff and visibility == Visibility.PUBLIC and not automatic and case.first_response_at is None:
         case.first_response_at = now
         case_fields.append("first_response_at")
+        sla.record_first_response(case, now)
     Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.

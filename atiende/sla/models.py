@@ -51,3 +51,55 @@ class SlaTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}/{self.priority}"
+
+
+class TimerKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "Primera respuesta"
+    RESOLUTION = "resolution", "Resolución"
+
+
+class SlaTimer(models.Model):
+    """One SLA clock of a case.
+
+    `due_at = add(started_at, target_seconds + paused_seconds)` on the case's schedule, where
+    `pauses` are the [from, to) intervals the clock stood still (awaiting_info, resolved
+    before a reopening). `next_check_at` is the next instant the sweep must look at this
+    timer (when it becomes at risk, then when it falls due); it is null when nothing can
+    happen (met, paused, breached, or the case is finished), so the sweep reads only an
+    index of timers that are due.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="sla_timers")
+    kind = models.CharField(max_length=20, choices=TimerKind.choices)
+    schedule = models.CharField(max_length=50)
+    level = models.PositiveSmallIntegerField(default=1)
+    target_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    at_risk_at = models.DateTimeField()
+    pauses = models.JSONField(default=list, blank=True)
+    paused_seconds = models.PositiveBigIntegerField(default=0)
+    met_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    at_risk_flagged_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "kind"]
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="sla_timer_unique")]
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                name="sla_timer_next_check",
+                condition=models.Q(next_check_at__isnull=False),
+            ),
+        ]
+        verbose_name = "reloj de ANS"
+        verbose_name_plural = "relojes de ANS"
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.kind}"
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None

@@ -179,7 +179,7 @@ def test_the_same_external_message_becomes_one_note(case, portal):
     again = services.add_note(case=case, body_text="hola", channel=portal, external_id="msg-1")
     assert first.created and not again.created
     assert again.pk == first.pk
-    assert Note.objects.filter(case=case).count() == 1
+    assert Note.objects.filter(case=case, external_id="msg-1").count() == 1
 
 
 def test_closed_cases_accept_no_notes(case, agent):

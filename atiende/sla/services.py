@@ -1,0 +1,218 @@
+"""SLA timers: started with the case, paused, met, recomputed and swept for breaches.
+
+Called by the case services (cases -> sla); everything here is plain arithmetic on the
+case's schedule through `calendar.BusinessCalendar`, plus audited writes of the timers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from atiende.core import audit, clock, events
+from atiende.sla.calendar import BusinessCalendar
+from atiende.sla.models import SlaTarget, SlaTimer, TimerKind
+from atiende.sla.schedules import calendar
+from atiende.worker import queue
+
+AT_RISK_FRACTION = 0.75
+FALLBACK_SCHEDULE = "24x7"
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).isoformat()
+
+
+def _parse(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s)
+
+
+def target_for(type: str, priority: str) -> SlaTarget | None:
+    return SlaTarget.objects.select_related("schedule").filter(type=type, priority=priority).first()
+
+
+def schedule_slug_for(case: Any, target: SlaTarget | None = None) -> str:
+    """The target's own schedule if it has one (e.g. critical incidents on 24x7), else the
+    schedule the intake channel gives this kind of request."""
+    if target is not None and target.schedule_id:
+        return target.schedule.slug
+    return case.channel.schedule_slug_for(case.type, case.priority) or FALLBACK_SCHEDULE
+
+
+def _paused_seconds(cal: BusinessCalendar, pauses: list, now: dt.datetime) -> int:
+    total = 0
+    for start, end in pauses:
+        total += cal.elapsed(_parse(start), _parse(end) if end else now)
+    return total
+
+
+def _recompute(timer: SlaTimer, cal: BusinessCalendar, now: dt.datetime) -> None:
+    """Derive due, at-risk and next check from start, target and pauses."""
+    timer.paused_seconds = _paused_seconds(cal, timer.pauses, now)
+    timer.due_at = cal.add(timer.started_at, timer.target_seconds + timer.paused_seconds)
+    timer.at_risk_at = cal.add(
+        timer.started_at, int(timer.target_seconds * AT_RISK_FRACTION) + timer.paused_seconds
+    )
+    _schedule_check(timer)
+
+
+def _schedule_check(timer: SlaTimer) -> None:
+    if timer.met_at or timer.breached_at or timer.paused:
+        timer.next_check_at = None
+    elif timer.at_risk_flagged_at is None:
+        timer.next_check_at = timer.at_risk_at
+    else:
+        timer.next_check_at = timer.due_at
+
+
+def start_timers(case: Any, *, actor: Any = None) -> list[SlaTimer]:
+    """Create the case's first-response and resolution timers (at case creation)."""
+    target = target_for(case.type, case.priority)
+    if target is None:
+        return []
+    slug = schedule_slug_for(case, target)
+    cal = calendar(slug)
+    start = cal.next_opening(case.created_at)
+    timers = []
+    for kind, seconds in (
+        (TimerKind.FIRST_RESPONSE, target.first_response_seconds),
+        (TimerKind.RESOLUTION, target.resolution_seconds),
+    ):
+        timer = SlaTimer(case=case, kind=kind, schedule=slug, level=case.level,
+                         target_seconds=seconds, started_at=start)
+        _recompute(timer, cal, case.created_at)
+        timers.append(timer)
+    SlaTimer.objects.bulk_create(timers)
+    audit.record(actor=actor, action="sla.started", obj=case, case=case, changes={
+        "schedule": [None, slug], "started_at": [None, _iso(start)],
+        **{f"{t.kind}_due": [None, _iso(t.due_at)] for t in timers},
+    })
+    return timers
+
+
+def _timers(case: Any) -> list[SlaTimer]:
+    return list(SlaTimer.objects.select_for_update().filter(case=case))
+
+
+def _save(timers: list[SlaTimer]) -> None:
+    for t in timers:
+        t.save()
+
+
+def on_status_change(case: Any, old: str, new: str, *, actor: Any = None) -> None:
+    """Pause in awaiting_info, meet resolution on resolved, resume on reopening, stop when final."""
+    now = clock.now()
+    timers = _timers(case)
+    if not timers:
+        return
+    cal = calendar(timers[0].schedule)
+    changed = []
+    for t in timers:
+        before = (t.due_at, t.met_at, t.paused, t.next_check_at)
+        if new in ("awaiting_info", "resolved") and not t.paused and not t.met_at:
+            t.pauses = [*t.pauses, [_iso(now), None]]
+        if new == "resolved" and not t.met_at:
+            t.met_at = now
+        if old in ("awaiting_info", "resolved") and new in ("new", "open") and t.paused:
+            t.pauses = [*t.pauses[:-1], [t.pauses[-1][0], _iso(now)]]
+        if old == "resolved" and new == "open" and t.kind == TimerKind.RESOLUTION:
+            t.met_at = None
+        _recompute(t, cal, now)
+        if new in ("closed", "cancelled"):
+            t.next_check_at = None
+        if (t.due_at, t.met_at, t.paused, t.next_check_at) != before:
+            changed.append(t)
+    _save(changed)
+    if new == "awaiting_info" or (old == "awaiting_info" and new in ("new", "open")) or (old, new) == ("resolved", "open"):
+        audit.record(actor=actor, action="sla.paused" if new == "awaiting_info" else "sla.resumed",
+                     obj=case, case=case,
+                     changes={f"{t.kind}_due": _iso(t.due_at) for t in timers if not t.met_at})
+
+
+def record_first_response(case: Any, at: dt.datetime) -> None:
+    for t in SlaTimer.objects.select_for_update().filter(case=case, kind=TimerKind.FIRST_RESPONSE, met_at__isnull=True):
+        t.met_at = at
+        _schedule_check(t)
+        t.save(update_fields=["met_at", "next_check_at"])
+        audit.record(actor=None, action="sla.first_response_met", obj=case, case=case,
+                     changes={"met_at": [None, _iso(at)], "breached": t.breached_at is not None})
+
+
+def retarget(case: Any, *, actor: Any = None) -> None:
+    """Type or priority changed: new targets and possibly a new schedule, same history."""
+    target = target_for(case.type, case.priority)
+    timers = _timers(case)
+    if target is None or not timers:
+        return
+    slug = schedule_slug_for(case, target)
+    cal = calendar(slug)
+    now = clock.now()
+    changes: dict[str, Any] = {}
+    for t in timers:
+        old = (t.schedule, t.target_seconds, t.due_at)
+        t.schedule = slug
+        t.target_seconds = target.first_response_seconds if t.kind == TimerKind.FIRST_RESPONSE else target.resolution_seconds
+        t.started_at = cal.next_opening(case.created_at)
+        _recompute(t, cal, now)
+        if old != (t.schedule, t.target_seconds, t.due_at):
+            changes[t.kind] = {"schedule": [old[0], slug], "target_seconds": [old[1], t.target_seconds],
+                               "due_at": [_iso(old[2]), _iso(t.due_at)]}
+    _save(timers)
+    if changes:
+        audit.record(actor=actor, action="sla.retargeted", obj=case, case=case, changes=changes)
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Flag timers at risk and record breaches whose instant has come.
+
+    Reads only the partial index on `next_check_at`. Rows are claimed with SKIP LOCKED and
+    each breach is a conditional UPDATE, so concurrent sweeps never record one twice.
+    """
+    now = now or clock.now()
+    counts = {"at_risk": 0, "breached": 0}
+    with transaction.atomic():
+        due = list(
+            SlaTimer.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("case", "case__assignee", "case__group")
+            .filter(next_check_at__lte=now)
+            .order_by("next_check_at")[:limit]
+        )
+        for t in due:
+            if now >= t.due_at:
+                if SlaTimer.objects.filter(pk=t.pk, breached_at__isnull=True, met_at__isnull=True).update(
+                    breached_at=t.due_at, next_check_at=None
+                ):
+                    t.breached_at = t.due_at
+                    _on_breach(t)
+                    counts["breached"] += 1
+            else:
+                t.at_risk_flagged_at = now
+                _schedule_check(t)
+                t.save(update_fields=["at_risk_flagged_at", "next_check_at"])
+                counts["at_risk"] += 1
+    return counts
+
+
+KIND_ES = {"first_response": "primera respuesta", "resolution": "resolución"}
+
+
+def _on_breach(t: SlaTimer) -> None:
+    case = t.case
+    audit.record(actor=None, action="sla.breached", obj=case, case=case, at=t.due_at, changes={
+        "timer": t.kind, "level": case.level, "due_at": _iso(t.due_at), "target_seconds": t.target_seconds,
+    })
+    recipients = []
+    if case.assignee_id and case.assignee.email:
+        recipients.append({"kind": "email", "address": case.assignee.email, "name": case.assignee.name})
+    if case.group_id and case.group.email:
+        recipients.append({"kind": "email", "address": case.group.email, "name": case.group.name})
+    if recipients:
+        queue.enqueue("notify", {
+            "case_id": case.pk, "event": "sla.breached", "recipients": recipients,
+            "subject": f"[{case.number}] ANS de {KIND_ES[t.kind]} vencido",
+            "body": (f"El caso {case.number} («{case.subject}») superó su objetivo de {KIND_ES[t.kind]} "
+                     f"en el nivel {case.level}; vencía el {_iso(t.due_at)}."),
+        })
+    events.publish("sla.breached", case=case, timer=t)
