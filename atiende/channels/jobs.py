@@ -5,6 +5,9 @@ from __future__ import annotations
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Note
 from atiende.channels import senders
+from atiende.channels.models import Notification, NotificationStatus
+from atiende.core import clock
+from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler
 
@@ -32,3 +35,37 @@ def deliver_note_failed(payload: dict) -> None:
     note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
     if note is not None:
         case_services.record_delivery(note=note, status=Delivery.FAILED, error=payload.get("_error", ""))
+
+
+@handler("notify")
+def notify(payload: dict) -> None:
+    """Fan a case event out to its recipients: one Notification row and one delivery job each."""
+    now = clock.now()
+    for r in payload["recipients"]:
+        n = Notification.objects.create(
+            case_id=payload.get("case_id"), event=payload["event"], kind=r["kind"], address=r["address"],
+            name=r.get("name", ""), subject=payload.get("subject", ""), body=payload["body"],
+            template=r.get("template", ""), created_at=now,
+        )
+        queue.enqueue("deliver_notification", {"notification_id": n.pk})
+
+
+@handler("deliver_notification")
+def deliver_notification(payload: dict) -> None:
+    n = Notification.objects.filter(pk=payload["notification_id"]).first()
+    if n is None or n.status == NotificationStatus.SENT:
+        return
+    sender = senders.for_kind(n.kind)
+    if sender is None:
+        raise DeliveryError(f"No hay un medio de envío configurado para notificaciones por {n.get_kind_display()}.",
+                            permanent=True)
+    external_id = sender.send_notification(n)
+    Notification.objects.filter(pk=n.pk).update(status=NotificationStatus.SENT, sent_at=clock.now(),
+                                                external_id=external_id or "", error="")
+
+
+@handler("deliver_notification:failed")
+def deliver_notification_failed(payload: dict) -> None:
+    Notification.objects.filter(pk=payload["notification_id"]).update(
+        status=NotificationStatus.FAILED, error=payload.get("_error", "")[:4000]
+    )
