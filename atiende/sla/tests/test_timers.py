@@ -196,3 +196,16 @@ def test_concurrent_sweeps_record_each_breach_once(open_at):
         t.join()
     assert AuditEntry.objects.filter(action="sla.breached").count() == 2 * len(opened)
     assert SlaTimer.objects.filter(breached_at__isnull=True).count() == 0
+
+
+def test_the_case_sla_view_and_the_at_risk_queue(open_at):
+    from atiende.cases.models import Case
+    from atiende.sla import selectors
+
+    case = open_at(bogota(2026, 3, 4, 10, 0))
+    view = selectors.case_sla(case, now=bogota(2026, 3, 4, 10, 50))
+    assert view["schedule"] == "horario-habil"
+    assert view["first_response"]["state"] == "at_risk" and view["resolution"]["state"] == "running"
+    assert view["first_response"]["target_seconds"] == 3600
+    assert list(selectors.at_risk(Case.objects.all(), now=bogota(2026, 3, 4, 10, 50))) == [case]
+    assert list(selectors.at_risk(Case.objects.all(), now=bogota(2026, 3, 4, 10, 40))) == []

@@ -1,0 +1,94 @@
+"""Shared bench plumbing: a throwaway database, Django setup, a server subprocess, timing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def prepare_environment(db: str) -> dict[str, str]:
+    """Point this process (and its children) at a fresh database: 'sqlite' or 'postgres'."""
+    data_dir = tempfile.mkdtemp(prefix=f"atiende-bench-{db}-")
+    env = {"ATIENDE_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "atiende.settings",
+           "ATIENDE_LOG_LEVEL": "WARNING"}
+    if db == "postgres":
+        name = f"atiende_bench_{os.getpid()}"
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}",
+                        "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.update(env)
+    return env
+
+
+def drop_environment(env: dict[str, str]) -> None:
+    url = env.get("DATABASE_URL")
+    if url:
+        name = url.rsplit("/", 1)[-1]
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}"],
+                       capture_output=True)
+
+
+def setup_django() -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.conf import settings
+
+    from atiende.configuration import loader
+
+    loader.load_if_empty(settings.ATIENDE_CONFIG)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(threads: int = 8) -> Iterator[str]:
+    """Run `atiende serve` (waitress, no worker) against the bench database."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "atiende"), "serve", "--no-worker", "--bind", f"127.0.0.1:{port}", "--threads", str(threads)],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode())
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary_ms(samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms"
