@@ -113,6 +113,74 @@ def create_contact(
     return contact
 
 
+CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id")
+
+
+@transaction.atomic
+def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
+    """Change a contact. `emails` and `phones`, when given, replace the current lists;
+    `organization=None` detaches the contact from its organization."""
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidInput("Campos desconocidos.", errors={f: "campo no editable" for f in unknown})
+    errors = {}
+    emails = numbers = None
+    if fields.get("emails") is not None:
+        emails = list(dict.fromkeys(e.strip().lower() for e in fields["emails"] if e.strip()))
+        for e in emails:
+            if "@" not in e or " " in e:
+                errors["emails"] = f"{e!r} no es un correo válido."
+            elif ContactEmail.objects.filter(address=e).exclude(contact=contact).exists():
+                errors["emails"] = f"El correo {e} ya pertenece a otro contacto."
+    if fields.get("phones") is not None:
+        numbers = []
+        for p in fields["phones"]:
+            try:
+                n = to_e164(p)
+            except InvalidInput as exc:
+                errors["phones"] = exc.message
+                continue
+            if ContactPhone.objects.filter(number=n).exclude(contact=contact).exists():
+                errors["phones"] = f"El teléfono {n} ya pertenece a otro contacto."
+            numbers.append(n)
+        numbers = list(dict.fromkeys(numbers))
+    whatsapp_id = fields.get("whatsapp_id") or None
+    if whatsapp_id and Contact.objects.filter(whatsapp_id=whatsapp_id).exclude(pk=contact.pk).exists():
+        errors["whatsapp_id"] = "Ese WhatsApp ya pertenece a otro contacto."
+    if errors:
+        raise InvalidInput("No se pudo actualizar el contacto.", errors=errors)
+
+    def state() -> dict:
+        return {
+            "name": contact.name,
+            "organization": contact.organization.slug if contact.organization_id else None,
+            "emails": sorted(contact.emails.values_list("address", flat=True)),
+            "phones": sorted(contact.phones.values_list("number", flat=True)),
+            "whatsapp_id": contact.whatsapp_id,
+        }
+
+    before = state()
+    if fields.get("name") is not None:
+        contact.name = fields["name"].strip()
+    if "organization" in fields:
+        contact.organization = fields["organization"]
+    if "whatsapp_id" in fields:
+        contact.whatsapp_id = whatsapp_id
+    contact.save(update_fields=["name", "organization", "whatsapp_id"])
+    if emails is not None:
+        contact.emails.exclude(address__in=emails).delete()
+        have = set(contact.emails.values_list("address", flat=True))
+        ContactEmail.objects.bulk_create([ContactEmail(contact=contact, address=e) for e in emails if e not in have])
+    if numbers is not None:
+        contact.phones.exclude(number__in=numbers).delete()
+        have = set(contact.phones.values_list("number", flat=True))
+        ContactPhone.objects.bulk_create([ContactPhone(contact=contact, number=n) for n in numbers if n not in have])
+    after = state()
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changes:
+        audit.record(actor=actor, action="contact.updated", obj=contact, changes=changes)
+    return contact
+
 def find_contact(*, email: str | None = None, phone: str | None = None) -> Contact | None:
     if email:
         row = ContactEmail.objects.select_related("contact").filter(address=email.strip().lower()).first()

@@ -1,0 +1,81 @@
+"""Reads of organizations and contacts, scoped to what the user may see.
+
+Staff see every organization and contact; a customer sees their own organization and its
+contacts (or only themselves, with no organization). Anything else is NotFound.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from atiende.accounts.models import User
+from atiende.core.errors import NotFound
+from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
+
+
+def visible_organizations(user: User) -> QuerySet[Organization]:
+    qs = Organization.objects.all()
+    if user.is_agent:
+        return qs
+    contact = user.contact
+    if contact is None or contact.organization_id is None:
+        return qs.none()
+    return qs.filter(pk=contact.organization_id)
+
+
+def organization_for(user: User, slug: str) -> Organization:
+    org = visible_organizations(user).filter(slug=slug).first()
+    if org is None:
+        raise NotFound(f"No existe la organización {slug}.")
+    return org
+
+
+def organization_list(user: User, *, q: str | None = None) -> QuerySet[Organization]:
+    qs = visible_organizations(user)
+    if q and q.strip():
+        text = q.strip()
+        qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+    return qs.order_by("name", "id")
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    qs = Contact.objects.all()
+    if user.is_agent:
+        return qs
+    contact = user.contact
+    if contact is None:
+        return qs.none()
+    if contact.organization_id is None:
+        return qs.filter(pk=contact.pk)
+    return qs.filter(organization_id=contact.organization_id)
+
+
+def contact_for(user: User, contact_id: int) -> Contact:
+    contact = (
+        visible_contacts(user)
+        .select_related("organization")
+        .prefetch_related("emails", "phones")
+        .filter(pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound(f"No existe el contacto {contact_id}.")
+    return contact
+
+
+def contact_list(
+    user: User, *, organization: str | None = None, q: str | None = None
+) -> QuerySet[Contact]:
+    """Contacts by name, email or phone; `organization` is a slug."""
+    qs = visible_contacts(user)
+    if organization:
+        qs = qs.filter(organization__slug=organization)
+    if q and q.strip():
+        text = q.strip()
+        # Exists() instead of joins: one row per contact, so no DISTINCT and a cheap count.
+        qs = qs.filter(
+            Q(name__icontains=text)
+            | Exists(ContactEmail.objects.filter(contact=OuterRef("pk"), address__icontains=text))
+            | Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), number__contains=text))
+        )
+    return qs.order_by("name", "id")
