@@ -11,6 +11,31 @@ DEFAULTS: dict[str, Any] = {
     "cases.default_type": "request",
     "cases.default_priority": "moderate",
     "organization.name": "Mesa de ayuda",
+    # Editable texts (`texts:` in the configuration file). A key must be listed here to be
+    # accepted by the loader, so a typo in the file is refused instead of silently unused.
+    "texts.canales.title": "Canales de atención",
+    "texts.canales.intro": "",
+    "texts.canales.section.phone": "Atención telefónica",
+    "texts.canales.section.email": "Atención por correo electrónico",
+    "texts.canales.section.whatsapp": "Atención por WhatsApp",
+    "texts.canales.section.portal": "Atención portal",
+    "texts.canales.section.api": "Atención por API",
+    "texts.canales.section.internal": "Atención interna",
+    "texts.canales.address.phone": "Número",
+    "texts.canales.address.email": "Correo electrónico",
+    "texts.canales.address.whatsapp": "Enlace",
+    "texts.canales.address.portal": "URL",
+    "texts.canales.address.api": "Dirección",
+    "texts.canales.address.internal": "Dirección",
+    "texts.canales.hours.phone": "Horarios de atención",
+    "texts.canales.hours.email": "Horarios de recepción de solicitudes",
+    "texts.canales.hours.whatsapp": "Horario",
+    "texts.canales.hours.portal": "Horario",
+    "texts.canales.hours.api": "Horario",
+    "texts.canales.hours.internal": "Horario",
+    "texts.escalation.title": "Niveles de escalamiento",
+    "texts.escalation.intro": "",
+    "texts.escalation.rule": "",
 }
 
 CLASSIFICATION_LABELS = {"public": "Público", "internal": "Uso interno", "confidential": "Confidencial"}
