@@ -219,9 +219,9 @@ class Fields:
         if not self.ok:
             problems.add(path, f"expected a mapping (key: value), got {_describe(raw)}")
             return
+        hints = hints or {}
         for key in self.raw:
             if key not in allowed:
-                hints = hints or {}
                 if str(key) in hints:  # a key people expect, with the reason it is not one
                     problems.add(_join(path, str(key)), f"unknown key {key!r}: {hints[str(key)]}")
                 else:
@@ -836,7 +836,9 @@ def parse(path_or_text: str | Path, *, name: str | None = None) -> Spec:
             if not cases.has(key):
                 continue
             if key.endswith("_days"):
-                spec.settings[setting] = cases.number(key, minimum=1)
+                spec.settings[setting] = cases.number(
+                    key, minimum=1 if key == "auto_close_after_days" else 0
+                )
             else:
                 spec.settings[setting] = cases.choice(
                     key, CASE_TYPES if key == "default_type" else PRIORITIES
