@@ -20,20 +20,21 @@ class Channel(models.Model):
     environment variables (keys ending in `_env`).
     """
 
-    slug = models.SlugField(unique=True)
-    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
-    name = models.CharField(max_length=200)
-    address = models.CharField(max_length=200, blank=True)
-    display_address = models.CharField(max_length=200, blank=True)
-    link = models.URLField(blank=True)
-    description = models.TextField(blank=True)
-    attends = models.JSONField(default=list, blank=True)
-    attends_label = models.CharField(max_length=200, blank=True)
-    hours = models.JSONField(default=list)
-    settings = models.JSONField(default=dict, blank=True)
-    public = models.BooleanField(default=True, help_text="Se muestra en la página «Canales de atención».")
-    position = models.PositiveIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    slug = models.SlugField("identificador", unique=True)
+    kind = models.CharField("tipo", max_length=20, choices=ChannelKind.choices)
+    name = models.CharField("nombre", max_length=200)
+    address = models.CharField("dirección o número", max_length=200, blank=True)
+    display_address = models.CharField("dirección como se muestra", max_length=200, blank=True)
+    # An absolute URL (https://wa.me/...) or a path on this site (/portal/); the loader checks it.
+    link = models.CharField("enlace", max_length=300, blank=True)
+    description = models.TextField("descripción", blank=True)
+    attends = models.JSONField("solicitudes que atiende", default=list, blank=True)
+    attends_label = models.CharField("tipos de solicitudes (texto)", max_length=200, blank=True)
+    hours = models.JSONField("horarios por tipo de solicitud", default=list)
+    settings = models.JSONField("ajustes del canal", default=dict, blank=True)
+    public = models.BooleanField("público", default=True, help_text="Se muestra en la página «Canales de atención».")
+    position = models.PositiveIntegerField("posición", default=0)
+    active = models.BooleanField("activo", default=True)
 
     class Meta:
         ordering = ["position", "slug"]

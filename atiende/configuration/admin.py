@@ -105,9 +105,6 @@ class ScheduleForm(forms.ModelForm):
 
 
 class ChannelForm(forms.ModelForm):
-    # A path on this site ("/portal/") is a valid link too; the loader's rules check it.
-    link = forms.CharField(required=False, max_length=200, label="Enlace")
-
     class Meta:
         model = Channel
         fields = (
@@ -126,11 +123,6 @@ class ChannelForm(forms.ModelForm):
             "position",
             "active",
         )
-
-    def _get_validation_exclusions(self):
-        exclusions = super()._get_validation_exclusions()
-        exclusions.add("link")  # the model's URLField refuses site paths
-        return exclusions
 
     def clean(self):
         data = super().clean()

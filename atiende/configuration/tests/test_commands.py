@@ -24,14 +24,14 @@ def _run(*args) -> str:
 
 def test_load_config_loads_and_reports_what_it_created():
     output = _run("load_config", str(REFERENCE))
-    assert output.startswith("reference.yaml: 48 created")
+    assert output.startswith("reference.yaml: 49 created")
     assert "created     channel whatsapp-monitoreo" in output
     assert Channel.objects.count() == 7
 
 
 def test_load_config_twice_reports_everything_unchanged():
     _run("load_config", str(REFERENCE))
-    assert _run("load_config", str(REFERENCE)).strip() == "reference.yaml: 48 unchanged"
+    assert _run("load_config", str(REFERENCE)).strip() == "reference.yaml: 49 unchanged"
 
 
 def test_load_config_refuses_an_invalid_file_with_its_messages(tmp_path):
@@ -61,4 +61,4 @@ def test_export_config_writes_to_stdout_or_a_file(tmp_path):
     target = tmp_path / "out.yaml"
     _run("export_config", "--output", str(target))
     assert target.read_text(encoding="utf-8") == printed
-    assert _run("load_config", str(target)).strip() == "out.yaml: 48 unchanged"
+    assert _run("load_config", str(target)).strip() == "out.yaml: 49 unchanged"

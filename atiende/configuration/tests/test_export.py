@@ -63,7 +63,7 @@ def test_export_is_readable_yaml_in_the_documented_shape(loaded):
         ("incident", "high"),
         ("incident", "moderate"),
         ("incident", "low"),
-        ("request", "high"),
+        ("request", "critical"),
     ]
     assert (
         "{type: incident, priority: critical, first_response: 15m, resolution: 4h, schedule: 24x7}"
