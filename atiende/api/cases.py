@@ -39,9 +39,10 @@ def _number_as_text(value: Any) -> Any:
 
 # A user named by id (number or numeric string) or by email.
 UserRef = Annotated[
-    Text,
-    BeforeValidator(_number_as_text),
+    str,
     Field(max_length=254),
+    BeforeValidator(_number_as_text),  # wraps the constraint, so it runs first
+    Storable,
     WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]}),
 ]
 
@@ -242,8 +243,16 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         q=query.q,
     )
     qs = selectors.case_list(caller(request), filters, sort=query.sort)
-    page = qs.select_related(*RELATED).only(*LIST_FIELDS)[query.offset : query.offset + query.limit]
-    return {"items": [case_out(c) for c in page], "count": qs.count()}
+    # The page's ids first, then those rows with their related names: the database walks
+    # (and skips, for a deep offset) index entries only, and joins for 25 rows, not for
+    # every row it passes over.
+    ids = list(qs.values_list("pk", flat=True)[query.offset : query.offset + query.limit])
+    rows = (
+        Case.objects.order_by().select_related(*RELATED).only(*LIST_FIELDS).in_bulk(ids)
+        if ids
+        else {}
+    )
+    return {"items": [case_out(rows[pk]) for pk in ids], "count": qs.count()}
 
 
 def _staff_only(payload: Input, fields: tuple[str, ...]) -> None:

@@ -6,7 +6,10 @@ sheet and escalation ladder. See docs/api.md.
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from django.http import HttpRequest
+from ninja import NinjaAPI, Router
+
+from atiende.core.errors import NotFound
 
 from . import attachments, cases, contacts, errors, notes, organizations, public
 from .auth import AUTH
@@ -14,7 +17,11 @@ from .auth import AUTH
 api = NinjaAPI(
     title="atiende",
     version="1",
-    description="Mesa de ayuda omnicanal. Errores: {code, detail, errors?}; listas: {items, count}.",
+    description=(
+        "Mesa de ayuda omnicanal. Autenticación: `Authorization: Bearer <token>`. "
+        'Errores: `{"code", "detail", "errors"?}`. Listas: `{"items", "count"}`. '
+        "Guía: docs/api.md."
+    ),
     urls_namespace="api-v1",
     openapi_url="/schema",
     auth=AUTH,
@@ -23,3 +30,17 @@ errors.install(api)
 
 for module in (public, organizations, contacts, cases, notes, attachments):
     api.add_router("", module.router)
+
+# Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
+# format rather than Django's HTML page.
+fallback = Router()
+
+
+@fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def unknown_path(request: HttpRequest, rest: str) -> None:
+    raise NotFound("No existe ese recurso de la API.")
+
+
+api.add_router("", fallback)

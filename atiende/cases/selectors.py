@@ -143,9 +143,8 @@ def case_timeline(user: User, case: Case) -> list[dict[str, Any]]:
         entries = entries.filter(action__in=CUSTOMER_EVENTS)
         # Uploads the customer may not see stay out of their timeline too.
         hidden = case.attachments.exclude(pk__in=visible_attachments(user, case).values("pk"))
-        entries = entries.exclude(
-            action="attachment.added", object_id__in=[str(pk) for pk in hidden.values_list("pk", flat=True)]
-        )
+        hidden_ids = [str(pk) for pk in hidden.values_list("pk", flat=True)]
+        entries = entries.exclude(action="attachment.added", object_id__in=hidden_ids)
     for entry in entries.order_by("at", "id"):
         items.append((entry.at, 1, {
             "at": entry.at, "kind": entry.action, "id": entry.pk,

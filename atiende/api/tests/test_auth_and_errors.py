@@ -186,3 +186,15 @@ def test_an_unknown_case_number_is_404_in_the_api_error_format(api):
     response = api.get("/cases/CS9999999", as_="agent")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "No existe el caso CS9999999."}
+
+
+def test_an_unknown_api_path_is_a_json_404(api):
+    response = api.get("/casos", as_="agent")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "No existe ese recurso de la API."}
+    assert api.get("/cases/CS0000001/comentarios").json()["code"] == "not_found"
+
+
+def test_an_unsupported_method_on_a_known_path_is_405(api, acme_case):
+    assert api.call("DELETE", f"/cases/{acme_case.number}", as_="agent").status_code == 405
+    assert api.call("PUT", "/cases", as_="agent", json_body={}).status_code == 405
