@@ -134,6 +134,11 @@ class Note(models.Model):
     delivery_error = models.TextField(blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
     automatic = models.BooleanField(default=False)
+    unverified = models.BooleanField(
+        default=False,
+        help_text="Remitente no verificado: llegó de alguien que no es contacto de la organización "
+        "del caso; queda interna hasta que un agente la acepte.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -245,6 +245,7 @@ def add_note(
     channel: Channel | None = None,
     external_id: str | None = None,
     automatic: bool = False,
+    unverified: bool = False,
 ) -> Note:
     """Add a note. An agent's public note on an email/WhatsApp case is queued for delivery
     through the case's channel (or `channel`) in this same transaction.
@@ -274,6 +275,8 @@ def add_note(
         direction = Direction.OUTBOUND
     else:
         direction = Direction.INBOUND
+    if unverified:  # kept from the customer's view until an agent accepts it
+        visibility, direction = Visibility.INTERNAL, Direction.INBOUND
     channel = channel or (case.channel if direction != Direction.INTERNAL else None)
     now = clock.now()
     delivers = direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
@@ -281,7 +284,7 @@ def add_note(
         case=case, visibility=visibility, direction=direction,
         author_user=actor if getattr(actor, "is_authenticated", False) else None,
         author_contact=author_contact, channel=channel, body_text=body_text or "", body_html=body_html,
-        external_id=external_id, automatic=automatic, created_at=now,
+        external_id=external_id, automatic=automatic, unverified=unverified, created_at=now,
         delivery_status=Delivery.PENDING if delivers else None,
     )
     if external_id is not None:
@@ -315,6 +318,22 @@ def add_note(
         _move(case, actor, "open")
     elif direction == Direction.INBOUND and case.status == "awaiting_info":
         _move(case, actor, "open", reason="respuesta del cliente")
+    return note
+
+
+@transaction.atomic
+def accept_note(*, note: Note, actor: User) -> Note:
+    """An agent accepts a note from an unverified sender: it becomes a public comment."""
+    if not actor.is_agent:
+        raise PermissionDenied("Solo un agente puede aceptar notas de remitentes no verificados.")
+    note = Note.objects.select_for_update().get(pk=note.pk)
+    if not note.unverified:
+        return note
+    note.unverified = False
+    note.visibility = Visibility.PUBLIC
+    note.save(update_fields=["unverified", "visibility"])
+    audit.record(actor=actor, action="note.accepted", obj=note, case=note.case,
+                 changes={"visibility": [Visibility.INTERNAL, Visibility.PUBLIC], "unverified": [True, False]})
     return note
 
 

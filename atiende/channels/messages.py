@@ -1,0 +1,53 @@
+"""Plain messages that channel adapters produce and consume: no provider details here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content: bytes
+    content_type: str = ""
+    inline: bool = False
+
+
+@dataclass
+class InboundMessage:
+    """One message from a customer, as an adapter understood it.
+
+    `external_id` is the provider's id for the message (Message-ID, WhatsApp message id,
+    CTI call id); with the channel it makes intake idempotent. Threading hints, strongest
+    first: `case_number` (e.g. "[CS0000123]" in a subject), `in_reply_to` (provider ids of
+    earlier messages, ours or theirs), and `join_open_case` (chat channels: the contact's
+    most recent open case on this channel).
+    """
+
+    channel: str
+    external_id: str
+    body_text: str
+    sender_email: str | None = None
+    sender_phone: str | None = None
+    sender_whatsapp: str | None = None
+    sender_name: str = ""
+    subject: str = ""
+    body_html: str = ""
+    attachments: list[InboundAttachment] = field(default_factory=list)
+    case_number: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    join_open_case: bool = False
+    type: str | None = None
+    priority: str | None = None
+    acknowledge: bool = True
+    received_at: dt.datetime | None = None
+
+
+@dataclass
+class Received:
+    case: object
+    note: object
+    new_case: bool
+    duplicate: bool
+    unverified: bool = False

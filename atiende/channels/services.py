@@ -1,0 +1,122 @@
+"""The one door every channel uses: a plain inbound message becomes exactly one note.
+
+Adapters (channels/<kind>/) turn provider bytes into an `InboundMessage` and call
+`receive_message`; it recognises the contact, finds the case the message belongs to (or
+opens one through the same case service the portal and API use), and adds the note, all in
+one transaction. The unique (channel, external id) of notes decides duplicates: a message
+delivered twice, even concurrently, is stored once and any case opened for the loser is
+rolled back with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+from atiende.cases import services as cases
+from atiende.cases.models import Case, Note
+from atiende.channels.messages import InboundMessage, Received
+from atiende.channels.models import Channel
+from atiende.core.errors import InvalidInput, NotFound
+from atiende.customers import services as customers
+from atiende.customers.models import Contact
+
+CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)
+FINISHED = ("closed", "cancelled")
+
+
+class _Duplicate(Exception):
+    def __init__(self, note: Note) -> None:
+        self.note = note
+
+
+def find_case_number(text: str) -> str | None:
+    match = CASE_NUMBER.search(text or "")
+    return match.group(0).upper() if match else None
+
+
+def _contact_for(msg: InboundMessage) -> Contact:
+    if msg.sender_whatsapp:
+        found = Contact.objects.filter(whatsapp_id=msg.sender_whatsapp).first()
+        if found:
+            return found
+    contact = customers.find_or_create_contact(
+        email=msg.sender_email, phone=msg.sender_phone or (f"+{msg.sender_whatsapp}" if msg.sender_whatsapp else None),
+        name=msg.sender_name,
+    )
+    if msg.sender_whatsapp and not contact.whatsapp_id:
+        customers.update_contact(contact=contact, whatsapp_id=msg.sender_whatsapp)
+    return contact
+
+
+def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:
+    number = msg.case_number or find_case_number(msg.subject)
+    if number:
+        case = Case.objects.filter(number=number).first()
+        if case is not None:
+            return case
+    if msg.in_reply_to:
+        note = (Note.objects.select_related("case").filter(external_id__in=msg.in_reply_to)
+                .order_by("-created_at").first())
+        if note is not None:
+            return note.case
+    if msg.join_open_case:
+        return (Case.objects.filter(requester=contact, channel=channel).exclude(status__in=FINISHED + ("resolved",))
+                .order_by("-created_at").first())
+    return None
+
+
+def _belongs(contact: Contact, case: Case) -> bool:
+    if case.organization_id is None:
+        return case.requester_id == contact.pk
+    return contact.organization_id == case.organization_id
+
+
+def receive_message(msg: InboundMessage) -> Received:
+    """Store `msg` exactly once, as a note on its case or on a new case."""
+    channel = Channel.objects.filter(slug=msg.channel).first()
+    if channel is None:
+        raise NotFound(f"No existe el canal {msg.channel!r}.")
+    if not msg.external_id:
+        raise InvalidInput("El mensaje no tiene identificador.", errors={"external_id": "obligatorio"})
+    existing = Note.objects.select_related("case").filter(channel=channel, external_id=msg.external_id).first()
+    if existing is not None:
+        return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
+    try:
+        with transaction.atomic():
+            return _receive(msg, channel)
+    except _Duplicate as dup:
+        return Received(case=dup.note.case, note=dup.note, new_case=False, duplicate=True)
+
+
+def _receive(msg: InboundMessage, channel: Channel) -> Received:
+    contact = _contact_for(msg)
+    case = _thread(msg, channel, contact)
+    unverified = False
+    new_case = False
+    if case is not None and case.status in FINISHED:
+        case = None  # a message about a finished case starts a new one
+    if case is not None and not _belongs(contact, case):
+        # Never let a stranger read or move another organization's case: their message is
+        # kept, internal, for an agent to accept (or to open a new case from).
+        unverified = True
+    if case is None:
+        body = msg.body_text.strip()
+        subject = (msg.subject or body.splitlines()[0] if body else "").strip()[:300] or "(sin asunto)"
+        case = cases.open_case(
+            actor=None, channel=channel, subject=subject, description=body,
+            type=msg.type, priority=msg.priority, requester=contact,
+            organization=contact.organization, acknowledge=msg.acknowledge,
+        )
+        new_case = True
+    note = cases.add_note(
+        case=case, body_text=msg.body_text, body_html=msg.body_html, author_contact=contact,
+        channel=channel, external_id=msg.external_id, unverified=unverified,
+    )
+    if not note.created:
+        raise _Duplicate(note)  # lost a race with the same message: undo this attempt
+    for att in msg.attachments:
+        cases.add_attachment(case=case, note=note, filename=att.filename, chunks=[att.content],
+                             public=not unverified)
+    return Received(case=case, note=note, new_case=new_case, duplicate=False, unverified=unverified)
