@@ -30,6 +30,16 @@ def _attachments_in_tmp(settings, tmp_path):
     settings.ATTACHMENTS_DIR = tmp_path / "attachments"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_configuration_snapshot():
+    # A rolled-back test deletes rows without signals; the next test must not see them.
+    from atiende.sla import schedules
+
+    schedules.invalidate()
+    yield
+    schedules.invalidate()
+
+
 HORARIO_HABIL = {
     "mon": ["07:00-19:00"], "tue": ["07:00-19:00"], "wed": ["07:00-19:00"],
     "thu": ["07:00-19:00"], "fri": ["07:00-19:00"], "sat": ["08:00-13:00"],

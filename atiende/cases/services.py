@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from atiende.accounts.models import SupportGroup, User
@@ -45,10 +45,14 @@ def _next_number() -> str:
 
     The UPDATE locks the row (PostgreSQL) or the database (SQLite, IMMEDIATE) until the
     case commits, so concurrent creators get consecutive, distinct numbers, and a rolled
-    back creation gives its number back.
+    back creation gives its number back. One statement: UPDATE ... RETURNING (PostgreSQL,
+    SQLite 3.35+).
     """
-    counter = CaseCounter.objects.filter(name="case")
-    if not counter.update(value=F("value") + 1):
+    table = CaseCounter._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"])
+        row = cur.fetchone()
+    if row is None:
         # The row comes with the migrations; if it was removed, concurrent creators race to
         # put it back: one insert wins, the others wait for it and then increment.
         try:
@@ -56,8 +60,8 @@ def _next_number() -> str:
                 CaseCounter.objects.create(name="case", value=0)
         except IntegrityError:
             pass
-        counter.update(value=F("value") + 1)
-    return format_number(CaseCounter.objects.values_list("value", flat=True).get(name="case"))
+        return _next_number()
+    return format_number(row[0])
 
 
 def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Iterable[str]) -> None:

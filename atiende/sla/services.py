@@ -13,8 +13,9 @@ from django.db import transaction
 
 from atiende.core import audit, clock, events
 from atiende.sla.calendar import BusinessCalendar
-from atiende.sla.models import SlaTarget, SlaTimer, TimerKind
-from atiende.sla.schedules import calendar
+from atiende.sla import schedules
+from atiende.sla.models import SlaTimer, TimerKind
+from atiende.sla.schedules import Target, calendar
 from atiende.worker import queue
 
 AT_RISK_FRACTION = 0.75
@@ -29,15 +30,15 @@ def _parse(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s)
 
 
-def target_for(type: str, priority: str) -> SlaTarget | None:
-    return SlaTarget.objects.select_related("schedule").filter(type=type, priority=priority).first()
+def target_for(type: str, priority: str) -> Target | None:
+    return schedules.target(type, priority)
 
 
-def schedule_slug_for(case: Any, target: SlaTarget | None = None) -> str:
+def schedule_slug_for(case: Any, target: Target | None = None) -> str:
     """The target's own schedule if it has one (e.g. critical incidents on 24x7), else the
     schedule the intake channel gives this kind of request."""
-    if target is not None and target.schedule_id:
-        return target.schedule.slug
+    if target is not None and target.schedule:
+        return target.schedule
     return case.channel.schedule_slug_for(case.type, case.priority) or FALLBACK_SCHEDULE
 
 
