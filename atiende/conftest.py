@@ -33,11 +33,11 @@ def _attachments_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fresh_configuration_snapshot():
     # A rolled-back test deletes rows without signals; the next test must not see them.
-    from atiende.sla import schedules
+    from atiende.core import snapshot
 
-    schedules.invalidate()
+    snapshot.invalidate_all()
     yield
-    schedules.invalidate()
+    snapshot.invalidate_all()
 
 
 HORARIO_HABIL = {

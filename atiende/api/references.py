@@ -5,6 +5,7 @@ the field. Parsing, not business rules: the services still validate what they re
 from __future__ import annotations
 
 from atiende.accounts.models import SupportGroup, User
+from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.core.errors import InvalidInput
 from atiende.customers.models import Contact, Organization
@@ -20,17 +21,17 @@ def _missing(field: str, message: str) -> InvalidInput:
 
 
 def channel(slug: str, field: str = "channel") -> Channel:
-    row = Channel.objects.filter(slug=slug).first()
+    row = channel_selectors.channel(slug)
     if row is None:
         raise _missing(field, f"No existe el canal «{slug}».")
     return row
 
 
 def intake_channel(*, required: bool = True) -> Channel | None:
-    rows = {c.slug: c for c in Channel.objects.filter(slug__in=INTAKE_CHANNELS, active=True)}
     for slug in INTAKE_CHANNELS:
-        if slug in rows:
-            return rows[slug]
+        row = channel_selectors.channel(slug)
+        if row is not None and row.active:
+            return row
     if not required:
         return None
     raise _missing("channel", "No hay un canal «api» ni «portal» activo; indique el canal.")

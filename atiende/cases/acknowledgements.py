@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
 from atiende.sla import texts
@@ -15,7 +16,9 @@ def text(key: str) -> str:
 def channels_24x7_for_incidents() -> list[Channel]:
     """Public channels whose schedule for critical incidents is always open."""
     out = []
-    for ch in Channel.objects.filter(public=True, active=True):
+    for ch in channel_selectors.channels():
+        if not (ch.public and ch.active):
+            continue
         slug = ch.schedule_slug_for("incident", "critical")
         if ch.attends_request("incident", "critical") and slug and calendar(slug).always_open:
             out.append(ch)

@@ -2,24 +2,18 @@
 
 Every case creation needs its SLA target and schedule; reading them from the database each
 time costs more than the rest of the arithmetic. The snapshot is rebuilt when this process
-saves or deletes a Schedule or SlaTarget (signals) and at most `TTL_SECONDS` after another
-process (another worker or web server) changed them.
+saves or deletes a Schedule or SlaTarget (signals) and at most ten seconds after another
+process (another worker or web server) changed them (see core.snapshot).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
-
 from atiende.core.errors import NotFound
+from atiende.core.snapshot import Snapshot
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import Schedule, SlaTarget
-
-TTL_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -30,15 +24,12 @@ class Target:
 
 
 @dataclass
-class _Snapshot:
-    loaded_at: float
+class _Config:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     targets: dict[tuple[str, str], Target] = field(default_factory=dict)
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
 
 
-_snapshot: _Snapshot | None = None
-_lock = threading.Lock()
 _calendars: dict[tuple, BusinessCalendar] = {}  # by schedule content; survives snapshot reloads
 
 
@@ -63,33 +54,19 @@ def calendar_of(schedule: Schedule) -> BusinessCalendar:
     return cal
 
 
-def _current() -> _Snapshot:
-    global _snapshot
-    snap = _snapshot
-    if snap is not None and time.monotonic() - snap.loaded_at < TTL_SECONDS:
-        return snap
-    with _lock:
-        schedules = {s.slug: s for s in Schedule.objects.all()}
-        targets = {
-            (t.type, t.priority): Target(t.first_response_seconds, t.resolution_seconds,
-                                         t.schedule.slug if t.schedule_id else None)
-            for t in SlaTarget.objects.select_related("schedule")
-        }
-        snap = _Snapshot(time.monotonic(), schedules, targets,
-                         {slug: calendar_of(s) for slug, s in schedules.items()})
-        _snapshot = snap
-    return snap
+def _build() -> _Config:
+    schedules = {s.slug: s for s in Schedule.objects.all()}
+    targets = {
+        (t.type, t.priority): Target(t.first_response_seconds, t.resolution_seconds,
+                                     t.schedule.slug if t.schedule_id else None)
+        for t in SlaTarget.objects.select_related("schedule")
+    }
+    return _Config(schedules, targets, {slug: calendar_of(s) for slug, s in schedules.items()})
 
 
-def invalidate() -> None:
-    global _snapshot
-    _snapshot = None
-
-
-@receiver([post_save, post_delete], sender=Schedule)
-@receiver([post_save, post_delete], sender=SlaTarget)
-def _changed(**kwargs) -> None:
-    invalidate()
+_snapshot = Snapshot(_build, watch=[Schedule, SlaTarget])
+_current = _snapshot.get
+invalidate = _snapshot.invalidate
 
 
 def calendar(slug: str) -> BusinessCalendar:

@@ -1,34 +1,37 @@
+import fcntl
 import os
 import secrets
-import signal
-import sys
 import threading
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-
-from atiende.worker import loop
+from django.db import connections
 
 ADMIN_EMAIL = "admin@atiende.local"
+
+
+def _default_web_workers() -> int:
+    return max(2, min(4, (os.cpu_count() or 1) + 1))
 
 
 class Command(BaseCommand):
     help = (
         "Migrate, load the configuration into an empty database, create the first admin, "
-        "and serve atiende (waitress) with one in-process background worker."
+        "and serve atiende (gunicorn) with one in-process background worker."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("ATIENDE_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("ATIENDE_THREADS", "8")))
+        parser.add_argument("--web-workers", type=int,
+                            default=int(os.environ.get("ATIENDE_WEB_WORKERS", _default_web_workers())),
+                            help="web server processes (default: cores + 1, 2 to 4)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("ATIENDE_THREADS", "4")),
+                            help="threads per web server process")
         parser.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
 
-    def handle(self, *args, bind, threads, no_worker, **options):
-        from waitress import serve
-
+    def handle(self, *args, bind, web_workers, threads, no_worker, **options):
         from atiende.configuration import loader
-        from atiende.wsgi import application
 
         host, _, port = bind.rpartition(":")
         if not host or not port.isdigit():
@@ -39,16 +42,6 @@ class Command(BaseCommand):
         if report is not None:
             self.stdout.write(f"configuración cargada desde {settings.ATIENDE_CONFIG}")
         admin_line = self._ensure_admin()
-
-        stop = threading.Event()
-        if not no_worker:
-            _thread, stop = loop.start_in_thread()
-
-        def shutdown(*_):
-            stop.set()
-            sys.exit(0)
-
-        signal.signal(signal.SIGTERM, shutdown)
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         self.stdout.write(
             f"\natiende está en http://{shown}:{port}/\n"
@@ -59,7 +52,8 @@ class Command(BaseCommand):
             f"  datos en {settings.DATA_DIR}\n"
         )
         self.stdout.flush()
-        serve(application, host=host, port=int(port), threads=threads, ident="atiende")
+        connections.close_all()  # the web processes are forked from this one: no shared sockets
+        WebServer(bind=bind, workers=web_workers, threads=threads, run_jobs=not no_worker).run()
 
     def _ensure_admin(self) -> str:
         from atiende.accounts import services
@@ -78,3 +72,45 @@ class Command(BaseCommand):
             where = str(path)
         services.create_user(email=email, name="Administrador", role=Role.ADMIN, password=password)
         return f"  usuario administrador: {email} (contraseña en {where})"
+
+
+def _run_jobs_when_elected() -> None:
+    """Run the job loop in this web process if it holds the data directory's worker lock.
+
+    Every web process tries; the one holding the lock runs the loop, the others wait on
+    it, so exactly one in-process worker runs, and a replacement process takes over if the
+    holder dies (the kernel releases the lock with the process).
+    """
+    from atiende.worker import loop
+
+    def elect_and_run():
+        lock = open(settings.DATA_DIR / "worker.lock", "w")  # noqa: SIM115 - held for life
+        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks until the holder dies
+        loop.run_forever(threading.Event())
+
+    threading.Thread(target=elect_and_run, name="atiende-worker", daemon=True).start()
+
+
+def WebServer(*, bind: str, workers: int, threads: int, run_jobs: bool):  # noqa: N802 - a factory
+    from gunicorn.app.base import BaseApplication
+
+    from atiende.wsgi import application
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", [bind])
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", threads)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("proc_name", "atiende")
+            # One control socket per data directory, so several instances don't collide.
+            self.cfg.set("control_socket", str(settings.DATA_DIR / "gunicorn.ctl"))
+            if run_jobs:
+                self.cfg.set("post_worker_init", lambda worker: _run_jobs_when_elected())
+
+        def load(self):
+            return application
+
+    return _Server()
