@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -118,19 +119,23 @@ def open_case(
         raise InvalidInput("No se pudo crear el caso.", errors=errors)
 
     now = clock.now()
+    # Everything that doesn't need the number happens first, under a provisional one, so
+    # the counter row stays locked only for the last statements of the transaction.
     case = Case.objects.create(
-        number=_next_number(), type=type, priority=priority, channel=channel,
+        number=f"~{secrets.token_hex(5)}", type=type, priority=priority, channel=channel,
         organization=organization, requester=requester, assignee=assignee, group=group,
         classification=classification, subject=subject, description=description or "",
         created_at=now, updated_at=now,
     )
+    timers = sla.start_timers(case)
+    case.number = _next_number()
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     audit.record(actor=actor, action="case.created", obj=case, case=case, at=now, changes={
         "number": [None, case.number], "type": [None, type], "priority": [None, priority],
         "channel": [None, channel.slug], "organization": [None, organization.slug if organization else None],
         "requester": [None, requester.pk if requester else None], "status": [None, case.status],
-        "level": [None, case.level],
+        "level": [None, case.level], **sla.describe_start(timers),
     })
-    sla.start_timers(case, actor=actor)
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
         from atiende.cases.acknowledgements import acknowledgement
 

@@ -68,8 +68,9 @@ def _schedule_check(timer: SlaTimer) -> None:
         timer.next_check_at = timer.due_at
 
 
-def start_timers(case: Any, *, actor: Any = None) -> list[SlaTimer]:
-    """Create the case's first-response and resolution timers (at case creation)."""
+def start_timers(case: Any) -> list[SlaTimer]:
+    """Create the case's first-response and resolution timers (at case creation; the
+    case service records them in its `case.created` audit entry, see `describe_start`)."""
     target = target_for(case.type, case.priority)
     if target is None:
         return []
@@ -86,11 +87,17 @@ def start_timers(case: Any, *, actor: Any = None) -> list[SlaTimer]:
         _recompute(timer, cal, case.created_at)
         timers.append(timer)
     SlaTimer.objects.bulk_create(timers)
-    audit.record(actor=actor, action="sla.started", obj=case, case=case, changes={
-        "schedule": [None, slug], "started_at": [None, _iso(start)],
-        **{f"{t.kind}_due": [None, _iso(t.due_at)] for t in timers},
-    })
     return timers
+
+
+def describe_start(timers: list[SlaTimer]) -> dict[str, Any]:
+    if not timers:
+        return {}
+    return {
+        "sla_schedule": [None, timers[0].schedule],
+        "sla_started_at": [None, _iso(timers[0].started_at)],
+        **{f"{t.kind}_due": [None, _iso(t.due_at)] for t in timers},
+    }
 
 
 def _timers(case: Any) -> list[SlaTimer]:

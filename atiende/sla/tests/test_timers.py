@@ -112,7 +112,10 @@ def test_awaiting_info_pauses_the_clock_and_moves_the_due_instant(open_at, agent
     assert resumed.paused_seconds == 9 * 3600
     assert resumed.due_at.astimezone(BOG) == bogota(2026, 3, 5, 15, 0)
     actions = list(AuditEntry.objects.filter(case=case, action__startswith="sla.").values_list("action", flat=True))
-    assert actions == ["sla.started", "sla.paused", "sla.resumed"]
+    assert actions == ["sla.paused", "sla.resumed"]
+    created = AuditEntry.objects.get(case=case, action="case.created")
+    assert created.changes["sla_schedule"] == [None, "horario-habil"]
+    assert created.changes["resolution_due"][1].startswith("2026-03-04T23:00")  # 18:00 in Bogotá
 
 
 def test_resolving_meets_resolution_and_reopening_resumes_without_the_resolved_time(open_at, agent, customer):
