@@ -31,6 +31,25 @@ def _attachments_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _case_numbers_start_at_one(request):
+    """PostgreSQL takes case numbers from a sequence, which a test's rollback doesn't undo;
+    restart it so every test numbers its cases from CS0000001, as on SQLite."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT setval('cases_case_number_seq', 1, false)")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_configuration_snapshot():
     # A rolled-back test deletes rows without signals; the next test must not see them.
     from atiende.core import snapshot

@@ -73,6 +73,7 @@ def load(total: int, open_: int) -> None:
                         rows_t.append((cid, kind, "horario-habil", 1, target, created, due, due, "[]", 0, due, None))
             cur.executemany(q_timers, rows_t)
     CaseCounter.objects.filter(name="case").update(value=total)
+    common.sync_case_sequence(total)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
 

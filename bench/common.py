@@ -92,3 +92,12 @@ def percentile(samples: list[float], p: float) -> float:
 def summary_ms(samples: list[float]) -> str:
     ms = [s * 1000 for s in samples]
     return f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms"
+
+
+def sync_case_sequence(last: int) -> None:
+    """After a bulk load of numbered cases, make the next number follow them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT setval('cases_case_number_seq', %s)", [last])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,26 +40,26 @@ def format_number(value: int) -> str:
     return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
 
 
-def _next_number() -> str:
-    """Increment the counter row inside the caller's transaction.
+NUMBER_SEQUENCE = "cases_case_number_seq"  # PostgreSQL; created by migration 0004
 
-    The UPDATE locks the row (PostgreSQL) or the database (SQLite, IMMEDIATE) until the
-    case commits, so concurrent creators get consecutive, distinct numbers, and a rolled
-    back creation gives its number back. One statement: UPDATE ... RETURNING (PostgreSQL,
-    SQLite 3.35+).
+
+def _next_number() -> str:
+    """The next case number: unique and increasing under any concurrency.
+
+    PostgreSQL: a sequence, which takes no lock that lives until commit, so concurrent
+    creators never queue behind each other (a rolled-back creation leaves a gap).
+    SQLite: a counter row incremented in the creating transaction; SQLite serialises write
+    transactions anyway (IMMEDIATE), so numbers are also gapless there.
     """
-    table = CaseCounter._meta.db_table
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+            return format_number(cur.fetchone()[0])
+        table = CaseCounter._meta.db_table
         cur.execute(f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"])
         row = cur.fetchone()
-    if row is None:
-        # The row comes with the migrations; if it was removed, concurrent creators race to
-        # put it back: one insert wins, the others wait for it and then increment.
-        try:
-            with transaction.atomic():
-                CaseCounter.objects.create(name="case", value=0)
-        except IntegrityError:
-            pass
+    if row is None:  # the row comes with the migrations; put it back if it was removed
+        CaseCounter.objects.get_or_create(name="case", defaults={"value": 0})
         return _next_number()
     return format_number(row[0])
 
@@ -119,17 +118,13 @@ def open_case(
         raise InvalidInput("No se pudo crear el caso.", errors=errors)
 
     now = clock.now()
-    # Everything that doesn't need the number happens first, under a provisional one, so
-    # the counter row stays locked only for the last statements of the transaction.
     case = Case.objects.create(
-        number=f"~{secrets.token_hex(5)}", type=type, priority=priority, channel=channel,
+        number=_next_number(), type=type, priority=priority, channel=channel,
         organization=organization, requester=requester, assignee=assignee, group=group,
         classification=classification, subject=subject, description=description or "",
         created_at=now, updated_at=now,
     )
     timers = sla.start_timers(case)
-    case.number = _next_number()
-    Case.objects.filter(pk=case.pk).update(number=case.number)
     audit.record(actor=actor, action="case.created", obj=case, case=case, at=now, changes={
         "number": [None, case.number], "type": [None, type], "priority": [None, priority],
         "channel": [None, channel.slug], "organization": [None, organization.slug if organization else None],

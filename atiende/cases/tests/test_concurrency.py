@@ -32,5 +32,4 @@ def test_concurrent_creation_gives_distinct_consecutive_numbers(portal, agent, a
 
     assert errors == []
     numbers = sorted(Case.objects.values_list("number", flat=True))
-    expected = [f"CS{n:07d}" for n in range(1, threads * per_thread + 1)]
-    assert numbers == expected
+    assert numbers == [f"CS{n:07d}" for n in range(1, threads * per_thread + 1)]
