@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "atiende.customers",
     "atiende.sla",
     "atiende.channels",
+    "atiende.channels.email",
+    "atiende.channels.whatsapp",
     "atiende.escalations",
     "atiende.cases",
     "atiende.configuration",

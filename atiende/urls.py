@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("webhooks/", include("atiende.channels.urls")),
     path("", include("atiende.portal.urls")),
 ]

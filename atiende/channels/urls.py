@@ -1,0 +1,7 @@
+"""Provider webhooks, one include per channel adapter (each adapter owns its urls.py)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("atiende.channels.whatsapp.urls")),
+]
