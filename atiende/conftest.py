@@ -162,3 +162,13 @@ def tokens(agent, supervisor, admin_user, customer, other_customer):
     people = {"agent": agent, "supervisor": supervisor, "admin": admin_user,
               "customer": customer, "other_customer": other_customer}
     return {name: accounts.issue_token(user=user) for name, user in people.items()}
+
+
+@pytest.fixture
+def reference(db):
+    """The bundled reference configuration (schedules, channels, levels, targets), loaded."""
+    from django.conf import settings
+
+    from atiende.configuration import loader
+
+    return loader.load(settings.DEFAULT_CONFIG)

@@ -11,7 +11,7 @@ from ninja import NinjaAPI, Router
 
 from atiende.core.errors import NotFound
 
-from . import attachments, cases, contacts, errors, notes, organizations, public
+from . import attachments, cases, contacts, errors, notes, organizations, public, sla
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -28,7 +28,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (public, organizations, contacts, cases, notes, attachments):
+for module in (public, sla, organizations, contacts, cases, notes, attachments):
     api.add_router("", module.router)
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,6 +10,7 @@ from ninja import Router, Schema
 
 from atiende.channels.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel
+from atiende.sla.selectors import hours_now
 
 from .types import choice
 
@@ -16,8 +18,6 @@ router = Router(tags=["público"])
 
 
 class ChannelOut(Schema):
-    # New facts about a channel (e.g. open_now, next_opening) are new fields here and in
-    # `channel_out`; nothing else changes.
     id: str
     kind: choice(ChannelKind)  # type: ignore[valid-type]
     name: str
@@ -28,6 +28,8 @@ class ChannelOut(Schema):
     attends: str | list[dict[str, Any]]
     attends_label: str
     hours: list[dict[str, Any]]
+    open_now: bool
+    next_opening: str | None
 
 
 class ChannelList(Schema):
@@ -49,6 +51,15 @@ class EscalationLevelList(Schema):
 
 
 def channel_out(channel: Channel) -> dict[str, Any]:
+    out = _channel_fields(channel)
+    # Open now for some kind of request, and the earliest opening of any of them.
+    out["open_now"] = any(rule["open_now"] for rule in out["hours"])
+    openings = [rule["next_opening"] for rule in out["hours"]]
+    out["next_opening"] = min(openings, key=dt.datetime.fromisoformat) if openings else None
+    return out
+
+
+def _channel_fields(channel: Channel) -> dict[str, Any]:
     return {
         "id": channel.slug,
         "kind": channel.kind,
@@ -59,7 +70,11 @@ def channel_out(channel: Channel) -> dict[str, Any]:
         "description": channel.description,
         "attends": channel.attends or "all",
         "attends_label": channel.attends_label,
-        "hours": channel.hours or [],
+        # Per kind of request: its schedule, whether it is open now and when it next opens.
+        "hours": [
+            {**rule, "next_opening": rule["next_opening"].isoformat()}
+            for rule in hours_now(channel.hours)
+        ],
     }
 
 

@@ -9,6 +9,8 @@ import phonenumbers
 from atiende.channels.models import Channel, ChannelKind
 from atiende.configuration import settings as site
 from atiende.escalations.models import EscalationLevel
+from atiende.core import clock
+from atiende.sla import schedules, texts
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import Schedule
 
@@ -19,14 +21,7 @@ def text(key: str) -> str:
 
 
 def calendar_for(schedule: Schedule) -> BusinessCalendar:
-    return BusinessCalendar(
-        timezone=schedule.timezone,
-        weekly=schedule.weekly,
-        holiday_country=schedule.holiday_country or None,
-        closed_dates=schedule.closed_dates,
-        special_openings=schedule.special_openings,
-        always_open=schedule.always_open,
-    )
+    return schedules.calendar_of(schedule)
 
 
 @dataclass(frozen=True)
@@ -48,10 +43,20 @@ class HoursRule:
 
 
 @dataclass(frozen=True)
+class OpenState:
+    """Whether a channel attends a kind of request right now, or when it next does."""
+
+    label: str  # "Incidentes" / "Solicitudes" when the channel has several rules, else ""
+    open_now: bool
+    opens: str  # e.g. "lunes 30 de noviembre a las 7:00 a. m."; empty when open
+
+
+@dataclass(frozen=True)
 class ChannelEntry:
     channel: Channel
     addresses: list[Link]
     hours: list[HoursRule]
+    status: list[OpenState] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,24 @@ def hours_rules(channel: Channel, descriptions: dict[str, list[str]]) -> list[Ho
     return rules
 
 
+KIND_LABELS = {"incident": "Incidentes", "request": "Solicitudes", "change": "Cambios"}
+
+
+def open_states(channel: Channel, now=None) -> list[OpenState]:
+    """Per hours rule: open now, or when it opens (in the schedule's timezone)."""
+    now = now or clock.now()
+    states = []
+    rules = channel.hours or []
+    for rule in rules:
+        cal = schedules.calendar(rule["schedule"])
+        kind = (rule.get("when") or {}).get("type")
+        label = (KIND_LABELS.get(kind, "") if kind else "Solicitudes") if len(rules) > 1 else ""
+        is_open = cal.is_open(now)
+        opens = "" if is_open else texts.when_es(cal.next_opening(now), cal.timezone)
+        states.append(OpenState(label, is_open, opens))
+    return states
+
+
 def schedule_descriptions() -> dict[str, list[str]]:
     """Schedule slug -> its hours in Spanish, e.g. ["Lunes a Viernes de 7:00 am a 7:00 pm", …]."""
     return {s.slug: calendar_for(s).describe_es() for s in Schedule.objects.all()}
@@ -133,7 +156,9 @@ def public_sections() -> list[Section]:
                 hours_heading=text(f"canales.hours.{channel.kind}"),
             )
         sections[channel.kind].channels.append(
-            ChannelEntry(channel, channel_addresses(channel), hours_rules(channel, descriptions))
+            ChannelEntry(
+                channel, channel_addresses(channel), hours_rules(channel, descriptions), open_states(channel)
+            )
         )
     return list(sections.values())
 

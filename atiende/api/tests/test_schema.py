@@ -33,6 +33,12 @@ OPERATIONS = {
     ("post", "/api/v1/cases/{number}/attachments"),
     ("get", "/api/v1/cases/{number}/attachments/{attachment_id}/download"),
     ("get", "/api/v1/cases/{number}/timeline"),
+    ("get", "/api/v1/cases/{number}/sla"),
+    ("get", "/api/v1/schedules"),
+    ("get", "/api/v1/schedules/{schedule_id}"),
+    ("get", "/api/v1/schedules/{schedule_id}/due"),
+    ("get", "/api/v1/schedules/{schedule_id}/elapsed"),
+    ("get", "/api/v1/schedules/{schedule_id}/open"),
 }
 
 

@@ -1,0 +1,164 @@
+"""Business-time arithmetic on the configured schedules (public), and a case's SLA clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import AfterValidator, Field
+
+from atiende.cases import selectors as case_selectors
+from atiende.core.errors import NotFound
+from atiende.sla import selectors
+from atiende.sla.models import Schedule
+from atiende.sla.schedules import calendar
+
+from .auth import caller
+from .types import Slug, Text
+
+router = Router(tags=["horarios y ANS"])
+
+MAX_SECONDS = 10 * 366 * 86400  # ten years of business time is plenty for any target
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("Indique la zona horaria (p. ej. 2026-12-01T07:00:00-05:00 o …Z).")
+    return value
+
+
+Instant = Annotated[dt.datetime, AfterValidator(_aware)]
+
+
+class ScheduleOut(Schema):
+    id: str
+    name: str
+    timezone: str
+    always_open: bool
+    weekly: dict[str, list[str]]
+    holiday_country: str
+    closed_dates: list[str]
+    special_openings: dict[str, list[str]]
+    hours_es: list[str]
+
+
+class ScheduleList(Schema):
+    items: list[ScheduleOut]
+    count: int
+
+
+class DueQuery(Schema):
+    start: Instant = Field(..., description="Instante ISO 8601 con zona horaria.")
+    seconds: int = Field(..., ge=0, le=MAX_SECONDS, description="Segundos hábiles a sumar.")
+
+
+class ElapsedQuery(Schema):
+    start: Instant
+    end: Instant
+
+
+class OpenQuery(Schema):
+    at: Instant | None = Field(None, description="Instante a consultar; por omisión, ahora.")
+
+
+class DueOut(Schema):
+    due: str
+
+
+class ElapsedOut(Schema):
+    seconds: int
+
+
+class OpenOut(Schema):
+    open: bool
+    next_opening: str | None
+    next_closing: str | None
+
+
+class TimerOut(Schema):
+    target_seconds: int
+    start: dt.datetime
+    due: dt.datetime
+    at_risk_at: dt.datetime
+    met_at: dt.datetime | None
+    breached_at: dt.datetime | None
+    paused_seconds: int
+    paused: bool
+    state: str
+    level: int
+
+
+class CaseSlaOut(Schema):
+    schedule: str | None
+    first_response: TimerOut | None
+    resolution: TimerOut | None
+
+
+def _schedule(slug: str) -> Schedule:
+    row = Schedule.objects.filter(slug=slug).first()
+    if row is None:
+        raise NotFound(f"No existe el horario «{slug}».")
+    return row
+
+
+def schedule_out(s: Schedule) -> dict[str, Any]:
+    return {
+        "id": s.slug, "name": s.name, "timezone": s.timezone, "always_open": s.always_open,
+        "weekly": s.weekly or {}, "holiday_country": s.holiday_country or "",
+        "closed_dates": s.closed_dates or [], "special_openings": s.special_openings or {},
+        "hours_es": calendar(s.slug).describe_es(),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@router.get("/schedules", response=ScheduleList, auth=None, summary="Horarios")
+def list_schedules(request: HttpRequest) -> dict[str, Any]:
+    items = [schedule_out(s) for s in Schedule.objects.all()]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/schedules/{schedule_id}", response=ScheduleOut, auth=None, summary="Ver un horario")
+def get_schedule(request: HttpRequest, schedule_id: Slug) -> dict[str, Any]:
+    return schedule_out(_schedule(schedule_id))
+
+
+@router.get("/schedules/{schedule_id}/due", response=DueOut, auth=None, summary="Vencimiento en tiempo hábil")
+def due(request: HttpRequest, schedule_id: Slug, q: Query[DueQuery]) -> dict[str, Any]:
+    """El primer instante `t ≥ start` con `seconds` segundos hábiles entre `start` y `t`, en la
+    zona horaria del horario (trabajo que termina justo al cierre vence al cierre)."""
+    cal = calendar(_schedule(schedule_id).slug)
+    return {"due": cal.add(q.start, q.seconds).isoformat()}
+
+
+@router.get("/schedules/{schedule_id}/elapsed", response=ElapsedOut, auth=None, summary="Tiempo hábil transcurrido")
+def elapsed(request: HttpRequest, schedule_id: Slug, q: Query[ElapsedQuery]) -> dict[str, Any]:
+    """Segundos hábiles en [start, end); 0 si end ≤ start."""
+    cal = calendar(_schedule(schedule_id).slug)
+    return {"seconds": cal.elapsed(q.start, q.end)}
+
+
+@router.get("/schedules/{schedule_id}/open", response=OpenOut, auth=None, summary="¿Abierto ahora?")
+def is_open(request: HttpRequest, schedule_id: Slug, q: Query[OpenQuery]) -> dict[str, Any]:
+    from atiende.core import clock
+
+    cal = calendar(_schedule(schedule_id).slug)
+    at = q.at or clock.now()
+    return {"open": cal.is_open(at), "next_opening": _iso(cal.next_opening(at)),
+            "next_closing": _iso(cal.next_closing(at))}
+
+
+@router.get("/cases/{number}/sla", response=CaseSlaOut, summary="Relojes de ANS de un caso")
+def case_sla(request: HttpRequest, number: Text) -> dict[str, Any]:
+    """Horario del caso y, para primera respuesta y resolución: objetivo, inicio, vencimiento,
+    cumplido, incumplido y tiempo en pausa (segundos hábiles)."""
+    case = case_selectors.case_for(caller(request), number)
+    view = selectors.case_sla(case)
+    for kind in ("first_response", "resolution"):
+        if view[kind]:
+            view[kind] = {**view[kind], "start": view[kind]["start"], "due": view[kind]["due"]}
+    return view
