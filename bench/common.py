@@ -62,7 +62,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(threads: int = 8) -> Iterator[str]:
-    """Run `atiende serve` (waitress, no worker) against the bench database."""
+    """Run `atiende serve` (gunicorn, no job worker) against the bench database."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "atiende"), "serve", "--no-worker", "--bind", f"127.0.0.1:{port}", "--threads", str(threads)],
