@@ -49,6 +49,7 @@ class OpenState:
     label: str  # "Incidentes" / "Solicitudes" when the channel has several rules, else ""
     open_now: bool
     opens: str  # e.g. "lunes 30 de noviembre a las 7:00 a. m."; empty when open
+    opens_en: str = ""  # the same in English: "Monday 30 November at 7:00 a.m."
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,12 @@ def open_states(channel: Channel, now=None) -> list[OpenState]:
         kind = (rule.get("when") or {}).get("type")
         label = (KIND_LABELS.get(kind, "") if kind else "Solicitudes") if len(rules) > 1 else ""
         is_open = cal.is_open(now)
-        opens = "" if is_open else texts.when_es(cal.next_opening(now), cal.timezone)
-        states.append(OpenState(label, is_open, opens))
+        opening = None if is_open else cal.next_opening(now)
+        states.append(OpenState(
+            label, is_open,
+            texts.when_es(opening, cal.timezone) if opening else "",
+            texts.when_en(opening, cal.timezone) if opening else "",
+        ))
     return states
 
 

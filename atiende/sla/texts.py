@@ -24,7 +24,7 @@ DEFAULT_TEXTS = {
 
 
 def when_es(instant: dt.datetime, timezone: str = "America/Bogota") -> str:
-    """'lunes 1 de diciembre a las 7:00 a. m.' (year added when it is not the current one)."""
+    """'lunes 1 de diciembre a las 7:00 a. m.'"""
     local = instant.astimezone(ZoneInfo(timezone))
     hour = local.hour % 12 or 12
     suffix = "a. m." if local.hour < 12 else "p. m."
@@ -33,6 +33,19 @@ def when_es(instant: dt.datetime, timezone: str = "America/Bogota") -> str:
         f"{WEEKDAYS[local.weekday()]} {local.day} de {MONTHS[local.month - 1]} "
         f"a {article} {hour}:{local.minute:02d} {suffix}"
     )
+
+
+WEEKDAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+
+
+def when_en(instant: dt.datetime, timezone: str = "America/Bogota") -> str:
+    """'Monday 1 December at 7:00 a.m.'"""
+    local = instant.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    suffix = "a.m." if local.hour < 12 else "p.m."
+    return f"{WEEKDAYS_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} at {hour}:{local.minute:02d} {suffix}"
 
 
 class _Keep(dict):

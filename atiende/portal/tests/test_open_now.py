@@ -28,3 +28,15 @@ def test_in_business_hours_the_phone_lines_are_open(client, reference):
         html = client.get("/canales").content.decode()
     assert "Abierto ahora" in _card(html, "linea-nacional")
     assert "Cerrado" not in _card(html, "linea-nacional")
+
+
+def test_the_page_chrome_is_available_in_english(client, reference):
+    with clock.frozen(dt.datetime(2026, 11, 29, 12, 0, tzinfo=BOG)):
+        client.cookies["django_language"] = "en"  # what the language switcher sets
+        html = client.get("/canales").content.decode()
+    assert '<html lang="en">' in html
+    assert "Closed · opens Monday 30 November at 7:00 a.m." in html
+    assert "Types of request" in html and "Open now" in html
+    client.cookies.pop("django_language")
+    spanish = client.get("/canales", headers={"accept-language": "en-US"}).content.decode()  # Spanish first
+    assert '<html lang="es-CO">' in spanish and "Tipos de solicitudes" in spanish
