@@ -5,3 +5,9 @@ class EmailChannelConfig(AppConfig):
     name = "atiende.channels.email"
     label = "channels_email"
     verbose_name = "Canal: correo electrónico"
+
+    def ready(self) -> None:
+        from atiende.channels import senders
+        from atiende.channels.email.outbound import SmtpSender
+
+        senders.register("email", SmtpSender())

@@ -1,0 +1,94 @@
+"""Mailbox URLs: the channel names environment variables, the variables hold the URLs.
+
+    imap://user:pass@host:143/INBOX     imaps://...:993     imap+starttls://...:143
+    smtp://host:25   smtps://user:pass@host:465   smtp+starttls://user:pass@host:587
+    ?auth=xoauth2&token_env=NAME   (OAuth2 access token read from the variable NAME)
+
+User and password are percent-encoded; the IMAP path is the folder (default INBOX).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from atiende.core.errors import InvalidInput
+
+_PORTS = {
+    "imap": 143,
+    "imaps": 993,
+    "imap+starttls": 143,
+    "smtp": 25,
+    "smtps": 465,
+    "smtp+starttls": 587,
+}
+
+
+@dataclass(frozen=True)
+class MailURL:
+    scheme: str
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: str
+    auth: str  # "password" | "xoauth2" | "none"
+    token_env: str
+    processed_folder: str
+
+    @property
+    def ssl(self) -> bool:
+        return self.scheme in ("imaps", "smtps")
+
+    @property
+    def starttls(self) -> bool:
+        return self.scheme.endswith("+starttls")
+
+    def token(self) -> str:
+        value = os.environ.get(self.token_env, "") if self.token_env else ""
+        if not value:
+            raise InvalidInput(
+                f"La variable {self.token_env or '(token_env)'} no tiene un token OAuth2."
+            )
+        return value
+
+
+def parse_url(url: str, *, kind: str) -> MailURL:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if not scheme.startswith(kind) or scheme not in _PORTS:
+        allowed = ", ".join(f"{s}://" for s in _PORTS if s.startswith(kind))
+        raise InvalidInput(f"URL de {kind.upper()} inválida: use {allowed}.")
+    if not parts.hostname:
+        raise InvalidInput(f"La URL de {kind.upper()} no tiene servidor.")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    auth = query.get("auth", "").lower() or ("password" if parts.username else "none")
+    if auth not in ("password", "xoauth2", "none"):
+        raise InvalidInput(
+            f"Autenticación desconocida {auth!r}: use xoauth2 o usuario y clave en la URL."
+        )
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    return MailURL(
+        scheme=scheme,
+        host=parts.hostname,
+        port=parts.port or _PORTS[scheme],
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        folder=folder,
+        auth=auth,
+        token_env=query.get("token_env", ""),
+        processed_folder=query.get("processed", "Procesados"),
+    )
+
+
+def url_for(channel, kind: str) -> MailURL | None:
+    """The channel's IMAP or SMTP URL, or None when it is not connected."""
+    env = (channel.settings or {}).get(f"{kind}_url_env")
+    value = os.environ.get(env, "") if env else ""
+    return parse_url(value, kind=kind) if value.strip() else None
+
+
+def xoauth2(user: str, token: str) -> str:
+    """The SASL XOAUTH2 initial response, before base64 (the libraries encode it)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"

@@ -1,0 +1,535 @@
+"""RFC 5322 bytes → `InboundMessage`: pure, no database, no clock.
+
+Parsing never crashes on bad encodings: charsets are decoded the way browsers do
+(ISO-8859-1 and US-ASCII labels mean Windows-1252, and valid UTF-8 wins over a wrong
+label), undecodable bytes are replaced. Only a message with no sender address at all, or
+one the stdlib parser cannot walk, raises `Unparseable` (the caller quarantines it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime as dt
+import email
+import email.header
+import email.policy
+import email.utils
+import hashlib
+import html
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+
+import nh3
+
+from atiende.channels.messages import InboundAttachment, InboundMessage
+
+MAX_ID = 255
+_IDS = re.compile(r"<[^<>\s]+>")
+_CASE_TAG = re.compile(r"\bCS[\s#:-]*(\d{7})\b", re.IGNORECASE)
+# Labels that in practice carry Windows-1252 (WHATWG Encoding Standard).
+_CP1252_LABELS = {
+    "iso-8859-1",
+    "iso8859-1",
+    "iso_8859-1",
+    "latin1",
+    "latin-1",
+    "l1",
+    "cp819",
+    "us-ascii",
+    "ascii",
+    "ansi_x3.4-1968",
+    "windows-1252",
+    "cp1252",
+    "x-cp1252",
+}
+_NO_REPLY_SENDER = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+\-.].*)?$", re.IGNORECASE
+)
+
+
+class Unparseable(Exception):
+    """The message cannot be turned into a note; keep its bytes in quarantine."""
+
+
+@dataclass
+class Bounce:
+    """A delivery-status notification (RFC 3464) about a message we sent."""
+
+    action: str  # failed | delayed | delivered | relayed | expanded | "" (non-standard)
+    status: str  # RFC 3463 code, e.g. 5.1.1
+    recipients: list[str]
+    original_message_id: str | None
+    diagnostic: str = ""
+
+    @property
+    def permanent(self) -> bool:
+        return self.action == "failed" or self.status.startswith("5")
+
+
+@dataclass
+class ParsedEmail:
+    message: InboundMessage
+    message_id: str | None  # as the sender wrote it; None when missing
+    content_key: str  # sha256 of sender, date, subject and body: same mail → same key
+    no_auto_reply: str | None = None  # why we must not answer automatically (RFC 3834)
+    bounce: Bounce | None = None
+    return_path: str | None = None
+    defects: list[str] = field(default_factory=list)
+
+
+# -- decoding -------------------------------------------------------------------------
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 inside otherwise UTF-8 text: read them as Windows-1252."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return bad.decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("atiende-cp1252", _cp1252_fallback)
+
+
+def _utf8_or_cp1252(data: bytes) -> str:
+    return data.decode("utf-8", errors="atiende-cp1252")
+
+
+def decode_bytes(data: bytes, label: str | None) -> str:
+    """Decode text the way a mail reader should: never raise, prefer what the bytes are."""
+    label = (label or "").strip().strip('"').lower()
+    if label in _CP1252_LABELS or not label:
+        try:
+            return data.decode("utf-8")  # pure ASCII, or UTF-8 sent with a wrong label
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+    try:
+        codecs.lookup(label)
+    except LookupError:  # unknown-8bit, x-unknown, typos: UTF-8 where it is, cp1252 elsewhere
+        return _utf8_or_cp1252(data)
+    try:
+        return data.decode(label)
+    except UnicodeDecodeError:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode(label, errors="replace")
+
+
+def _fix_surrogates(value: str) -> str:
+    """Raw 8-bit header bytes arrive as surrogate escapes; decode them as UTF-8 or cp1252."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    return _utf8_or_cp1252(value.encode("utf-8", "surrogateescape"))
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The header as it came (8-bit bytes kept as surrogate escapes), decoded by hand."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            text = _fix_surrogates(str(value))
+            if "=?" in text:
+                with contextlib.suppress(Exception):
+                    text = str(email.header.make_header(email.header.decode_header(text)))
+            return text
+    return None
+
+
+class RawHeaders:
+    """Headers that need no RFC 2047 decoding (ids, dates, flags), read once and unparsed:
+    the policy's header classes are the costliest part of parsing a message."""
+
+    def __init__(self, msg: Message) -> None:
+        self.values: dict[str, str] = {}
+        for key, value in msg.raw_items():
+            self.values.setdefault(key.lower(), str(value))
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self.values
+
+    def get(self, name: str) -> str:
+        value = self.values.get(name.lower())
+        return " ".join(_fix_surrogates(value).split()) if value else ""
+
+
+def header(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # a header the policy cannot parse: fall back to its raw text
+        raw = msg.get_all(name, failobj=[None])[0] if hasattr(msg, "get_all") else None
+        value = getattr(raw, "_raw", None) or (str(raw) if raw is not None else None)
+    if value is None:
+        return ""
+    try:
+        text = str(value)
+    except Exception:
+        text = _raw_header(msg, name) or ""
+    if "\ufffd" in text:  # raw 8-bit bytes the policy gave up on
+        text = _raw_header(msg, name) or text
+    return " ".join(_fix_surrogates(text).split())
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    try:
+        value = msg.get(name)
+        addrs = getattr(value, "addresses", None)
+        if addrs is not None:
+            return [
+                (_fix_surrogates(a.display_name or ""), (a.addr_spec or "").strip().lower())
+                for a in addrs
+                if a.addr_spec and "@" in a.addr_spec
+            ]
+    except Exception:
+        pass
+    return [
+        (_fix_surrogates(n), a.strip().lower())
+        for n, a in email.utils.getaddresses([header(msg, name)])
+        if "@" in a
+    ]
+
+
+def message_ids(value: str) -> list[str]:
+    return [i[:MAX_ID] for i in _IDS.findall(value or "")]
+
+
+def part_text(part: Message) -> str:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    return decode_bytes(data, part.get_content_charset())
+
+
+# -- bodies ---------------------------------------------------------------------------
+
+_QUOTE_HEADS = [
+    re.compile(r"^\s*(El|On)\s.{3,200}(escribió|wrote)\s*:\s*$", re.IGNORECASE | re.DOTALL),
+    re.compile(
+        r"^\s*-{2,}\s*(Mensaje original|Original Message|Forwarded message|Mensaje reenviado)\s*-{2,}",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above the quoted headers
+]
+_OUTLOOK_HEADER = re.compile(r"^\s*\*?(De|From)\s*:\*?\s", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^\s*\*?(Enviado(\s+el)?|Sent|Fecha|Date|Para|To)\s*:", re.IGNORECASE)
+
+
+def trim_quoted(text: str) -> str:
+    """Cut the quoted history of a reply (Gmail, Outlook, Apple Mail styles); the whole
+    message stays in the .eml attachment."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = len(lines)
+    for i, line in enumerate(lines):
+        joined = " ".join(
+            x.strip() for x in lines[i : i + 3]
+        )  # Gmail wraps long "El ... escribió:"
+        if any(p.match(line) for p in _QUOTE_HEADS[1:]) or (
+            _QUOTE_HEADS[0].match(line)
+            or (
+                re.match(r"^\s*(El|On)\s", line)
+                and _QUOTE_HEADS[0].match(joined)
+                and not line.strip().endswith(".")
+            )
+        ):
+            cut = i
+            break
+        if _OUTLOOK_HEADER.match(line) and any(
+            _OUTLOOK_NEXT.match(x) for x in lines[i + 1 : i + 4]
+        ):
+            cut = i
+            break
+    kept = lines[:cut]
+    while kept and (kept[-1].strip().startswith(">") or not kept[-1].strip()):
+        kept.pop()  # a bottom-quoted tail
+    result = "\n".join(kept).strip()
+    return result or text.strip()
+
+
+_ALLOWED_SCHEMES = {"http", "https", "mailto", "cid"}
+
+
+def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and not value.lower().startswith("cid:"):
+        return None  # remote images are trackers until an agent asks for them
+    return value
+
+
+def sanitize_html(value: str) -> str:
+    return nh3.clean(
+        value,
+        url_schemes=_ALLOWED_SCHEMES,
+        strip_comments=True,
+        attribute_filter=_keep_attribute,
+        link_rel="noopener noreferrer",
+    )
+
+
+_BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\s*>")
+
+
+def html_to_text(value: str) -> str:
+    value = re.sub(r"(?is)<(style|script|head)[^>]*>.*?</\1\s*>", "", value)
+    value = _BLOCK_END.sub("\n", value)
+    text = html.unescape(nh3.clean(value, tags=set(), strip_comments=True))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# -- structure ------------------------------------------------------------------------
+
+
+def _leaves(part: Message):
+    """Leaf parts, not descending into attached messages (message/rfc822 is one attachment)."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        yield part
+        return
+    payload = part.get_payload()
+    for sub in payload if isinstance(payload, list) else []:
+        yield from _leaves(sub)
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get_content_disposition() or "").lower()
+    if disposition == "attachment":
+        return True
+    return not (part.get_content_type() in ("text/plain", "text/html") and not part.get_filename())
+
+
+def _filename(part: Message, n: int) -> str:
+    name = None
+    try:
+        name = part.get_filename() or part.get_param("name")
+    except Exception:
+        name = None
+    if isinstance(name, tuple):  # RFC 2231 triple under some policies
+        name = email.utils.collapse_rfc2231_value(name)
+    if name:
+        name = _fix_surrogates(str(name))
+        if "=?" in name:  # encoded-word inside quotes: legal nowhere, common everywhere
+            with contextlib.suppress(Exception):
+                name = str(email.header.make_header(email.header.decode_header(name)))
+    if name:
+        return name
+    ctype = part.get_content_type()
+    ext = ".eml" if ctype == "message/rfc822" else (mimetypes.guess_extension(ctype) or ".bin")
+    return f"adjunto-{n}{ext}"
+
+
+def _content(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        try:
+            return inner.as_bytes() if isinstance(inner, Message) else b""
+        except Exception:
+            return str(inner).encode("utf-8", "replace")
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    return data
+
+
+def _bounce(msg: Message, raw_text: str) -> Bounce | None:
+    ctype = msg.get_content_type()
+    report = (
+        ctype == "multipart/report"
+        and (msg.get_param("report-type") or "").lower() == "delivery-status"
+    )
+    if not report:
+        return None
+    action = status = diagnostic = ""
+    recipients: list[str] = []
+    original: str | None = None
+    for part in msg.walk() if msg.is_multipart() else []:
+        t = part.get_content_type()
+        if t == "message/delivery-status":
+            groups = part.get_payload()
+            for g in groups[1:] if isinstance(groups, list) else []:
+                action = action or header(g, "Action").lower()
+                status = status or header(g, "Status")
+                diagnostic = diagnostic or header(g, "Diagnostic-Code")
+                rcpt = header(g, "Final-Recipient") or header(g, "Original-Recipient")
+                if rcpt:
+                    recipients.append(rcpt.split(";", 1)[-1].strip().lower())
+        elif t == "message/rfc822" and original is None:
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(inner, Message):
+                ids = message_ids(header(inner, "Message-ID"))
+                original = ids[0] if ids else None
+        elif t == "text/rfc822-headers" and original is None:
+            inner = email.message_from_bytes(_content(part), policy=email.policy.default)
+            ids = message_ids(header(inner, "Message-ID"))
+            original = ids[0] if ids else None
+    if original is None:
+        found = re.search(r"(?im)^\s*Message-ID:\s*(<[^<>\s]+>)", raw_text)
+        original = found.group(1) if found else None
+    return Bounce(
+        action=action,
+        status=status,
+        recipients=recipients,
+        original_message_id=original,
+        diagnostic=diagnostic,
+    )
+
+
+def _no_auto_reply(
+    msg: Message, raw: RawHeaders, sender: str, return_path: str | None, own: set[str]
+) -> str | None:
+    auto = raw.get("Auto-Submitted").lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = raw.get("Precedence").lower()
+    if precedence in ("bulk", "list", "junk"):
+        return f"Precedence: {precedence}"
+    for name in ("List-Id", "List-Unsubscribe", "List-Post"):
+        if name in raw:
+            return f"lista de correo ({name})"
+    suppress = raw.get("X-Auto-Response-Suppress").lower()
+    if any(word in suppress for word in ("all", "autoreply", "oof")):
+        return f"X-Auto-Response-Suppress: {suppress}"
+    if return_path == "":
+        return "remitente de sobre vacío (<>)"
+    if _NO_REPLY_SENDER.match(sender.split("@", 1)[0]):
+        return f"remitente automático ({sender})"
+    if msg.get_content_type() == "multipart/report":
+        return "informe de entrega"
+    if sender in own:
+        return f"remitente propio ({sender})"
+    if raw.get("X-Loop").lower() in own:
+        return "bucle (X-Loop)"
+    return None
+
+
+def content_key(raw: bytes, sender: str, date: str, subject: str) -> str:
+    """The same mail delivered twice (two folders, two fetches) has the same key even when
+    transport headers (Received, Delivered-To) differ."""
+    body = raw.replace(b"\r\n", b"\n")
+    cut = body.find(b"\n\n")
+    body = body[cut + 2 :] if cut >= 0 else b""
+    h = hashlib.sha256()
+    for piece in (sender, date, subject):
+        h.update(piece.encode("utf-8", "replace") + b"\0")
+    h.update(body.rstrip())
+    return h.hexdigest()
+
+
+def parse(
+    raw: bytes,
+    *,
+    channel: str,
+    own_addresses: set[str] | frozenset[str] = frozenset(),
+    envelope_sender: str | None = None,
+) -> ParsedEmail:
+    """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>)."""
+    try:
+        msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
+        return _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
+    except Unparseable:
+        raise
+    except Exception as exc:  # the parser's own bugs on hostile input: quarantine, don't crash
+        raise Unparseable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _parse(
+    msg: EmailMessage, raw: bytes, channel: str, own: set[str], envelope_sender: str | None
+) -> ParsedEmail:
+    senders = _addresses(msg, "From") or _addresses(msg, "Sender") or _addresses(msg, "Reply-To")
+    if not senders:
+        raise Unparseable("El mensaje no tiene una dirección de remitente legible (From).")
+    name, sender = senders[0]
+    raw_headers = RawHeaders(msg)
+    subject = header(msg, "Subject")
+    date = raw_headers.get("Date")
+    ids = message_ids(raw_headers.get("Message-ID"))
+    message_id = ids[0] if ids else None
+    key = content_key(raw, sender, date, subject)
+    external_id = message_id or f"<{key[:40]}@sin-message-id.atiende>"
+
+    if envelope_sender is not None:
+        return_path: str | None = envelope_sender.strip().strip("<>").lower()
+    elif "Return-Path" in raw_headers:
+        return_path = raw_headers.get("Return-Path").strip().strip("<>").lower()
+    else:
+        return_path = None
+
+    plain = html_part = None
+    try:
+        plain = msg.get_body(preferencelist=("plain",))
+        html_part = msg.get_body(preferencelist=("html",))
+    except Exception:
+        pass
+    if plain is None and html_part is None and not msg.is_multipart():
+        plain = msg  # e.g. a single part with an odd content type
+    html_body = sanitize_html(part_text(html_part)) if html_part is not None else ""
+    text = part_text(plain) if plain is not None else (html_to_text(html_body) if html_body else "")
+    if plain is msg and msg.get_content_maintype() not in ("text", "multipart"):
+        text, plain = "", None
+
+    attachments = []
+    n = 0
+    for part in _leaves(msg):
+        if part is plain or part is html_part or not _is_attachment(part):
+            continue
+        n += 1
+        attachments.append(
+            InboundAttachment(
+                filename=_filename(part, n),
+                content=_content(part),
+                content_type=part.get_content_type(),
+                inline=(part.get_content_disposition() == "inline" or bool(part.get("Content-ID")))
+                and part.get_content_disposition() != "attachment",
+            )
+        )
+
+    refs = message_ids(raw_headers.get("References"))
+    in_reply = message_ids(raw_headers.get("In-Reply-To"))
+    hints = list(dict.fromkeys(in_reply + refs[::-1]))
+    tag = _CASE_TAG.search(subject)
+    try:
+        when = email.utils.parsedate_to_datetime(date) if date else None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+    except Exception:
+        when = None
+    raw_text = raw.decode("utf-8", "replace")
+    bounce = _bounce(msg, raw_text)
+    body = trim_quoted(text) if text.strip() else ""
+    if not body and not attachments:
+        body = "(mensaje sin texto)"
+    inbound = InboundMessage(
+        channel=channel,
+        external_id=external_id,
+        body_text=body or "(ver adjuntos)",
+        sender_email=sender,
+        sender_name=name,
+        subject=subject,
+        body_html=html_body,
+        attachments=attachments,
+        case_number=f"CS{int(tag.group(1)):07d}" if tag else None,
+        in_reply_to=hints,
+        received_at=when,
+    )
+    reason = _no_auto_reply(msg, raw_headers, sender, return_path, own)
+    if reason:
+        inbound.acknowledge = False
+    defects = [type(d).__name__ for d in getattr(msg, "defects", [])]
+    return ParsedEmail(
+        message=inbound,
+        message_id=message_id,
+        content_key=key,
+        no_auto_reply=reason,
+        bounce=bounce,
+        return_path=return_path,
+        defects=defects,
+    )

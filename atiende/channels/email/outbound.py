@@ -1,0 +1,254 @@
+"""Email out: public notes and notifications sent by SMTP from the worker (the outbox).
+
+Every message carries our own Message-ID (returned to the worker, which stores it on the
+note, so replies find their case by In-Reply-To/References), the case tag in the subject,
+`Reply-To` the channel address, text and HTML parts and the note's attachments. Automatic
+answers say `Auto-Submitted: auto-replied` and go with an empty envelope sender, so a
+bounce of an acknowledgement can never start a loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from atiende.cases import storage
+from atiende.cases.models import Direction, Note
+from atiende.channels.email import config
+from atiende.channels.email.inbound import message_ids
+from atiende.channels.models import Channel, Notification
+from atiende.core import clock
+from atiende.worker.errors import DeliveryError
+
+MAX_REFERENCES = 20
+TIMEOUT = 30
+
+
+def _domain(channel: Channel) -> str:
+    address = channel.address or ""
+    return address.rsplit("@", 1)[-1] if "@" in address else "atiende.invalid"
+
+
+def note_message_id(note: Note, channel: Channel) -> str:
+    """Stable per note: a retried send after a crash repeats the id, and clients dedupe it."""
+    return f"<{note.case.number}.n{note.pk}.atiende@{_domain(channel)}>"
+
+
+def _thread_ids(note: Note) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) for a note: the customer's latest message and the chain."""
+    rows = (
+        Note.objects.filter(case_id=note.case_id, external_id__isnull=False, channel__kind="email")
+        .exclude(pk=note.pk)
+        .values_list("created_at", "id", "external_id", "direction")
+    )
+    # An acknowledgement is written in the same instant as the message it answers, just
+    # before it: at equal times the customer's message comes first.
+    earlier = [
+        (external_id, direction)
+        for _, _, external_id, direction in sorted(
+            rows, key=lambda r: (r[0], r[3] != Direction.INBOUND, r[1])
+        )
+    ]
+    chain: list[str] = []
+    parent = None
+    for external_id, direction in earlier:
+        ids = message_ids(external_id)
+        if not ids:
+            continue
+        chain.append(ids[0])
+        if direction == Direction.INBOUND:
+            parent = ids[0]
+    chain = list(dict.fromkeys(chain))
+    if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ones
+        chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+    return parent, chain
+
+
+def _html_from_text(text: str) -> str:
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def _subject(case, *, reply: bool) -> str:
+    tag = f"[{case.number}]"
+    subject = case.subject if tag not in case.subject else case.subject.replace(tag, "").strip()
+    return f"{'RE: ' if reply else ''}{tag} {subject}".strip()
+
+
+def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "") -> EmailMessage:
+    case = note.case
+    parent, chain = _thread_ids(note)
+    msg = EmailMessage()
+    msg["From"] = formataddr((channel.name, channel.address))
+    msg["To"] = formataddr((to_name, to))
+    msg["Reply-To"] = channel.address
+    msg["Subject"] = _subject(case, reply=parent is not None)
+    msg["Date"] = format_datetime(clock.now())
+    own = note_message_id(note, channel)
+    msg["Message-ID"] = own
+    if parent:
+        msg["In-Reply-To"] = parent
+    if chain:
+        msg["References"] = " ".join(chain)
+    if note.automatic:
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers to our acknowledgement
+    msg["X-Loop"] = channel.address
+    footer = f"\n\n--\n{channel.name} · Caso {case.number}. Para responder, conserve [{case.number}] en el asunto."
+    msg.set_content((note.body_text or "").rstrip() + footer)
+    body_html = note.body_html or _html_from_text(note.body_text or "")
+    msg.add_alternative(
+        f'<html><body>{body_html}<p style="color:#666">{html.escape(footer.strip())}</p>'
+        "</body></html>",
+        subtype="html",
+    )
+    for att in note.attachments.all():
+        data = storage.path_for(att.sha256).read_bytes()
+        maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
+        msg.add_attachment(
+            data, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename
+        )
+    return msg
+
+
+def _connect(url: config.MailURL) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if url.ssl:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.host, url.port, timeout=TIMEOUT, context=context)
+    else:
+        smtp = smtplib.SMTP(url.host, url.port, timeout=TIMEOUT)
+    smtp.ehlo()
+    if url.starttls:
+        smtp.starttls(context=context)
+        smtp.ehlo()
+    if url.auth == "xoauth2":
+        token = url.token()
+        smtp.auth(
+            "XOAUTH2",
+            lambda challenge=None: config.xoauth2(url.user, token),
+            initial_response_ok=True,
+        )
+    elif url.auth == "password" and url.user:
+        smtp.login(url.user, url.password)
+    return smtp
+
+
+def send(url: config.MailURL, msg: EmailMessage, *, envelope_from: str, to: list[str]) -> None:
+    """Hand one message to the SMTP server. 5xx answers are permanent, the rest temporary."""
+    try:
+        smtp = _connect(url)
+        try:
+            smtp.send_message(msg, from_addr=envelope_from, to_addrs=to)
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(
+            f"{rcpt}: {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            for rcpt, (code, text) in exc.recipients.items()
+        )
+        raise DeliveryError(
+            f"El servidor de correo rechazó el destinatario ({detail}).",
+            permanent=all(c >= 500 for c in codes),
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        permanent = exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError)
+        raise DeliveryError(
+            f"El servidor de correo respondió {exc.smtp_code} {text}", permanent=permanent
+        ) from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(
+            f"No se pudo conectar al servidor de correo {url.host}:{url.port} ({exc})."
+        ) from exc
+
+
+def _smtp_url(channel: Channel) -> config.MailURL:
+    try:
+        url = config.url_for(channel, "smtp")
+    except Exception as exc:
+        raise DeliveryError(
+            f"La URL SMTP del canal «{channel.name}» es inválida: {exc}", permanent=True
+        ) from exc
+    if url is None:
+        env = (channel.settings or {}).get("smtp_url_env") or "smtp_url_env"
+        raise DeliveryError(
+            f"No hay un medio de envío configurado para el canal «{channel.name}»: falta la URL SMTP "
+            f"(variable {env}); responda al cliente por otro canal.",
+            permanent=True,
+        )
+    return url
+
+
+def _recipient(note: Note) -> tuple[str, str]:
+    requester = note.case.requester
+    address = (
+        requester.emails.order_by("id").values_list("address", flat=True).first()
+        if requester
+        else None
+    )
+    if not address:
+        raise DeliveryError(
+            f"El solicitante del caso {note.case.number} no tiene correo electrónico.",
+            permanent=True,
+        )
+    return address, requester.name if requester else ""
+
+
+class SmtpSender:
+    """The sender registered for channel kind "email"."""
+
+    def send_note(self, note: Note) -> str:
+        channel = note.channel or note.case.channel
+        url = _smtp_url(channel)
+        to, name = _recipient(note)
+        msg = build_note_message(note, channel, to, name)
+        send(url, msg, envelope_from="" if note.automatic else channel.address, to=[to])
+        return msg["Message-ID"]
+
+    def send_notification(self, notification: Notification) -> str:
+        case = notification.case
+        channel = case.channel if case is not None and case.channel.kind == "email" else None
+        if channel is None:
+            for candidate in Channel.objects.filter(kind="email", active=True).order_by(
+                "position", "slug"
+            ):
+                if (candidate.settings or {}).get("smtp_url_env") and config.url_for(
+                    candidate, "smtp"
+                ):
+                    channel = candidate
+                    break
+        if channel is None:
+            raise DeliveryError(
+                "No hay un canal de correo con SMTP configurado para enviar notificaciones.",
+                permanent=True,
+            )
+        url = _smtp_url(channel)
+        msg = EmailMessage()
+        msg["From"] = formataddr((channel.name, channel.address))
+        msg["To"] = formataddr((notification.name, notification.address))
+        subject = notification.subject or notification.event
+        msg["Subject"] = (
+            f"[{case.number}] {subject}"
+            if case is not None and case.number not in subject
+            else subject
+        )
+        msg["Date"] = format_datetime(clock.now())
+        msg["Message-ID"] = f"<notif.{notification.pk}.atiende@{_domain(channel)}>"
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Loop"] = channel.address
+        msg.set_content(notification.body)
+        msg.add_alternative(
+            f"<html><body>{_html_from_text(notification.body)}</body></html>", subtype="html"
+        )
+        send(url, msg, envelope_from=channel.address, to=[notification.address])
+        return msg["Message-ID"]
