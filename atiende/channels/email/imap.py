@@ -1,0 +1,195 @@
+"""The IMAP poller: fetch new mail, store it, and only then dispose of it on the server.
+
+Per folder we remember (UIDVALIDITY, last UID). Messages are read with BODY.PEEK[] (no
+\\Seen), each one is committed through `intake.ingest`, and after a chunk is committed it
+is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID EXPUNGE where MOVE is
+missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
+and committed ones recognised as duplicates on the next pass: nothing lost, nothing doubled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import DatabaseError, close_old_connections
+
+from atiende.channels.email import config, intake
+from atiende.channels.email.models import MailboxState
+from atiende.channels.models import Channel
+from atiende.core import clock
+
+log = logging.getLogger(__name__)
+
+CHUNK = 50
+IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before servers drop idle clients
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    bounce: int = 0
+    quarantined: int = 0
+
+    def add(self, status: str) -> None:
+        self.fetched += 1
+        setattr(self, status, getattr(self, status) + 1)
+
+
+def connect(url: config.MailURL):
+    from imapclient import IMAPClient
+
+    context = ssl.create_default_context()
+    client = IMAPClient(
+        url.host, port=url.port, ssl=url.ssl, ssl_context=context if url.ssl else None, timeout=60
+    )
+    if url.starttls:
+        client.starttls(context)
+    if url.auth == "xoauth2":
+        client.oauth2_login(url.user, url.token())
+    elif url.user:
+        client.login(url.user, url.password)
+    return client
+
+
+def _dispose(client, uids: list[int], url: config.MailURL, mode: str) -> None:
+    """Take committed messages out of the way. Runs only after their database commit."""
+    if not uids:
+        return
+    if mode == "seen":
+        client.add_flags(uids, [b"\\Seen"], silent=True)
+        return
+    if mode == "delete":
+        client.delete_messages(uids, silent=True)
+    else:
+        if client.has_capability("MOVE"):
+            client.move(uids, url.processed_folder)
+            return
+        client.copy(uids, url.processed_folder)
+        client.delete_messages(uids, silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()
+
+
+def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
+    """One pass over the channel's folder. Database errors propagate (nothing is disposed)."""
+    url = config.url_for(channel, "imap")
+    result = PollResult()
+    if url is None:
+        return result
+    mode = (channel.settings or {}).get("imap_after", "move")
+    own = intake.own_addresses()
+    client = connect(url)
+    try:
+        info = client.select_folder(url.folder)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        state, _ = MailboxState.objects.get_or_create(channel=channel, folder=url.folder)
+        if state.uidvalidity != uidvalidity:
+            # Every UID we remembered is void; dedupe by Message-ID/content covers the rescan.
+            state.uidvalidity, state.last_uid = uidvalidity, 0
+            state.save(update_fields=["uidvalidity", "last_uid"])
+        criteria = ["UID", f"{state.last_uid + 1}:*"] + (["UNSEEN"] if mode == "seen" else [])
+        # "n:*" always includes the highest UID even when it is below n: filter here.
+        uids = sorted(u for u in client.search(criteria) if u > state.last_uid)
+        if limit is not None:
+            uids = uids[:limit]
+        if uids and mode == "move" and not client.folder_exists(url.processed_folder):
+            client.create_folder(url.processed_folder)
+        for start in range(0, len(uids), chunk):
+            batch = uids[start : start + chunk]
+            fetched = client.fetch(batch, ["BODY.PEEK[]"])
+            done = []
+            for uid in batch:
+                raw = fetched.get(uid, {}).get(b"BODY[]")
+                if raw is None:
+                    continue  # expunged by someone else meanwhile
+                source = f"imap:{url.folder}:{uidvalidity}:{uid}"
+                try:
+                    outcome = intake.ingest(raw, channel=channel, source=source, own=own)
+                except DatabaseError:
+                    raise
+                except Exception as exc:  # a bug on one message must not block the mailbox
+                    log.exception("email %s could not be stored; quarantined", source)
+                    outcome = intake.quarantine(
+                        channel, raw, f"Error inesperado: {exc!r}", source=source
+                    )
+                result.add(outcome.status)
+                done.append(uid)
+            _dispose(client, done, url, mode)
+            if done:
+                MailboxState.objects.filter(pk=state.pk).update(last_uid=max(done))
+                state.last_uid = max(done)
+        MailboxState.objects.filter(pk=state.pk).update(last_poll_at=clock.now(), last_error="")
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+    return result
+
+
+def poll_all() -> dict[str, PollResult | str]:
+    """Poll every active email channel that has an IMAP URL; one failing mailbox does not
+    stop the others (its error is kept on its state row)."""
+    results: dict[str, PollResult | str] = {}
+    for channel in Channel.objects.filter(kind="email", active=True):
+        try:
+            if config.url_for(channel, "imap") is None:
+                continue
+            results[channel.slug] = poll_once(channel, limit=2000)
+        except Exception as exc:
+            log.exception("polling %s failed", channel.slug)
+            results[channel.slug] = f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(DatabaseError):
+                MailboxState.objects.filter(channel=channel).update(last_error=str(exc)[:4000])
+    return results
+
+
+def wait_for_mail(channel: Channel, *, timeout: float, stop: threading.Event) -> None:
+    """Block until the server says new mail arrived (IDLE), or `timeout` passes."""
+    url = config.url_for(channel, "imap")
+    if url is None:
+        stop.wait(timeout)
+        return
+    client = connect(url)
+    try:
+        client.select_folder(url.folder, readonly=True)
+        if not client.has_capability("IDLE"):
+            stop.wait(timeout)
+            return
+        client.idle()
+        deadline = time.monotonic() + min(timeout, IDLE_MAX_SECONDS)
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                if any(
+                    r[1] in (b"EXISTS", b"RECENT")
+                    for r in client.idle_check(timeout=1)
+                    if len(r) > 1
+                ):
+                    break
+        finally:
+            client.idle_done()
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+def watch(channel: Channel, *, stop: threading.Event, idle_seconds: float = 300) -> None:
+    """Poll, then wait with IDLE (a poll every `idle_seconds` at least), with back-off on errors."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            poll_once(channel)
+            delay = 1.0
+            wait_for_mail(channel, timeout=idle_seconds, stop=stop)
+        except Exception:
+            log.exception("mailbox %s: will retry in %.0f s", channel.slug, delay)
+            stop.wait(delay)
+            delay = min(delay * 2, 300)
