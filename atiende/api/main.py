@@ -30,6 +30,7 @@ errors.install(api)
 
 for module in (public, sla, organizations, contacts, cases, notes, attachments):
     api.add_router("", module.router)
+api.add_router("", __import__("atiende.api.escalations", fromlist=["router"]).router)  # issue 4
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
 # format rather than Django's HTML page.

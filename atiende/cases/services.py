@@ -389,3 +389,51 @@ def record_delivery(*, note: Note, status: str, error: str = "") -> None:
     audit.record(actor=None, action="note.delivery", obj=note, case=note.case,
                  changes={"delivery_status": [current, status], **({"error": error} if error else {})})
 
+
+
+@transaction.atomic
+def change_level(
+    *,
+    case: Case,
+    actor: User | None,
+    level: int,
+    group: SupportGroup | None,
+    assignee: User | None,
+    reason: str = "",
+) -> Case:
+    """Move a case one escalation level up. Called only by `escalations.services` when the
+    responsible of the next level accepts a request (`update_case` refuses `level`).
+
+    The case goes to the level's group or person, and the new level's first-response target
+    starts: `first_response_at` is cleared so that the new level's first public answer
+    meets it (the first answer of the case stays in the audit trail)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if level != case.level + 1:
+        raise TransitionRefused(
+            f"El caso {case.number} está en el nivel {case.level}; solo puede subir al nivel {case.level + 1}.",
+            code="skip_level",
+        )
+    if case.status in transitions.FINAL:
+        raise TransitionRefused(
+            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite escalamiento.",
+            code="closed",
+        )
+    if assignee is not None and not assignee.is_agent:
+        raise InvalidInput("Solo se puede asignar a agentes.", errors={"assignee": "Solo se puede asignar a agentes."})
+    now = clock.now()
+    changes: dict[str, Any] = {"level": [case.level, level]}
+    if case.group_id != getattr(group, "pk", None):
+        changes["group"] = [audit._plain(case.group), audit._plain(group)]
+    if case.assignee_id != getattr(assignee, "pk", None):
+        changes["assignee"] = [audit._plain(case.assignee), audit._plain(assignee)]
+    if case.first_response_at is not None:
+        changes["first_response_at"] = [case.first_response_at, None]
+    if reason:
+        changes["reason"] = reason
+    case.level, case.group, case.assignee = level, group, assignee
+    case.first_response_at = None
+    case.updated_at = now
+    case.save(update_fields=["level", "group", "assignee", "first_response_at", "updated_at"])
+    audit.record(actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes)
+    sla.restart_response_target(case, actor=actor)
+    return case

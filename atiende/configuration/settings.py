@@ -11,6 +11,9 @@ DEFAULTS: dict[str, Any] = {
     "cases.default_type": "request",
     "cases.default_priority": "moderate",
     "organization.name": "Mesa de ayuda",
+    # Business minutes (on the case's SLA schedule) before an undecided escalation request
+    # reminds its verifier, and between reminders.
+    "escalations.reminder_after_minutes": 60,
     # Editable texts (`texts:` in the configuration file). A key must be listed here to be
     # accepted by the loader, so a typo in the file is refused instead of silently unused.
     "texts.canales.title": "Canales de atención",

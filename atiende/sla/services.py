@@ -224,3 +224,41 @@ def _on_breach(t: SlaTimer) -> None:
                      f"en el nivel {case.level}; vencía el {_iso(t.due_at)}."),
         })
     events.publish("sla.breached", case=case, timer=t)
+
+
+def restart_response_target(case: Any, *, actor: Any = None) -> SlaTimer | None:
+    """The case climbed to a new escalation level: that level gets its own first-response
+    target (the case's type and priority target), counted from now on the case's schedule.
+    The resolution clock keeps running — it is the customer's promise, not the level's — but
+    from now on it is the new level's to keep. Breaches of earlier levels stay in the audit
+    trail (`sla.breached` entries carry the level)."""
+    target = target_for(case.type, case.priority)
+    timers = {t.kind: t for t in _timers(case)}
+    timer = timers.get(TimerKind.FIRST_RESPONSE)
+    if target is None or timer is None:
+        return None
+    slug = schedule_slug_for(case, target)
+    cal = calendar(slug)
+    now = clock.now()
+    before = {"level": timer.level, "due_at": _iso(timer.due_at), "met_at": timer.met_at and _iso(timer.met_at),
+              "breached_at": timer.breached_at and _iso(timer.breached_at)}
+    timer.level = case.level
+    timer.schedule = slug
+    timer.target_seconds = target.first_response_seconds
+    timer.started_at = cal.next_opening(now)
+    # A case waiting for the customer (or resolved) starts the new level's clock paused.
+    timer.pauses = [[_iso(now), None]] if case.status in ("awaiting_info", "resolved") else []
+    timer.met_at = timer.breached_at = timer.at_risk_flagged_at = None
+    _recompute(timer, cal, now)
+    if case.status in ("closed", "cancelled"):
+        timer.next_check_at = None
+    timer.save()
+    resolution = timers.get(TimerKind.RESOLUTION)
+    if resolution is not None and resolution.level != case.level and not resolution.breached_at:
+        resolution.level = case.level
+        resolution.save(update_fields=["level"])
+    audit.record(actor=actor, action="sla.level_target_started", obj=case, case=case, at=now, changes={
+        "level": [before["level"], case.level], "first_response_due": [before["due_at"], _iso(timer.due_at)],
+        "previous": before,
+    })
+    return timer
