@@ -5,3 +5,9 @@ class WhatsappChannelConfig(AppConfig):
     name = "atiende.channels.whatsapp"
     label = "channels_whatsapp"
     verbose_name = "Canal: WhatsApp"
+
+    def ready(self) -> None:
+        from atiende.channels import senders
+        from atiende.channels.whatsapp.outbound import WhatsAppSender
+
+        senders.register("whatsapp", WhatsAppSender())

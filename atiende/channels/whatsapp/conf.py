@@ -1,0 +1,66 @@
+"""WhatsApp configuration from the environment, read at call time (tests change it).
+
+Secrets never live in the configuration file: a channel names the environment variable
+that holds its phone number id (`settings.phone_number_id_env`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from atiende.channels import selectors
+from atiende.channels.models import Channel
+from atiende.customers.phones import to_e164
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"  # pinned Graph API version
+
+
+def app_secret() -> str:
+    return os.environ.get("ATIENDE_WHATSAPP_APP_SECRET", "")
+
+
+def verify_token() -> str:
+    return os.environ.get("ATIENDE_WHATSAPP_VERIFY_TOKEN", "")
+
+
+def access_token() -> str:
+    return os.environ.get("ATIENDE_WHATSAPP_ACCESS_TOKEN", "")
+
+
+def graph_url() -> str:
+    return os.environ.get("ATIENDE_WHATSAPP_GRAPH_URL", "").rstrip("/") or DEFAULT_GRAPH_URL
+
+
+def phone_number_id(channel: Channel) -> str:
+    name = (channel.settings or {}).get("phone_number_id_env")
+    return os.environ.get(name, "").strip() if name else ""
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def whatsapp_channels() -> list[Channel]:
+    return [c for c in selectors.channels() if c.kind == "whatsapp" and c.active]
+
+
+def channel_for(phone_number_id_: str, display_phone_number: str) -> Channel | None:
+    """Route a notification: by our phone number id, else by the display number matching
+    the channel's address (stored E.164)."""
+    chans = whatsapp_channels()
+    if phone_number_id_:
+        for ch in chans:
+            if phone_number_id(ch) == phone_number_id_:
+                return ch
+    wanted = _digits(display_phone_number)
+    if wanted:
+        for ch in chans:
+            if phone_number_id(ch) and phone_number_id_:
+                continue  # that channel has its own id, and it is not this one
+            try:
+                address = to_e164(ch.address)
+            except Exception:
+                address = ch.address
+            if _digits(address) == wanted:
+                return ch
+    return None

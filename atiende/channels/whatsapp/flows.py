@@ -1,0 +1,374 @@
+"""Guided conversations on the two WhatsApp lines, in Spanish, with editable texts.
+
+Monitoring line (attends critical incidents only): the first message opens a critical
+incident at once — the acknowledgement with the case number goes out and the level-1
+group and the monitoring on-call are paged immediately — then the flow asks for the
+organization (when the number is unknown), the affected service and what is happening;
+every answer is a note on that case.
+
+Corporate line: a contact with an open case on the line simply talks on it. Otherwise a
+menu: new request, report an incident, status of my case (answered only for cases of the
+contact's own organization; anything else gets the same "not found"), talk to an agent.
+
+Texts: every prompt has a key; a channel overrides it with the setting `text_<key>`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from atiende.cases import acknowledgements
+from atiende.cases.models import Case, Visibility
+from atiende.channels import services as door
+from atiende.channels.messages import InboundMessage, Received
+from atiende.channels.models import Channel
+from atiende.channels.whatsapp.inbound import WaMessage
+from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
+from atiende.core import clock
+from atiende.customers import services as customers
+from atiende.customers.models import Contact
+from atiende.sla.schedules import calendar
+from atiende.worker import queue
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "menu": "Hola{name}, le damos la bienvenida a {channel}. ¿En qué podemos ayudarle?",
+    "menu_button": "Ver opciones",
+    "ask_request": "Cuéntenos en un mensaje qué necesita y crearemos su caso.",
+    "ask_incident": "Describa el incidente: qué servicio está afectado y qué está pasando.",
+    "ask_number": "Escriba el número de su caso (por ejemplo CS0000123).",
+    "agent": "Un agente de servicio le responderá por este medio en su horario de atención.",
+    "not_found": "No encontramos un caso con el número {number} para usted. Revise el número o escriba «menú».",
+    "no_number": "No reconocimos un número de caso en su mensaje. Escriba el número (por ejemplo CS0000123) "
+                 "o «menú» para volver.",
+    "status": "Caso {number} — {subject}\nEstado: {status}. Nivel de escalamiento: {level}.{last}",
+    "incident_org": "Para atenderle mejor: ¿de qué organización nos escribe?",
+    "incident_service": "¿Qué servicio está afectado?",
+    "incident_what": "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error).",
+    "incident_done": "Gracias. El Centro de Monitoreo ya está atendiendo su incidente {number}; "
+                     "le escribiremos por este medio.",
+    "escalate_button": "Pedir escalamiento",
+    "escalate_unavailable": "En este momento no es posible solicitar el escalamiento por WhatsApp; "
+                            "dejamos su solicitud en el caso {number} para un agente.",
+    "escalate_refused": "No es posible escalar el caso {number}: {reason}",
+    "page": "Incidente crítico {number} reportado por WhatsApp ({channel}) por {who}: {subject}",
+}
+MENU = [
+    ("menu:solicitud", "Nueva solicitud", "Requerimientos y cambios"),
+    ("menu:incidente", "Reportar un incidente", "Fallas del servicio"),
+    ("menu:estado", "Estado de mi caso", "Consultar con el número"),
+    ("menu:agente", "Hablar con un agente", "Atención personalizada"),
+]
+MENU_WORDS = {"menu", "menú", "inicio", "opciones", "hola"}
+STATUS_ES = {"new": "Nuevo", "open": "Abierto", "awaiting_info": "En espera de información",
+             "resolved": "Resuelto", "closed": "Cerrado", "cancelled": "Cancelado"}
+
+
+def text(ch: Channel, key: str, /, **values: object) -> str:
+    template = (ch.settings or {}).get(f"text_{key}") or TEXTS[key]
+    for k, v in values.items():
+        template = template.replace("{" + k + "}", str(v))
+    return template
+
+
+def is_monitoring(channel: Channel) -> bool:
+    flow = (channel.settings or {}).get("flow")
+    if flow:
+        return flow == "monitoring"
+    return channel.attends_request("incident", "critical") and not channel.attends_request("request", "moderate")
+
+
+# -- sending (through the outbox: a job per message) ---------------------------------------
+
+def say(channel: Channel, to: str, body: str) -> None:
+    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to,
+                                    "payload": {"type": "text", "text": {"body": body[:4096], "preview_url": False}}})
+
+
+def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]) -> None:
+    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": {
+        "type": "interactive", "interactive": {
+            "type": "button", "body": {"text": body[:1024]},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t[:20]}} for i, t in options[:3]]},
+        }}})
+
+
+def menu(channel: Channel, to: str, name: str) -> None:
+    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": {
+        "type": "interactive", "interactive": {
+            "type": "list",
+            "body": {"text": text(channel, "menu", name=f" {name}" if name else "", channel=channel.name)[:1024]},
+            "action": {"button": text(channel, "menu_button")[:20], "sections": [{"title": "Opciones", "rows": [
+                {"id": i, "title": t[:24], "description": d[:72]} for i, t, d in MENU]}]},
+        }}})
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+def handle(channel: Channel, m: WaMessage) -> None:
+    """Handle one inbound message exactly once (a redelivery is a no-op)."""
+    now = clock.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedMessage.objects.create(channel=channel, message_id=m.id, received_at=now)
+        except IntegrityError:
+            return
+        wa_id = m.wa_id or m.user_id or ""
+        conv = _conversation(channel, wa_id, now)
+        if conv.last_inbound_at is None or m.sent_at > conv.last_inbound_at:
+            conv.last_inbound_at, conv.last_inbound_id = m.sent_at, m.id
+        if m.type != "reaction":
+            queue.enqueue("whatsapp.mark_read", {"channel_id": channel.pk, "message_id": m.id}, max_attempts=3)
+        if is_monitoring(channel):
+            _monitoring(channel, conv, m)
+        else:
+            _corporate(channel, conv, m)
+        conv.updated_at = now
+        conv.save()
+
+
+def _conversation(channel: Channel, wa_id: str, now) -> Conversation:
+    try:
+        with transaction.atomic():
+            conv, _ = Conversation.objects.get_or_create(channel=channel, wa_id=wa_id, defaults={"updated_at": now})
+    except IntegrityError:  # created concurrently
+        conv = Conversation.objects.get(channel=channel, wa_id=wa_id)
+    return Conversation.objects.select_for_update().get(pk=conv.pk)
+
+
+def _contact(m: WaMessage) -> Contact | None:
+    found = Contact.objects.filter(whatsapp_id=m.wa_id).select_related("organization").first() if m.wa_id else None
+    if found is None and m.wa_id:
+        try:
+            found = customers.find_contact(phone=f"+{m.wa_id}")
+        except Exception:
+            found = None
+    return found
+
+
+def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
+    return InboundMessage(
+        channel=channel.slug, external_id=m.id, body_text=kw.pop("body", None) or m.text or "(mensaje vacío)",
+        sender_whatsapp=m.wa_id or None, sender_name=m.name,
+        in_reply_to=[x for x in (m.context_id, m.reaction_to) if x], received_at=m.sent_at, **kw,
+    )
+
+
+def store(channel: Channel, m: WaMessage, **kw) -> Received:
+    """The one door, and the media download for what it stored."""
+    received = door.receive_message(_inbound(channel, m, **kw))
+    if m.media and m.media.id and not received.duplicate:
+        queue.enqueue("whatsapp.media", {
+            "note_id": received.note.pk, "channel_id": channel.pk, "media_id": m.media.id,
+            "filename": m.media.filename, "mime_type": m.media.mime_type, "type": m.type,
+        })
+    return received
+
+
+# -- monitoring line -----------------------------------------------------------------------
+
+def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
+    if m.reply_id and m.reply_id.startswith("escalar:"):
+        escalate(channel, conv.wa_id, m, m.reply_id.split(":", 1)[1])
+        return
+    r = store(channel, m, join_open_case=True, type="incident", priority="critical")
+    case = r.case
+    state = conv.state or {}
+    if r.new_case:
+        page(channel, case)
+        contact = case.requester
+        steps = (["org"] if contact is None or contact.organization_id is None else []) + ["service", "what"]
+        conv.state = {"flow": "incident", "case": case.number, "steps": steps}
+        say(channel, conv.wa_id, text(channel, f"incident_{steps[0]}"))
+    elif state.get("flow") == "incident" and state.get("case") == case.number and not r.duplicate:
+        steps = list(state.get("steps") or [])[1:]
+        if steps:
+            conv.state = state | {"steps": steps}
+            say(channel, conv.wa_id, text(channel, f"incident_{steps[0]}"))
+        else:
+            conv.state = {}
+            buttons(channel, conv.wa_id, text(channel, "incident_done", number=case.number),
+                    [(f"escalar:{case.number}", text(channel, "escalate_button"))])
+
+
+def page(channel: Channel, case: Case) -> None:
+    """Page the level-1 group and the monitoring on-call: WhatsApp (template) where they
+    have a number, email for the rest; through the "notify" job."""
+    from atiende.escalations.models import EscalationLevel
+
+    recipients: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    template = (channel.settings or {}).get("template_page") or "pagina_incidente_critico"
+
+    def add(kind: str, address: str, name: str = "") -> None:
+        address = address.strip()
+        if kind == "whatsapp":
+            address = "".join(ch for ch in address if ch.isdigit())
+            if len(address) == 10:  # a Colombian mobile written the local way
+                address = "57" + address
+        if address and (kind, address) not in seen:
+            seen.add((kind, address))
+            recipients.append({"kind": kind, "address": address, "name": name}
+                              | ({"template": template} if kind == "whatsapp" else {}))
+
+    level = EscalationLevel.objects.filter(number=1).select_related("group").first()
+    if level is not None:
+        for c in level.contacts or []:
+            if c.get("kind") in ("whatsapp", "email"):
+                add(c["kind"], str(c.get("value", "")), c.get("label", ""))
+        if level.group is not None:
+            for user in level.group.members.filter(is_active=True):
+                add("email", user.email, user.name)
+    settings = channel.settings or {}
+    for number in str(settings.get("oncall_whatsapp") or "").split(","):
+        add("whatsapp", number)
+    for address in str(settings.get("oncall_email") or "").split(","):
+        add("email", address)
+    if not recipients:
+        log.warning("whatsapp: nobody to page for %s", case.number)
+        return
+    who = case.requester.name if case.requester else "un contacto"
+    body = text(channel, "page", number=case.number, channel=channel.name, who=who, subject=case.subject)
+    queue.enqueue("notify", {"case_id": case.pk, "event": "incident.page", "subject": f"Incidente crítico {case.number}",
+                             "body": body, "recipients": recipients})
+
+
+# -- corporate line ------------------------------------------------------------------------
+
+def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
+    state = conv.state or {}
+    choice = m.reply_id or ""
+    words = (m.text or "").strip().lower().strip("¡!¿?.")
+    if choice.startswith("escalar:"):
+        escalate(channel, conv.wa_id, m, choice.split(":", 1)[1])
+        return
+    if choice.startswith("menu:"):
+        _choose(channel, conv, m, choice, state)
+        return
+    flow = state.get("flow")
+    if flow in ("await_request", "await_incident"):
+        conv.state = {}
+        _open(channel, conv, m, "incident" if flow == "await_incident" else "request")
+        return
+    if flow == "await_number":
+        conv.state = {}
+        _status(channel, conv.wa_id, m)
+        return
+    contact = _contact(m)
+    has_open = contact is not None and Case.objects.filter(
+        requester=contact, channel=channel).exclude(status__in=("resolved", "closed", "cancelled")).exists()
+    if has_open and words not in MENU_WORDS:
+        store(channel, m, join_open_case=True)
+        return
+    conv.state = {"flow": "menu"} | ({"pending": {"id": m.id, "text": m.text}} if words not in MENU_WORDS else {})
+    menu(channel, conv.wa_id, m.name)
+
+
+def _choose(channel: Channel, conv: Conversation, m: WaMessage, choice: str, state: dict) -> None:
+    pending = state.get("pending")
+    if choice in ("menu:solicitud", "menu:incidente"):
+        kind = "incident" if choice == "menu:incidente" else "request"
+        if pending:
+            conv.state = {}
+            _open(channel, conv, m, kind, external_id=pending["id"], body=pending["text"])
+        else:
+            conv.state = {"flow": "await_incident" if kind == "incident" else "await_request"}
+            say(channel, conv.wa_id, text(channel, "ask_incident" if kind == "incident" else "ask_request"))
+    elif choice == "menu:estado":
+        conv.state = {"flow": "await_number"}
+        say(channel, conv.wa_id, text(channel, "ask_number"))
+    elif choice == "menu:agente":
+        conv.state = {}
+        body = pending["text"] if pending else "El cliente pidió hablar con un agente de servicio."
+        _open(channel, conv, m, "request", external_id=pending["id"] if pending else m.id, body=body,
+              ack_extra=text(channel, "agent"))
+    else:
+        menu(channel, conv.wa_id, m.name)
+
+
+def _open(channel: Channel, conv: Conversation, m: WaMessage, type_: str, *, external_id: str | None = None,
+          body: str | None = None, ack_extra: str = "") -> None:
+    msg = _inbound(channel, m, type=type_, body=body)
+    if external_id:
+        msg.external_id = external_id
+    r = door.receive_message(msg)
+    if m.media and m.media.id and not r.duplicate and not external_id:
+        queue.enqueue("whatsapp.media", {"note_id": r.note.pk, "channel_id": channel.pk, "media_id": m.media.id,
+                                         "filename": m.media.filename, "mime_type": m.media.mime_type,
+                                         "type": m.type})
+    if ack_extra:
+        say(channel, conv.wa_id, ack_extra)
+    case = r.case
+    slug = channel.schedule_slug_for(case.type, case.priority)
+    if r.new_case and case.type != "incident" and slug and not calendar(slug).is_open(case.created_at):
+        # Out of hours for a request: the incident channels that attend 24/7.
+        others = [acknowledgements.describe_channel(c) for c in acknowledgements.channels_24x7_for_incidents()
+                  if c.pk != channel.pk]
+        if others:
+            say(channel, conv.wa_id, acknowledgements.texts.render(
+                acknowledgements.text("ack_incident_24x7"), channels_24x7=", ".join(others)))
+
+
+def find_case_for(m: WaMessage, number: str) -> Case | None:
+    """Only a case of the contact's organization (or, without one, their own)."""
+    contact = _contact(m)
+    if contact is None:
+        return None
+    case = Case.objects.filter(number=number.upper()).first()
+    if case is None:
+        return None
+    if contact.organization_id is not None and case.organization_id == contact.organization_id:
+        return case
+    if case.requester_id == contact.pk:
+        return case
+    return None
+
+
+def _status(channel: Channel, to: str, m: WaMessage) -> None:
+    number = door.find_case_number(m.text)
+    if not number:
+        say(channel, to, text(channel, "no_number"))
+        return
+    case = find_case_for(m, number)
+    if case is None:
+        say(channel, to, text(channel, "not_found", number=number))
+        return
+    last = (case.notes.filter(visibility=Visibility.PUBLIC, direction="outbound", automatic=False)
+            .order_by("-created_at", "-id").first())
+    tail = f"\nÚltima respuesta: {last.body_text[:500]}" if last else ""
+    body = text(channel, "status", number=case.number, subject=case.subject, status=STATUS_ES.get(case.status, case.status),
+                level=case.level, last=tail)
+    if case.status in ("resolved", "closed", "cancelled"):
+        say(channel, to, body)
+    else:
+        buttons(channel, to, body, [(f"escalar:{case.number}", text(channel, "escalate_button"))])
+
+
+# -- escalation ----------------------------------------------------------------------------
+
+def escalate(channel: Channel, to: str, m: WaMessage, number: str) -> None:
+    """The customer's escalation button: the escalation service decides. On success it
+    writes the customer a public note itself (delivered here through the outbox); a
+    refusal is answered with its Spanish reason."""
+    case = find_case_for(m, number)
+    if case is None:
+        say(channel, to, text(channel, "not_found", number=number))
+        return
+    try:
+        from atiende.escalations.services import request_escalation
+    except ImportError:  # an installation without the escalation ladder
+        store(channel, m, case_number=case.number, body="El cliente solicitó el escalamiento del caso por WhatsApp.")
+        say(channel, to, text(channel, "escalate_unavailable", number=case.number))
+        return
+    from atiende.core.errors import DomainError
+
+    try:
+        with transaction.atomic():
+            request_escalation(case=case, actor=None, via="whatsapp", contact=_contact(m),
+                               reason="Solicitado por el cliente por WhatsApp.")
+    except DomainError as exc:
+        say(channel, to, text(channel, "escalate_refused", number=case.number, reason=str(exc)))

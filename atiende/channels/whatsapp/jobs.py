@@ -1,0 +1,122 @@
+"""Worker jobs of the WhatsApp channel: the webhook inbox, the flow outbox, media, statuses."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+
+from atiende.cases import services as cases
+from atiende.cases.models import Delivery, Note, Visibility
+from atiende.channels.models import Channel, Notification, NotificationStatus
+from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound
+from atiende.core import clock
+from atiende.core.errors import DomainError
+from atiende.worker import queue
+from atiende.worker.errors import DeliveryError
+from atiende.worker.registry import handler
+
+log = logging.getLogger(__name__)
+
+STATUS = {"sent": Delivery.SENT, "delivered": Delivery.DELIVERED, "read": Delivery.READ,
+          "played": Delivery.READ, "failed": Delivery.FAILED}
+
+
+@handler("whatsapp.webhook")
+def process_notification(payload: dict) -> None:
+    try:
+        batch = inbound.parse(payload["body"])
+    except inbound.Malformed as exc:
+        raise DeliveryError(f"notificación ilegible: {exc}", permanent=True) from exc
+    everything = len(batch.messages) + len(batch.statuses)
+    batch = inbound.fresh(batch, clock.now())
+    if len(batch.messages) + len(batch.statuses) < everything:
+        log.warning("whatsapp: dropped %d items older than the replay window",
+                    everything - len(batch.messages) - len(batch.statuses))
+    for error in batch.errors:
+        log.error("whatsapp: error notified by Meta: %s", error)
+    for m in sorted(batch.messages, key=lambda m: m.timestamp):
+        channel = conf.channel_for(m.phone_number_id, m.display_phone_number)
+        if channel is None:
+            log.warning("whatsapp: message %s for unknown number %s/%s ignored", m.id, m.phone_number_id,
+                        m.display_phone_number)
+            continue
+        flows.handle(channel, m)
+    for s in batch.statuses:
+        if not apply_status(s):
+            # The send that produced this id may not have committed yet: look again shortly.
+            queue.enqueue("whatsapp.status", {"status": s.__dict__}, run_at=clock.now() + queue.backoff(1),
+                          max_attempts=5)
+
+
+def apply_status(s: inbound.WaStatus) -> bool:
+    status = STATUS.get(s.status)
+    if status is None:
+        return True
+    note = Note.objects.select_related("case").filter(external_id=s.id, channel__kind="whatsapp").first()
+    if note is not None:
+        cases.record_delivery(note=note, status=status, error=s.error_text if status == Delivery.FAILED else "")
+        return True
+    n = Notification.objects.filter(external_id=s.id, kind="whatsapp").first()
+    if n is not None:
+        if status == Delivery.FAILED:
+            Notification.objects.filter(pk=n.pk).update(status=NotificationStatus.FAILED, error=s.error_text)
+        return True
+    return False
+
+
+@handler("whatsapp.status")
+def late_status(payload: dict) -> None:
+    if not apply_status(inbound.WaStatus(**payload["status"])):
+        raise DeliveryError(f"no hay un mensaje enviado con id {payload['status']['id']}")
+
+
+@handler("whatsapp.send")
+def send(payload: dict) -> None:
+    channel = Channel.objects.get(pk=payload["channel_id"])
+    outbound.send_payload(channel, payload["to"], payload["payload"])
+
+
+@handler("whatsapp.mark_read")
+def mark_read(payload: dict) -> None:
+    channel = Channel.objects.get(pk=payload["channel_id"])
+    pnid = conf.phone_number_id(channel)
+    if not pnid:
+        return
+    try:
+        graph.mark_read(pnid, payload["message_id"])
+    except graph.GraphError as exc:
+        raise DeliveryError(str(exc), permanent=not exc.temporary) from exc
+
+
+@handler("whatsapp.media")
+def download_media(payload: dict) -> None:
+    note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
+    if note is None or note.attachments.exists():
+        return
+    channel = Channel.objects.get(pk=payload["channel_id"])
+    try:
+        content, mime = graph.download_media(payload["media_id"], conf.phone_number_id(channel))
+    except graph.GraphError as exc:
+        raise DeliveryError(f"No se pudo descargar el archivo de WhatsApp {exc}", permanent=not exc.temporary) from exc
+    mime = (payload.get("mime_type") or mime or "").split(";")[0].strip()
+    filename = payload.get("filename") or (
+        f"whatsapp-{payload.get('type', 'archivo')}-{payload['media_id']}{mimetypes.guess_extension(mime) or ''}")
+    try:
+        cases.add_attachment(case=note.case, note=note, filename=filename, chunks=[content],
+                             public=not note.unverified)
+    except DomainError as exc:
+        raise DeliveryError(f"El archivo «{filename}» no se pudo guardar: {exc}", permanent=True) from exc
+
+
+@handler("whatsapp.media:failed")
+def media_failed(payload: dict) -> None:
+    note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
+    if note is None:
+        return
+    what = payload.get("filename") or f"{payload.get('type', 'archivo')} {payload['media_id']}"
+    try:
+        cases.add_note(case=note.case, visibility=Visibility.INTERNAL, automatic=True, body_text=(
+            f"No se pudo descargar el archivo ({what}) que el cliente envió por WhatsApp: "
+            f"{payload.get('_error', '')[:500]}. Pídale que lo envíe de nuevo o por otro canal."))
+    except DomainError:
+        log.warning("whatsapp: media failure note not added to %s", note.case.number)

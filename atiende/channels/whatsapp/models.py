@@ -1,0 +1,41 @@
+from django.db import models
+
+
+class Conversation(models.Model):
+    """One WhatsApp user on one of our numbers: the 24-hour window and the guided flow.
+
+    `last_inbound_at` is the time of the user's latest message (the customer service
+    window lasts 24 hours from it); `state` is the step of the guided flow and its data.
+    """
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    wa_id = models.CharField(max_length=64)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_id = models.CharField(max_length=255, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "wa_id"], name="wa_conversation_unique")]
+        verbose_name = "conversación de WhatsApp"
+        verbose_name_plural = "conversaciones de WhatsApp"
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.wa_id}"
+
+
+class ProcessedMessage(models.Model):
+    """A WhatsApp message id already handled on a channel: what makes the guided flow
+    idempotent too (a redelivered menu choice is not answered twice)."""
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "message_id"], name="wa_processed_unique")]
+        verbose_name = "mensaje de WhatsApp procesado"
+        verbose_name_plural = "mensajes de WhatsApp procesados"
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -1,0 +1,109 @@
+"""A local Graph API peer on loopback: a real HTTP server that plays Meta's side.
+
+It records every request, answers sends with fresh message ids, accepts uploads, serves
+media (id → URL → bytes, both only with the bearer token), and can be told to fail the
+next calls with an HTTP status and a Graph error code (429 / 5xx / 131047 ...).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class GraphPeer:
+    token: str = "test-token"
+    requests: list[Recorded] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    failures: list[tuple[int, int, str, str]] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def start(self) -> GraphPeer:
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _answer(self, status: int, body: Any, content_type: str = "application/json") -> None:
+                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                rec = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                peer.requests.append(rec)
+                if self.headers.get("Authorization") != f"Bearer {peer.token}":
+                    return self._answer(401, {"error": {"message": "Invalid OAuth access token", "code": 190,
+                                                        "type": "OAuthException", "fbtrace_id": "T1"}})
+                failure = next((f for f in peer.failures if f[3] in self.path), None)
+                if failure is not None:
+                    peer.failures.remove(failure)
+                    status, code, message, _ = failure
+                    return self._answer(status, {"error": {"message": message, "code": code, "type": "OAuthException",
+                                                           "error_data": {"messaging_product": "whatsapp",
+                                                                          "details": message},
+                                                           "fbtrace_id": f"TRACE{code}"}})
+                path = self.path.split("?")[0].strip("/").split("/")
+                if self.command == "POST" and path[-1] == "messages":
+                    if (rec.json or {}).get("status") == "read":
+                        return self._answer(200, {"success": True})
+                    to = (rec.json or {}).get("to", "")
+                    return self._answer(200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                                              "messages": [{"id": f"wamid.OUT{next(peer._ids)}"}]})
+                if self.command == "POST" and path[-1] == "media":
+                    return self._answer(200, {"id": f"up{next(peer._ids)}"})
+                if self.command == "GET" and "cdn" in path and path[-1] in peer.media:
+                    content, mime = peer.media[path[-1]]
+                    return self._answer(200, content, mime)
+                if self.command == "GET" and path[-1] in peer.media:
+                    content, mime = peer.media[path[-1]]
+                    return self._answer(200, {"url": f"{peer.base}/cdn/{path[-1]}", "mime_type": mime,
+                                              "file_size": len(content), "id": path[-1],
+                                              "messaging_product": "whatsapp"})
+                return self._answer(404, {"error": {"message": "Unsupported get request", "code": 100}})
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/v25.0"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, status: int, code: int, message: str = "error", times: int = 1, path: str = "") -> None:
+        """Fail the next `times` requests whose path contains `path`."""
+        self.failures.extend([(status, code, message, path)] * times)
+
+    def sends(self) -> list[dict]:
+        return [r.json for r in self.requests
+                if r.method == "POST" and r.path.endswith("/messages") and (r.json or {}).get("status") != "read"]
+
+    def reads(self) -> list[str]:
+        return [r.json["message_id"] for r in self.requests
+                if r.method == "POST" and r.path.endswith("/messages") and (r.json or {}).get("status") == "read"]

@@ -1,0 +1,191 @@
+"""Guided flows on both lines, driven by signed webhooks and answered through the Graph peer."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from atiende.cases import services as cases
+from atiende.cases.models import Case
+from atiende.core import clock
+from atiende.customers import services as customers
+from atiende.worker import queue
+
+T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)  # Wednesday 10:00 in Bogotá
+SUNDAY = dt.datetime(2026, 3, 8, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with clock.frozen(T0) as c:
+        yield c
+
+
+def run():
+    for _ in range(3):
+        queue.run_pending(500)
+
+
+def said(graph, to="573001234567"):
+    """Texts and interactive bodies sent to `to`, in order."""
+    out = []
+    for s in graph.sends():
+        if s.get("to") != to:
+            continue
+        if s["type"] == "text":
+            out.append(s["text"]["body"])
+        elif s["type"] == "interactive":
+            out.append(s["interactive"]["body"]["text"])
+        else:
+            out.append(f"<{s['type']}>")
+    return out
+
+
+def test_the_monitoring_line_opens_a_critical_incident_and_asks_the_details(meta, monitoreo, graph):
+    meta.text("No funciona la firma digital")
+    run()
+    case = Case.objects.get()
+    assert (case.type, case.priority) == ("incident", "critical")
+    texts = said(graph)
+    assert "CS0000001" in texts[0]  # the acknowledgement note, delivered
+    assert texts[-1] == "Para atenderle mejor: ¿de qué organización nos escribe?"
+    for answer in ("ACME", "Firma digital", "Desde las 9 ningún usuario puede firmar"):
+        meta.text(answer)
+        run()
+    assert said(graph)[-3:-1] == ["¿Qué servicio está afectado?",
+                                  "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error)."]
+    done = graph.sends()[-1]
+    assert done["type"] == "interactive" and "CS0000001" in done["interactive"]["body"]["text"]
+    assert done["interactive"]["action"]["buttons"][0]["reply"]["id"] == "escalar:CS0000001"
+    assert Case.objects.count() == 1 and case.notes.filter(direction="inbound").count() == 4
+
+
+def test_a_known_organization_is_not_asked_for(meta, monitoreo, graph, acme):
+    customers.create_contact(name="Ana", organization=acme, phones=["+573001234567"])
+    meta.text("Caído")
+    run()
+    assert said(graph)[-1] == "¿Qué servicio está afectado?"
+
+
+def test_the_corporate_line_offers_the_menu_to_a_new_conversation(meta, corporativo, graph):
+    meta.text("Buenos días", line="corporativo")
+    run()
+    [menu] = graph.sends()
+    assert menu["type"] == "interactive" and menu["interactive"]["type"] == "list"
+    rows = menu["interactive"]["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in rows] == ["menu:solicitud", "menu:incidente", "menu:estado", "menu:agente"]
+    assert all(len(r["title"]) <= 24 for r in rows)
+    assert not Case.objects.exists()
+
+
+def test_a_new_request_keeps_the_first_message_as_the_case(meta, corporativo, graph):
+    first = meta.text("Necesito un certificado adicional", line="corporativo")
+    meta.text("", line="corporativo", reply_id="menu:solicitud")
+    run()
+    case = Case.objects.get()
+    assert (case.type, case.subject) == ("request", "Necesito un certificado adicional")
+    assert case.notes.get(direction="inbound").external_id == first
+    assert "CS0000001" in said(graph)[-1]
+    meta.text("Es para la sede de Medellín", line="corporativo")  # now talks on the open case
+    run()
+    assert case.notes.filter(direction="inbound").count() == 2 and Case.objects.count() == 1
+
+
+def test_choosing_first_then_describing(meta, corporativo, graph):
+    meta.text("menú", line="corporativo")
+    meta.text("", line="corporativo", reply_id="menu:incidente")
+    run()
+    assert said(graph)[-1].startswith("Describa el incidente")
+    meta.text("El sistema de facturación está caído", line="corporativo")
+    run()
+    assert Case.objects.get().type == "incident"
+
+
+def test_a_request_out_of_hours_gets_when_and_the_24x7_channels(meta, corporativo, monitoreo, portal, graph, _frozen):
+    portal.hours = [{"when": {"type": "incident"}, "schedule": "24x7"}, {"schedule": "horario-habil"}]
+    portal.save()
+    _frozen.set(SUNDAY)
+    meta.text("Necesito cambiar mi contraseña", line="corporativo")
+    meta.text("", line="corporativo", reply_id="menu:solicitud")
+    run()
+    ack, pointer = said(graph)[-2:]
+    assert "fuera de su horario" in ack and "lunes 9 de marzo a las 7:00 a. m." in ack
+    assert "WhatsApp Centro de Monitoreo" in pointer and "Portal de autogestión" in pointer
+    assert "WhatsApp Corporativo" not in pointer
+
+
+def test_talk_to_an_agent_opens_a_case_for_the_agents(meta, corporativo, graph):
+    meta.text("", line="corporativo", reply_id="menu:agente")
+    run()
+    case = Case.objects.get()
+    assert case.notes.get(direction="inbound").body_text == "El cliente pidió hablar con un agente de servicio."
+    assert said(graph)[-1].startswith("Un agente de servicio le responderá")
+
+
+@pytest.fixture
+def acme_case(corporativo, acme, agent):
+    ana = customers.create_contact(name="Ana", organization=acme, phones=["+573001234567"])
+    colleague = customers.create_contact(name="Beto", organization=acme, emails=["beto@acme.com.co"])
+    case = cases.open_case(actor=agent, channel=corporativo, subject="Renovación de certificado",
+                           requester=colleague, organization=acme)
+    cases.add_note(case=case, actor=agent, body_text="Estamos generando el certificado.", visibility="public")
+    return ana, case
+
+
+def test_status_of_a_case_of_my_organization(meta, acme_case, graph):
+    meta.text("", line="corporativo", reply_id="menu:estado")
+    meta.text("Es el cs0000001 por favor", line="corporativo")
+    run()
+    status = graph.sends()[-1]
+    body = status["interactive"]["body"]["text"]
+    assert "CS0000001" in body and "Abierto" in body and "Estamos generando el certificado." in body
+    assert status["interactive"]["action"]["buttons"][0]["reply"]["id"] == "escalar:CS0000001"
+
+
+def test_another_organizations_case_gets_the_same_answer_as_a_missing_one(meta, acme_case, globex, graph, agent,
+                                                                          corporativo):
+    other = cases.open_case(actor=agent, channel=corporativo, subject="Secreto", organization=globex)
+    answers = []
+    for number in (other.number, "CS0009999"):
+        meta.text("", line="corporativo", reply_id="menu:estado")
+        meta.text(number, line="corporativo")
+        run()
+        answers.append(said(graph)[-1].replace(number, "N"))
+    assert answers[0] == answers[1] and "No encontramos" in answers[0]
+    assert "Secreto" not in json.dumps(graph.sends())
+
+
+def test_the_escalation_button_asks_the_escalation_service(meta, acme_case, graph):
+    pytest.importorskip("atiende.escalations.services")
+    _, case = acme_case
+    meta.text("", line="corporativo", reply_id=f"escalar:{case.number}")
+    run()
+    from atiende.escalations.models import EscalationRequest
+
+    rows = list(EscalationRequest.objects.filter(case=case))
+    if rows:
+        assert rows[0].via == "whatsapp"
+    else:  # refused: the customer reads why
+        assert said(graph)[-1].startswith(f"No es posible escalar el caso {case.number}:")
+
+
+def test_the_escalation_button_for_a_foreign_case_is_not_found(meta, acme_case, globex, agent, corporativo, graph):
+    other = cases.open_case(actor=agent, channel=corporativo, subject="Secreto", organization=globex)
+    meta.text("", line="corporativo", reply_id=f"escalar:{other.number}")
+    run()
+    assert "No encontramos" in said(graph)[-1]
+
+
+def test_texts_are_editable_per_channel(meta, corporativo, graph):
+    corporativo.settings |= {"text_ask_number": "Indique el número del caso."}
+    corporativo.save()
+    meta.text("", line="corporativo", reply_id="menu:estado")
+    run()
+    assert said(graph)[-1] == "Indique el número del caso."
+
+
+def test_a_redelivered_menu_choice_is_answered_once(meta, corporativo, graph):
+    meta.text("", line="corporativo", reply_id="menu:estado", message_id="wamid.CHOICE")
+    meta.text("", line="corporativo", reply_id="menu:estado", message_id="wamid.CHOICE")
+    run()
+    assert said(graph).count("Escriba el número de su caso (por ejemplo CS0000123).") == 1
