@@ -515,3 +515,29 @@ def test_losing_the_race_on_the_constraint_is_already_pending(incident, ladder, 
     monkeypatch.setattr(selectors, "eligibility", blind)
     refused = refusal(incident, agent)
     assert (refused.code, refused.extra["pending_id"]) == ("already_pending", other.pk)
+
+
+def test_a_channel_message_from_the_customer_requests_as_their_contact(
+    incident, ladder, customer, clock_at
+):
+    # What the email and WhatsApp intake call when a reply asks for escalation.
+    clock_at.advance(minutes=61)
+    row = services.request_escalation(
+        case=incident,
+        actor=None,
+        contact=customer.contact,
+        via="whatsapp",
+        reason="Escalen por favor",
+    )
+    assert (row.via, row.requested_by, row.requested_by_contact, row.grounds) == (
+        "whatsapp",
+        None,
+        customer.contact,
+        ["breach"],
+    )
+    assert selectors.evidence(incident)["levels"][0]["breaches"][0]["recorded"] is False
+
+
+def test_a_channel_message_before_any_failure_is_refused(incident, ladder, customer):
+    refused = refusal(incident, None, contact=customer.contact, via="email")
+    assert refused.code == "not_eligible"
