@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 
 from atiende.channels.email import config, intake
 from atiende.channels.email.models import MailboxState
@@ -26,6 +26,7 @@ from atiende.core import clock
 log = logging.getLogger(__name__)
 
 CHUNK = 50
+TX_GROUP = 25  # messages per transaction; short enough not to hold SQLite's write lock long
 IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before servers drop idle clients
 
 
@@ -79,6 +80,45 @@ def _dispose(client, uids: list[int], url: config.MailURL, mode: str) -> None:
         client.expunge()
 
 
+def _store_one(channel: Channel, uid: int, raw: bytes, *, source: str, own: set[str]) -> str:
+    try:
+        return intake.ingest(raw, channel=channel, source=source, own=own).status
+    except DatabaseError:
+        raise
+    except Exception as exc:  # a bug on one message must not block the mailbox
+        log.exception("email %s could not be stored; quarantined", source)
+        return intake.quarantine(channel, raw, f"Error inesperado: {exc!r}", source=source).status
+
+
+def _store_group(
+    channel: Channel,
+    items: list[tuple[int, bytes]],
+    *,
+    folder: str,
+    uidvalidity: int,
+    own: set[str],
+) -> list[str]:
+    """Store a few messages in one transaction (one commit, one WAL flush, instead of one
+    each); if the group fails, store them one by one so no message holds back the others."""
+
+    def source(uid: int) -> str:
+        return f"imap:{folder}:{uidvalidity}:{uid}"
+
+    try:
+        with transaction.atomic():
+            return [
+                _store_one(channel, uid, raw, source=source(uid), own=own) for uid, raw in items
+            ]
+    except DatabaseError:
+        if len(items) == 1:
+            raise
+    out = []
+    for uid, raw in items:
+        with transaction.atomic():
+            out.append(_store_one(channel, uid, raw, source=source(uid), own=own))
+    return out
+
+
 def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
     """One pass over the channel's folder. Database errors propagate (nothing is disposed)."""
     url = config.url_for(channel, "imap")
@@ -106,23 +146,16 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
         for start in range(0, len(uids), chunk):
             batch = uids[start : start + chunk]
             fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            done = []
-            for uid in batch:
-                raw = fetched.get(uid, {}).get(b"BODY[]")
-                if raw is None:
-                    continue  # expunged by someone else meanwhile
-                source = f"imap:{url.folder}:{uidvalidity}:{uid}"
-                try:
-                    outcome = intake.ingest(raw, channel=channel, source=source, own=own)
-                except DatabaseError:
-                    raise
-                except Exception as exc:  # a bug on one message must not block the mailbox
-                    log.exception("email %s could not be stored; quarantined", source)
-                    outcome = intake.quarantine(
-                        channel, raw, f"Error inesperado: {exc!r}", source=source
-                    )
-                result.add(outcome.status)
-                done.append(uid)
+            items = [
+                (uid, fetched[uid][b"BODY[]"]) for uid in batch if b"BODY[]" in fetched.get(uid, {})
+            ]
+            for start_group in range(0, len(items), TX_GROUP):
+                group = items[start_group : start_group + TX_GROUP]
+                for status in _store_group(
+                    channel, group, folder=url.folder, uidvalidity=uidvalidity, own=own
+                ):
+                    result.add(status)
+            done = [uid for uid, _ in items]  # committed: now they may leave the folder
             _dispose(client, done, url, mode)
             if done:
                 MailboxState.objects.filter(pk=state.pk).update(last_uid=max(done))

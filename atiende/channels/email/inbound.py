@@ -15,6 +15,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html
 import mimetypes
@@ -48,6 +49,24 @@ _CP1252_LABELS = {
 _NO_REPLY_SENDER = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+\-.].*)?$", re.IGNORECASE
 )
+
+
+class _Policy(email.policy.EmailPolicy):
+    """`policy.default`, remembering parsed headers: the stdlib parses Content-Type again
+    on every get_content_type()/get_param() call, some twenty times per message."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name") or len(value) > 2000:
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(self, name, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_header(policy: email.policy.EmailPolicy, name: str, value: str):
+    return email.policy.EmailPolicy.header_fetch_parse(policy, name, value)
+
+
+POLICY = _Policy()
 
 
 class Unparseable(Exception):
@@ -368,7 +387,7 @@ def _bounce(msg: Message, raw_text: str) -> Bounce | None:
                 ids = message_ids(header(inner, "Message-ID"))
                 original = ids[0] if ids else None
         elif t == "text/rfc822-headers" and original is None:
-            inner = email.message_from_bytes(_content(part), policy=email.policy.default)
+            inner = email.message_from_bytes(_content(part), policy=POLICY)
             ids = message_ids(header(inner, "Message-ID"))
             original = ids[0] if ids else None
     if original is None:
@@ -433,7 +452,7 @@ def parse(
 ) -> ParsedEmail:
     """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>)."""
     try:
-        msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
+        msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[assignment]
         return _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
     except Unparseable:
         raise
