@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["wa_id", "channel", "last_inbound_at", "updated_at"]
+    list_filter = ["channel"]
+    search_fields = ["wa_id"]
+    readonly_fields = ["channel", "wa_id", "last_inbound_at", "last_inbound_id", "updated_at"]
+    actions = ["reset_flow"]
+
+    @admin.action(description="Reiniciar el flujo guiado (el cliente vuelve al menú)")
+    def reset_flow(self, request, queryset):
+        queryset.update(state={})
+
+
+@admin.register(ProcessedMessage)
+class ProcessedMessageAdmin(admin.ModelAdmin):
+    list_display = ["message_id", "channel", "received_at"]
+    list_filter = ["channel"]
+    search_fields = ["message_id"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
