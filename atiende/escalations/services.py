@@ -74,14 +74,10 @@ def request_escalation(
             "No se pudo solicitar el escalamiento.",
             errors={"reason": "Admite máximo 4000 caracteres."},
         )
-    if via is None:
-        via = (
-            Via.AGENT
-            if actor is not None and actor.is_agent
-            else Via.API
-            if actor is not None
-            else Via.AUTO
-        )
+    if via is None and actor is None:
+        via = Via.AUTO
+    elif via is None:
+        via = Via.AGENT if actor.is_agent else Via.API
     if via not in Via.values:
         raise InvalidInput(
             "No se pudo solicitar el escalamiento.", errors={"via": f"Valor inválido {via!r}."}
@@ -322,6 +318,13 @@ def send_reminders(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     UPDATE, so two workers never send the same one."""
     now = now or clock.now()
     sent = 0
+    # A case closed or cancelled meanwhile needs no verification any more: stop reminding
+    # (the request stays in the queue until its verifier rejects it).
+    EscalationRequest.objects.filter(
+        status=RequestStatus.PENDING,
+        next_reminder_at__lte=now,
+        case__status__in=["closed", "cancelled"],
+    ).update(next_reminder_at=None)
     due = (
         EscalationRequest.objects.filter(status=RequestStatus.PENDING, next_reminder_at__lte=now)
         .select_related("case")

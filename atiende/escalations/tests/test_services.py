@@ -541,3 +541,12 @@ def test_a_channel_message_from_the_customer_requests_as_their_contact(
 def test_a_channel_message_before_any_failure_is_refused(incident, ladder, customer):
     refused = refusal(incident, None, contact=customer.contact, via="email")
     assert refused.code == "not_eligible"
+
+
+def test_a_cancelled_case_stops_reminding(incident, ladder, agent, clock_at):
+    row = services.request_escalation(case=incident, actor=agent)
+    cases.change_status(case=incident, actor=agent, status="cancelled")
+    clock_at.advance(hours=2)
+    assert services.send_reminders() == 0
+    row.refresh_from_db()
+    assert (row.status, row.next_reminder_at) == ("pending", None)
