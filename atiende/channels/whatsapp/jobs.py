@@ -40,7 +40,12 @@ def process_notification(payload: dict) -> None:
             log.warning("whatsapp: message %s for unknown number %s/%s ignored", m.id, m.phone_number_id,
                         m.display_phone_number)
             continue
-        flows.handle(channel, m)
+        try:
+            flows.handle(channel, m)
+        except DomainError:
+            # Refused by a service (e.g. the channel is inactive): one message must not
+            # hold back the rest of the batch; it is logged for an admin.
+            log.exception("whatsapp: message %s on %s refused", m.id, channel.slug)
     for s in batch.statuses:
         if not apply_status(s):
             # The send that produced this id may not have committed yet: look again shortly.

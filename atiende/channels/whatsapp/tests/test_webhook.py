@@ -245,3 +245,16 @@ def test_corporate_routing_uses_its_own_number(meta, corporativo, monitoreo):
     run()
     assert Conversation.objects.get().channel == corporativo
     assert CORPORATIVO_ID
+
+
+def test_a_refused_message_does_not_hold_back_the_rest_of_the_batch(meta, monitoreo, corporativo, caplog):
+    corporativo.active = False
+    corporativo.save()
+    body = simulate.text_notification(phone_number_id=CORPORATIVO_ID, display_phone_number="573168731648",
+                                      wa_id="573001234567", text="hola", timestamp=int(T0.timestamp()))
+    mon = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
+                                     wa_id="573001234567", text="caído", timestamp=int(T0.timestamp()))
+    body["entry"] += mon["entry"]
+    meta.post(body)
+    run()
+    assert Note.objects.get(direction="inbound").body_text == "caído"

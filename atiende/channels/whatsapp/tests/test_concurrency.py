@@ -1,0 +1,38 @@
+"""The same message processed by two workers at the same moment is one note and one answer."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from atiende.cases.models import Case, Note
+from atiende.channels.whatsapp import flows, inbound, simulate
+from atiende.channels.whatsapp.models import ProcessedMessage
+from atiende.channels.whatsapp.tests.conftest import MONITOREO_ID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_on_one_message_store_it_once(graph, monitoreo):
+    body = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
+                                      wa_id="573001234567", text="Caído", message_id="wamid.RACE")
+    [m] = inbound.parse(body).messages
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait()
+            flows.handle(monitoreo, m)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Note.objects.filter(external_id="wamid.RACE").count() == 1
+    assert Case.objects.count() == 1 and ProcessedMessage.objects.count() == 1
