@@ -19,7 +19,7 @@ from atiende.escalations import selectors, services
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
 
 from .auth import caller
-from .types import Id, Input, Text, choice
+from .types import Id, Input, Page, Text, choice
 
 router = Router(tags=["escalamiento"])
 
@@ -77,7 +77,7 @@ class EligibilityOut(Schema):
     pending_id: int | None
 
 
-class QueueQuery(Schema):
+class QueueQuery(Page):
     status: choice(RequestStatus) | None = Field(  # type: ignore[valid-type]
         RequestStatus.PENDING, description="pending (por defecto), accepted o rejected."
     )
@@ -162,11 +162,13 @@ def escalation_eligibility(request: HttpRequest, number: Text) -> dict[str, Any]
 @router.get("/escalations", response=EscalationList, summary="Escalamientos por verificar")
 def verification_queue(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, Any]:
     """Para el personal: las solicitudes a los niveles de los que es responsable (un
-    administrador: todas), con la evidencia. Para un cliente: las de los casos que ve."""
+    administrador: todas), con la evidencia, las más antiguas primero. Para un cliente: las
+    de los casos que ve. `count` es el total; `limit`/`offset` paginan."""
     user = caller(request)
-    rows = list(selectors.verification_queue(user, status=query.status)[:100])
+    qs = selectors.verification_queue(user, status=query.status)
+    rows = list(qs[query.offset : query.offset + query.limit])
     items = [escalation_out(r, with_evidence=user.is_agent) for r in rows]
-    return {"items": items, "count": len(items)}
+    return {"items": items, "count": qs.count()}
 
 
 @router.get("/escalations/{request_id}", response=EscalationOut, summary="Ver una solicitud")
