@@ -132,3 +132,13 @@ def test_a_notification_is_sent_as_auto_generated_mail(case, smtp_server):
         if m["To"].addresses[0].addr_spec == "sergio@mesa.test"
     )
     assert msg["Auto-Submitted"] == "auto-generated" and msg["Subject"] == "[CS0000001] SLA vencido"
+
+
+def test_out_of_hours_mail_is_told_when_it_will_be_attended(correo, acme, smtp_server, frozen):
+    import datetime as dt
+
+    frozen.set(dt.datetime(2026, 3, 8, 15, 0, tzinfo=dt.UTC))  # Sunday 10:00 in Bogotá
+    intake.ingest(fixture("plain.eml"), channel="correo")
+    queue.run_pending()
+    text = smtp_server.parsed().get_body(("plain",)).get_content()
+    assert "CS0000001" in text and "fuera de su horario" in text and "lunes" in text
