@@ -43,16 +43,16 @@ TEXTS = {
     "agent": "Un agente de servicio le responderá por este medio en su horario de atención.",
     "not_found": "No encontramos un caso con el número {number} para usted. Revise el número o escriba «menú».",
     "no_number": "No reconocimos un número de caso en su mensaje. Escriba el número (por ejemplo CS0000123) "
-                 "o «menú» para volver.",
+    "o «menú» para volver.",
     "status": "Caso {number} — {subject}\nEstado: {status}. Nivel de escalamiento: {level}.{last}",
     "incident_org": "Para atenderle mejor: ¿de qué organización nos escribe?",
     "incident_service": "¿Qué servicio está afectado?",
     "incident_what": "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error).",
     "incident_done": "Gracias. El Centro de Monitoreo ya está atendiendo su incidente {number}; "
-                     "le escribiremos por este medio.",
+    "le escribiremos por este medio.",
     "escalate_button": "Pedir escalamiento",
     "escalate_unavailable": "En este momento no es posible solicitar el escalamiento por WhatsApp; "
-                            "dejamos su solicitud en el caso {number} para un agente.",
+    "dejamos su solicitud en el caso {number} para un agente.",
     "escalate_refused": "No es posible escalar el caso {number}: {reason}",
     "page": "Incidente crítico {number} reportado por WhatsApp ({channel}) por {who}: {subject}",
 }
@@ -63,8 +63,14 @@ MENU = [
     ("menu:agente", "Hablar con un agente", "Atención personalizada"),
 ]
 MENU_WORDS = {"menu", "menú", "inicio", "opciones", "hola"}
-STATUS_ES = {"new": "Nuevo", "open": "Abierto", "awaiting_info": "En espera de información",
-             "resolved": "Resuelto", "closed": "Cerrado", "cancelled": "Cancelado"}
+STATUS_ES = {
+    "new": "Nuevo",
+    "open": "Abierto",
+    "awaiting_info": "En espera de información",
+    "resolved": "Resuelto",
+    "closed": "Cerrado",
+    "cancelled": "Cancelado",
+}
 
 
 def text(ch: Channel, key: str, /, **values: object) -> str:
@@ -78,35 +84,83 @@ def is_monitoring(channel: Channel) -> bool:
     flow = (channel.settings or {}).get("flow")
     if flow:
         return flow == "monitoring"
-    return channel.attends_request("incident", "critical") and not channel.attends_request("request", "moderate")
+    return channel.attends_request("incident", "critical") and not channel.attends_request(
+        "request", "moderate"
+    )
 
 
 # -- sending (through the outbox: a job per message) ---------------------------------------
 
+
 def say(channel: Channel, to: str, body: str) -> None:
-    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to,
-                                    "payload": {"type": "text", "text": {"body": body[:4096], "preview_url": False}}})
+    queue.enqueue(
+        "whatsapp.send",
+        {
+            "channel_id": channel.pk,
+            "to": to,
+            "payload": {"type": "text", "text": {"body": body[:4096], "preview_url": False}},
+        },
+    )
 
 
 def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]) -> None:
-    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": {
-        "type": "interactive", "interactive": {
-            "type": "button", "body": {"text": body[:1024]},
-            "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t[:20]}} for i, t in options[:3]]},
-        }}})
+    queue.enqueue(
+        "whatsapp.send",
+        {
+            "channel_id": channel.pk,
+            "to": to,
+            "payload": {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": body[:1024]},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": i, "title": t[:20]}}
+                            for i, t in options[:3]
+                        ]
+                    },
+                },
+            },
+        },
+    )
 
 
 def menu(channel: Channel, to: str, name: str) -> None:
-    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": {
-        "type": "interactive", "interactive": {
-            "type": "list",
-            "body": {"text": text(channel, "menu", name=f" {name}" if name else "", channel=channel.name)[:1024]},
-            "action": {"button": text(channel, "menu_button")[:20], "sections": [{"title": "Opciones", "rows": [
-                {"id": i, "title": t[:24], "description": d[:72]} for i, t, d in MENU]}]},
-        }}})
+    queue.enqueue(
+        "whatsapp.send",
+        {
+            "channel_id": channel.pk,
+            "to": to,
+            "payload": {
+                "type": "interactive",
+                "interactive": {
+                    "type": "list",
+                    "body": {
+                        "text": text(
+                            channel, "menu", name=f" {name}" if name else "", channel=channel.name
+                        )[:1024]
+                    },
+                    "action": {
+                        "button": text(channel, "menu_button")[:20],
+                        "sections": [
+                            {
+                                "title": "Opciones",
+                                "rows": [
+                                    {"id": i, "title": t[:24], "description": d[:72]}
+                                    for i, t, d in MENU
+                                ],
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+    )
 
 
 # -- entry point ---------------------------------------------------------------------------
+
 
 def handle(channel: Channel, m: WaMessage) -> None:
     """Handle one inbound message exactly once (a redelivery is a no-op)."""
@@ -122,7 +176,9 @@ def handle(channel: Channel, m: WaMessage) -> None:
         if conv.last_inbound_at is None or m.sent_at > conv.last_inbound_at:
             conv.last_inbound_at, conv.last_inbound_id = m.sent_at, m.id
         if m.type != "reaction":
-            queue.enqueue("whatsapp.mark_read", {"channel_id": channel.pk, "message_id": m.id}, max_attempts=3)
+            queue.enqueue(
+                "whatsapp.mark_read", {"channel_id": channel.pk, "message_id": m.id}, max_attempts=3
+            )
         if is_monitoring(channel):
             _monitoring(channel, conv, m)
         else:
@@ -134,14 +190,20 @@ def handle(channel: Channel, m: WaMessage) -> None:
 def _conversation(channel: Channel, wa_id: str, now) -> Conversation:
     try:
         with transaction.atomic():
-            conv, _ = Conversation.objects.get_or_create(channel=channel, wa_id=wa_id, defaults={"updated_at": now})
+            conv, _ = Conversation.objects.get_or_create(
+                channel=channel, wa_id=wa_id, defaults={"updated_at": now}
+            )
     except IntegrityError:  # created concurrently
         conv = Conversation.objects.get(channel=channel, wa_id=wa_id)
     return Conversation.objects.select_for_update().get(pk=conv.pk)
 
 
 def _contact(m: WaMessage) -> Contact | None:
-    found = Contact.objects.filter(whatsapp_id=m.wa_id).select_related("organization").first() if m.wa_id else None
+    found = (
+        Contact.objects.filter(whatsapp_id=m.wa_id).select_related("organization").first()
+        if m.wa_id
+        else None
+    )
     if found is None and m.wa_id:
         try:
             found = customers.find_contact(phone=f"+{m.wa_id}")
@@ -152,9 +214,14 @@ def _contact(m: WaMessage) -> Contact | None:
 
 def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
     return InboundMessage(
-        channel=channel.slug, external_id=m.id, body_text=kw.pop("body", None) or m.text or "(mensaje vacío)",
-        sender_whatsapp=m.wa_id or None, sender_name=m.name,
-        in_reply_to=[x for x in (m.context_id, m.reaction_to) if x], received_at=m.sent_at, **kw,
+        channel=channel.slug,
+        external_id=m.id,
+        body_text=kw.pop("body", None) or m.text or "(mensaje vacío)",
+        sender_whatsapp=m.wa_id or None,
+        sender_name=m.name,
+        in_reply_to=[x for x in (m.context_id, m.reaction_to) if x],
+        received_at=m.sent_at,
+        **kw,
     )
 
 
@@ -162,14 +229,22 @@ def store(channel: Channel, m: WaMessage, **kw) -> Received:
     """The one door, and the media download for what it stored."""
     received = door.receive_message(_inbound(channel, m, **kw))
     if m.media and m.media.id and not received.duplicate:
-        queue.enqueue("whatsapp.media", {
-            "note_id": received.note.pk, "channel_id": channel.pk, "media_id": m.media.id,
-            "filename": m.media.filename, "mime_type": m.media.mime_type, "type": m.type,
-        })
+        queue.enqueue(
+            "whatsapp.media",
+            {
+                "note_id": received.note.pk,
+                "channel_id": channel.pk,
+                "media_id": m.media.id,
+                "filename": m.media.filename,
+                "mime_type": m.media.mime_type,
+                "type": m.type,
+            },
+        )
     return received
 
 
 # -- monitoring line -----------------------------------------------------------------------
+
 
 def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
     if m.reply_id and m.reply_id.startswith("escalar:"):
@@ -181,7 +256,10 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
     if r.new_case:
         page(channel, case)
         contact = case.requester
-        steps = (["org"] if contact is None or contact.organization_id is None else []) + ["service", "what"]
+        steps = (["org"] if contact is None or contact.organization_id is None else []) + [
+            "service",
+            "what",
+        ]
         conv.state = {"flow": "incident", "case": case.number, "steps": steps}
         say(channel, conv.wa_id, text(channel, f"incident_{steps[0]}"))
     elif state.get("flow") == "incident" and state.get("case") == case.number and not r.duplicate:
@@ -191,8 +269,12 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
             say(channel, conv.wa_id, text(channel, f"incident_{steps[0]}"))
         else:
             conv.state = {}
-            buttons(channel, conv.wa_id, text(channel, "incident_done", number=case.number),
-                    [(f"escalar:{case.number}", text(channel, "escalate_button"))])
+            buttons(
+                channel,
+                conv.wa_id,
+                text(channel, "incident_done", number=case.number),
+                [(f"escalar:{case.number}", text(channel, "escalate_button"))],
+            )
 
 
 def page(channel: Channel, case: Case) -> None:
@@ -212,8 +294,10 @@ def page(channel: Channel, case: Case) -> None:
                 address = "57" + address
         if address and (kind, address) not in seen:
             seen.add((kind, address))
-            recipients.append({"kind": kind, "address": address, "name": name}
-                              | ({"template": template} if kind == "whatsapp" else {}))
+            recipients.append(
+                {"kind": kind, "address": address, "name": name}
+                | ({"template": template} if kind == "whatsapp" else {})
+            )
 
     level = EscalationLevel.objects.filter(number=1).select_related("group").first()
     if level is not None:
@@ -232,12 +316,23 @@ def page(channel: Channel, case: Case) -> None:
         log.warning("whatsapp: nobody to page for %s", case.number)
         return
     who = case.requester.name if case.requester else "un contacto"
-    body = text(channel, "page", number=case.number, channel=channel.name, who=who, subject=case.subject)
-    queue.enqueue("notify", {"case_id": case.pk, "event": "incident.page", "subject": f"Incidente crítico {case.number}",
-                             "body": body, "recipients": recipients})
+    body = text(
+        channel, "page", number=case.number, channel=channel.name, who=who, subject=case.subject
+    )
+    queue.enqueue(
+        "notify",
+        {
+            "case_id": case.pk,
+            "event": "incident.page",
+            "subject": f"Incidente crítico {case.number}",
+            "body": body,
+            "recipients": recipients,
+        },
+    )
 
 
 # -- corporate line ------------------------------------------------------------------------
+
 
 def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
     state = conv.state or {}
@@ -259,12 +354,18 @@ def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
         _status(channel, conv.wa_id, m)
         return
     contact = _contact(m)
-    has_open = contact is not None and Case.objects.filter(
-        requester=contact, channel=channel).exclude(status__in=("resolved", "closed", "cancelled")).exists()
+    has_open = (
+        contact is not None
+        and Case.objects.filter(requester=contact, channel=channel)
+        .exclude(status__in=("resolved", "closed", "cancelled"))
+        .exists()
+    )
     if has_open and words not in MENU_WORDS:
         store(channel, m, join_open_case=True)
         return
-    conv.state = {"flow": "menu"} | ({"pending": {"id": m.id, "text": m.text}} if words not in MENU_WORDS else {})
+    conv.state = {"flow": "menu"} | (
+        {"pending": {"id": m.id, "text": m.text}} if words not in MENU_WORDS else {}
+    )
     menu(channel, conv.wa_id, m.name)
 
 
@@ -277,40 +378,80 @@ def _choose(channel: Channel, conv: Conversation, m: WaMessage, choice: str, sta
             _open(channel, conv, m, kind, external_id=pending["id"], body=pending["text"])
         else:
             conv.state = {"flow": "await_incident" if kind == "incident" else "await_request"}
-            say(channel, conv.wa_id, text(channel, "ask_incident" if kind == "incident" else "ask_request"))
+            say(
+                channel,
+                conv.wa_id,
+                text(channel, "ask_incident" if kind == "incident" else "ask_request"),
+            )
     elif choice == "menu:estado":
         conv.state = {"flow": "await_number"}
         say(channel, conv.wa_id, text(channel, "ask_number"))
     elif choice == "menu:agente":
         conv.state = {}
         body = pending["text"] if pending else "El cliente pidió hablar con un agente de servicio."
-        _open(channel, conv, m, "request", external_id=pending["id"] if pending else m.id, body=body,
-              ack_extra=text(channel, "agent"))
+        _open(
+            channel,
+            conv,
+            m,
+            "request",
+            external_id=pending["id"] if pending else m.id,
+            body=body,
+            ack_extra=text(channel, "agent"),
+        )
     else:
         menu(channel, conv.wa_id, m.name)
 
 
-def _open(channel: Channel, conv: Conversation, m: WaMessage, type_: str, *, external_id: str | None = None,
-          body: str | None = None, ack_extra: str = "") -> None:
+def _open(
+    channel: Channel,
+    conv: Conversation,
+    m: WaMessage,
+    type_: str,
+    *,
+    external_id: str | None = None,
+    body: str | None = None,
+    ack_extra: str = "",
+) -> None:
     msg = _inbound(channel, m, type=type_, body=body)
     if external_id:
         msg.external_id = external_id
     r = door.receive_message(msg)
     if m.media and m.media.id and not r.duplicate and not external_id:
-        queue.enqueue("whatsapp.media", {"note_id": r.note.pk, "channel_id": channel.pk, "media_id": m.media.id,
-                                         "filename": m.media.filename, "mime_type": m.media.mime_type,
-                                         "type": m.type})
+        queue.enqueue(
+            "whatsapp.media",
+            {
+                "note_id": r.note.pk,
+                "channel_id": channel.pk,
+                "media_id": m.media.id,
+                "filename": m.media.filename,
+                "mime_type": m.media.mime_type,
+                "type": m.type,
+            },
+        )
     if ack_extra:
         say(channel, conv.wa_id, ack_extra)
     case = r.case
     slug = channel.schedule_slug_for(case.type, case.priority)
-    if r.new_case and case.type != "incident" and slug and not calendar(slug).is_open(case.created_at):
+    if (
+        r.new_case
+        and case.type != "incident"
+        and slug
+        and not calendar(slug).is_open(case.created_at)
+    ):
         # Out of hours for a request: the incident channels that attend 24/7.
-        others = [acknowledgements.describe_channel(c) for c in acknowledgements.channels_24x7_for_incidents()
-                  if c.pk != channel.pk]
+        others = [
+            acknowledgements.describe_channel(c)
+            for c in acknowledgements.channels_24x7_for_incidents()
+            if c.pk != channel.pk
+        ]
         if others:
-            say(channel, conv.wa_id, acknowledgements.texts.render(
-                acknowledgements.text("ack_incident_24x7"), channels_24x7=", ".join(others)))
+            say(
+                channel,
+                conv.wa_id,
+                acknowledgements.texts.render(
+                    acknowledgements.text("ack_incident_24x7"), channels_24x7=", ".join(others)
+                ),
+            )
 
 
 def find_case_for(m: WaMessage, number: str) -> Case | None:
@@ -337,11 +478,21 @@ def _status(channel: Channel, to: str, m: WaMessage) -> None:
     if case is None:
         say(channel, to, text(channel, "not_found", number=number))
         return
-    last = (case.notes.filter(visibility=Visibility.PUBLIC, direction="outbound", automatic=False)
-            .order_by("-created_at", "-id").first())
+    last = (
+        case.notes.filter(visibility=Visibility.PUBLIC, direction="outbound", automatic=False)
+        .order_by("-created_at", "-id")
+        .first()
+    )
     tail = f"\nÚltima respuesta: {last.body_text[:500]}" if last else ""
-    body = text(channel, "status", number=case.number, subject=case.subject, status=STATUS_ES.get(case.status, case.status),
-                level=case.level, last=tail)
+    body = text(
+        channel,
+        "status",
+        number=case.number,
+        subject=case.subject,
+        status=STATUS_ES.get(case.status, case.status),
+        level=case.level,
+        last=tail,
+    )
     if case.status in ("resolved", "closed", "cancelled"):
         say(channel, to, body)
     else:
@@ -349,6 +500,7 @@ def _status(channel: Channel, to: str, m: WaMessage) -> None:
 
 
 # -- escalation ----------------------------------------------------------------------------
+
 
 def escalate(channel: Channel, to: str, m: WaMessage, number: str) -> None:
     """The customer's escalation button: the escalation service decides. On success it
@@ -361,14 +513,24 @@ def escalate(channel: Channel, to: str, m: WaMessage, number: str) -> None:
     try:
         from atiende.escalations.services import request_escalation
     except ImportError:  # an installation without the escalation ladder
-        store(channel, m, case_number=case.number, body="El cliente solicitó el escalamiento del caso por WhatsApp.")
+        store(
+            channel,
+            m,
+            case_number=case.number,
+            body="El cliente solicitó el escalamiento del caso por WhatsApp.",
+        )
         say(channel, to, text(channel, "escalate_unavailable", number=case.number))
         return
     from atiende.core.errors import DomainError
 
     try:
         with transaction.atomic():
-            request_escalation(case=case, actor=None, via="whatsapp", contact=_contact(m),
-                               reason="Solicitado por el cliente por WhatsApp.")
+            request_escalation(
+                case=case,
+                actor=None,
+                via="whatsapp",
+                contact=_contact(m),
+                reason="Solicitado por el cliente por WhatsApp.",
+            )
     except DomainError as exc:
         say(channel, to, text(channel, "escalate_refused", number=case.number, reason=str(exc)))

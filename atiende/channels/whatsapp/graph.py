@@ -17,7 +17,9 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
 
 # Codes worth retrying: throughput and rate limits, pair rate limit, temporary outages.
-TEMPORARY_CODES = frozenset({1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 131057, 133004})
+TEMPORARY_CODES = frozenset(
+    {1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 131057, 133004}
+)
 WINDOW_CLOSED = 131047
 
 
@@ -31,11 +33,18 @@ class GraphError(Exception):
 
     def __str__(self) -> str:
         text = f"({self.code}) {self.message}"
-        return text + (f": {self.details}" if self.details and self.details not in self.message else "")
+        return text + (
+            f": {self.details}" if self.details and self.details not in self.message else ""
+        )
 
     @property
     def temporary(self) -> bool:
-        return self.status == 429 or self.status >= 500 or self.code in TEMPORARY_CODES or self.status == 0
+        return (
+            self.status == 429
+            or self.status >= 500
+            or self.code in TEMPORARY_CODES
+            or self.status == 0
+        )
 
 
 def _headers() -> dict[str, str]:
@@ -50,9 +59,11 @@ def _raise_for(resp: httpx.Response) -> None:
     except ValueError:
         err = {}
     raise GraphError(
-        status=resp.status_code, code=int(err.get("code") or 0),
+        status=resp.status_code,
+        code=int(err.get("code") or 0),
         message=str(err.get("message") or resp.reason_phrase or "error"),
-        details=str((err.get("error_data") or {}).get("details") or ""), fbtrace_id=str(err.get("fbtrace_id") or ""),
+        details=str((err.get("error_data") or {}).get("details") or ""),
+        fbtrace_id=str(err.get("fbtrace_id") or ""),
     )
 
 
@@ -69,9 +80,13 @@ def client() -> httpx.Client:
 
 def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
     try:
-        resp = client().request(method, url, headers=_headers() | kwargs.pop("headers", {}), **kwargs)
+        resp = client().request(
+            method, url, headers=_headers() | kwargs.pop("headers", {}), **kwargs
+        )
     except httpx.HTTPError as exc:  # connection refused, timeout: try again later
-        raise GraphError(status=0, code=0, message=f"Graph API no disponible: {exc.__class__.__name__}") from exc
+        raise GraphError(
+            status=0, code=0, message=f"Graph API no disponible: {exc.__class__.__name__}"
+        ) from exc
     _raise_for(resp)
     return resp
 
@@ -85,14 +100,20 @@ def send(phone_number_id: str, payload: dict[str, Any]) -> str:
 
 
 def mark_read(phone_number_id: str, message_id: str) -> None:
-    _request("POST", f"{conf.graph_url()}/{phone_number_id}/messages",
-             json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id})
+    _request(
+        "POST",
+        f"{conf.graph_url()}/{phone_number_id}/messages",
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
+    )
 
 
 def upload_media(phone_number_id: str, filename: str, content: bytes, mime_type: str) -> str:
-    resp = _request("POST", f"{conf.graph_url()}/{phone_number_id}/media",
-                    data={"messaging_product": "whatsapp", "type": mime_type},
-                    files={"file": (filename, content, mime_type)})
+    resp = _request(
+        "POST",
+        f"{conf.graph_url()}/{phone_number_id}/media",
+        data={"messaging_product": "whatsapp", "type": mime_type},
+        files={"file": (filename, content, mime_type)},
+    )
     return str(resp.json().get("id", ""))
 
 

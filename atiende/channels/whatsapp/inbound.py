@@ -84,7 +84,9 @@ class Batch:
 def _describe_error(e: dict[str, Any]) -> str:
     details = (e.get("error_data") or {}).get("details") or ""
     title = e.get("title") or e.get("message") or "error"
-    return f"({e.get('code', '?')}) {title}" + (f": {details}" if details and details != title else "")
+    return f"({e.get('code', '?')}) {title}" + (
+        f": {details}" if details and details != title else ""
+    )
 
 
 def _int(value: Any) -> int:
@@ -110,7 +112,10 @@ def parse(body: Any) -> Batch:
             if not isinstance(value, dict):
                 raise Malformed("value is not an object")
             meta = value.get("metadata") or {}
-            pnid, display = str(meta.get("phone_number_id", "")), str(meta.get("display_phone_number", ""))
+            pnid, display = (
+                str(meta.get("phone_number_id", "")),
+                str(meta.get("display_phone_number", "")),
+            )
             names = {}
             for c in value.get("contacts") or []:
                 key = c.get("wa_id") or c.get("user_id")
@@ -123,12 +128,18 @@ def parse(body: Any) -> Batch:
             for s in value.get("statuses") or []:
                 if not isinstance(s, dict) or not s.get("id"):
                     raise Malformed("status without id")
-                batch.statuses.append(WaStatus(
-                    phone_number_id=pnid, display_phone_number=display, id=s["id"],
-                    status=str(s.get("status", "")), timestamp=_int(s.get("timestamp")),
-                    recipient_id=str(s.get("recipient_id", "")), errors=list(s.get("errors") or []),
-                    callback_data=str(s.get("biz_opaque_callback_data", "")),
-                ))
+                batch.statuses.append(
+                    WaStatus(
+                        phone_number_id=pnid,
+                        display_phone_number=display,
+                        id=s["id"],
+                        status=str(s.get("status", "")),
+                        timestamp=_int(s.get("timestamp")),
+                        recipient_id=str(s.get("recipient_id", "")),
+                        errors=list(s.get("errors") or []),
+                        callback_data=str(s.get("biz_opaque_callback_data", "")),
+                    )
+                )
             batch.errors.extend(value.get("errors") or [])
     return batch
 
@@ -138,9 +149,15 @@ def _message(m: dict[str, Any], pnid: str, display: str, names: dict[str, str]) 
     kind = str(m.get("type", "unsupported"))
     context = m.get("context") or {}
     msg = WaMessage(
-        phone_number_id=pnid, display_phone_number=display, id=str(m["id"]),
-        wa_id=str(m.get("from") or ""), name=names.get(sender, ""), timestamp=_int(m.get("timestamp")),
-        type=kind, text="", context_id=context.get("id"),
+        phone_number_id=pnid,
+        display_phone_number=display,
+        id=str(m["id"]),
+        wa_id=str(m.get("from") or ""),
+        name=names.get(sender, ""),
+        timestamp=_int(m.get("timestamp")),
+        type=kind,
+        text="",
+        context_id=context.get("id"),
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
         user_id=m.get("from_user_id"),
     )
@@ -149,11 +166,20 @@ def _message(m: dict[str, Any], pnid: str, display: str, names: dict[str, str]) 
         msg.text = str(obj.get("body", ""))
     elif kind in MEDIA_TYPES:
         msg.media = Media(
-            id=str(obj.get("id", "")), mime_type=str(obj.get("mime_type", "")), sha256=str(obj.get("sha256", "")),
-            filename=str(obj.get("filename", "")), caption=str(obj.get("caption", "")), voice=bool(obj.get("voice")),
+            id=str(obj.get("id", "")),
+            mime_type=str(obj.get("mime_type", "")),
+            sha256=str(obj.get("sha256", "")),
+            filename=str(obj.get("filename", "")),
+            caption=str(obj.get("caption", "")),
+            voice=bool(obj.get("voice")),
         )
-        label = {"image": "Imagen", "document": "Documento", "audio": "Nota de voz" if msg.media.voice else "Audio",
-                 "video": "Video", "sticker": "Sticker"}[kind]
+        label = {
+            "image": "Imagen",
+            "document": "Documento",
+            "audio": "Nota de voz" if msg.media.voice else "Audio",
+            "video": "Video",
+            "sticker": "Sticker",
+        }[kind]
         msg.text = f"[{label}: {msg.media.filename}]" if msg.media.filename else f"[{label}]"
         if msg.media.caption:
             msg.text += f" {msg.media.caption}"
@@ -189,7 +215,11 @@ def _message(m: dict[str, Any], pnid: str, display: str, names: dict[str, str]) 
         msg.text = f"[Sistema] {obj.get('body', '') or obj.get('type', '')}"
     else:
         errs = m.get("errors") or []
-        msg.text = "[Mensaje no compatible con WhatsApp Business" + (f": {_describe_error(errs[0])}" if errs else "") + "]"
+        msg.text = (
+            "[Mensaje no compatible con WhatsApp Business"
+            + (f": {_describe_error(errs[0])}" if errs else "")
+            + "]"
+        )
     if msg.forwarded:
         msg.text = "[Reenviado] " + msg.text
     return msg

@@ -17,8 +17,13 @@ from atiende.worker.registry import handler
 
 log = logging.getLogger(__name__)
 
-STATUS = {"sent": Delivery.SENT, "delivered": Delivery.DELIVERED, "read": Delivery.READ,
-          "played": Delivery.READ, "failed": Delivery.FAILED}
+STATUS = {
+    "sent": Delivery.SENT,
+    "delivered": Delivery.DELIVERED,
+    "read": Delivery.READ,
+    "played": Delivery.READ,
+    "failed": Delivery.FAILED,
+}
 
 
 @handler("whatsapp.webhook")
@@ -30,15 +35,21 @@ def process_notification(payload: dict) -> None:
     everything = len(batch.messages) + len(batch.statuses)
     batch = inbound.fresh(batch, clock.now())
     if len(batch.messages) + len(batch.statuses) < everything:
-        log.warning("whatsapp: dropped %d items older than the replay window",
-                    everything - len(batch.messages) - len(batch.statuses))
+        log.warning(
+            "whatsapp: dropped %d items older than the replay window",
+            everything - len(batch.messages) - len(batch.statuses),
+        )
     for error in batch.errors:
         log.error("whatsapp: error notified by Meta: %s", error)
     for m in sorted(batch.messages, key=lambda m: m.timestamp):
         channel = conf.channel_for(m.phone_number_id, m.display_phone_number)
         if channel is None:
-            log.warning("whatsapp: message %s for unknown number %s/%s ignored", m.id, m.phone_number_id,
-                        m.display_phone_number)
+            log.warning(
+                "whatsapp: message %s for unknown number %s/%s ignored",
+                m.id,
+                m.phone_number_id,
+                m.display_phone_number,
+            )
             continue
         try:
             flows.handle(channel, m)
@@ -49,22 +60,34 @@ def process_notification(payload: dict) -> None:
     for s in batch.statuses:
         if not apply_status(s):
             # The send that produced this id may not have committed yet: look again shortly.
-            queue.enqueue("whatsapp.status", {"status": s.__dict__}, run_at=clock.now() + queue.backoff(1),
-                          max_attempts=5)
+            queue.enqueue(
+                "whatsapp.status",
+                {"status": s.__dict__},
+                run_at=clock.now() + queue.backoff(1),
+                max_attempts=5,
+            )
 
 
 def apply_status(s: inbound.WaStatus) -> bool:
     status = STATUS.get(s.status)
     if status is None:
         return True
-    note = Note.objects.select_related("case").filter(external_id=s.id, channel__kind="whatsapp").first()
+    note = (
+        Note.objects.select_related("case")
+        .filter(external_id=s.id, channel__kind="whatsapp")
+        .first()
+    )
     if note is not None:
-        cases.record_delivery(note=note, status=status, error=s.error_text if status == Delivery.FAILED else "")
+        cases.record_delivery(
+            note=note, status=status, error=s.error_text if status == Delivery.FAILED else ""
+        )
         return True
     n = Notification.objects.filter(external_id=s.id, kind="whatsapp").first()
     if n is not None:
         if status == Delivery.FAILED:
-            Notification.objects.filter(pk=n.pk).update(status=NotificationStatus.FAILED, error=s.error_text)
+            Notification.objects.filter(pk=n.pk).update(
+                status=NotificationStatus.FAILED, error=s.error_text
+            )
         return True
     return False
 
@@ -102,15 +125,25 @@ def download_media(payload: dict) -> None:
     try:
         content, mime = graph.download_media(payload["media_id"], conf.phone_number_id(channel))
     except graph.GraphError as exc:
-        raise DeliveryError(f"No se pudo descargar el archivo de WhatsApp {exc}", permanent=not exc.temporary) from exc
+        raise DeliveryError(
+            f"No se pudo descargar el archivo de WhatsApp {exc}", permanent=not exc.temporary
+        ) from exc
     mime = (payload.get("mime_type") or mime or "").split(";")[0].strip()
     filename = payload.get("filename") or (
-        f"whatsapp-{payload.get('type', 'archivo')}-{payload['media_id']}{mimetypes.guess_extension(mime) or ''}")
+        f"whatsapp-{payload.get('type', 'archivo')}-{payload['media_id']}{mimetypes.guess_extension(mime) or ''}"
+    )
     try:
-        cases.add_attachment(case=note.case, note=note, filename=filename, chunks=[content],
-                             public=not note.unverified)
+        cases.add_attachment(
+            case=note.case,
+            note=note,
+            filename=filename,
+            chunks=[content],
+            public=not note.unverified,
+        )
     except DomainError as exc:
-        raise DeliveryError(f"El archivo «{filename}» no se pudo guardar: {exc}", permanent=True) from exc
+        raise DeliveryError(
+            f"El archivo «{filename}» no se pudo guardar: {exc}", permanent=True
+        ) from exc
 
 
 @handler("whatsapp.media:failed")
@@ -120,8 +153,14 @@ def media_failed(payload: dict) -> None:
         return
     what = payload.get("filename") or f"{payload.get('type', 'archivo')} {payload['media_id']}"
     try:
-        cases.add_note(case=note.case, visibility=Visibility.INTERNAL, automatic=True, body_text=(
-            f"No se pudo descargar el archivo ({what}) que el cliente envió por WhatsApp: "
-            f"{payload.get('_error', '')[:500]}. Pídale que lo envíe de nuevo o por otro canal."))
+        cases.add_note(
+            case=note.case,
+            visibility=Visibility.INTERNAL,
+            automatic=True,
+            body_text=(
+                f"No se pudo descargar el archivo ({what}) que el cliente envió por WhatsApp: "
+                f"{payload.get('_error', '')[:500]}. Pídale que lo envíe de nuevo o por otro canal."
+            ),
+        )
     except DomainError:
         log.warning("whatsapp: media failure note not added to %s", note.case.number)

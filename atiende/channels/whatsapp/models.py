@@ -16,7 +16,9 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "wa_id"], name="wa_conversation_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "wa_id"], name="wa_conversation_unique")
+        ]
         verbose_name = "conversación de WhatsApp"
         verbose_name_plural = "conversaciones de WhatsApp"
 
@@ -33,7 +35,9 @@ class ProcessedMessage(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "message_id"], name="wa_processed_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "message_id"], name="wa_processed_unique")
+        ]
         verbose_name = "mensaje de WhatsApp procesado"
         verbose_name_plural = "mensajes de WhatsApp procesados"
 

@@ -28,7 +28,7 @@ DEFAULT_LANGUAGE = "es_CO"
 
 REASONS = {
     131026: "El número no puede recibir mensajes de WhatsApp (no tiene WhatsApp o no aceptó los términos); "
-            "contacte al cliente por otro canal.",
+    "contacte al cliente por otro canal.",
     131047: "Pasaron más de 24 horas desde el último mensaje del cliente; solo se pueden enviar plantillas.",
     131030: "El número no está en la lista de destinatarios permitidos de la cuenta de prueba.",
     100: "Parámetro inválido (¿el número no tiene WhatsApp?).",
@@ -42,8 +42,11 @@ def _params(text: str) -> list[dict[str, str]]:
 
 
 def window_open(channel: Channel, wa_id: str, now: dt.datetime | None = None) -> bool:
-    last = (Conversation.objects.filter(channel=channel, wa_id=wa_id)
-            .values_list("last_inbound_at", flat=True).first())
+    last = (
+        Conversation.objects.filter(channel=channel, wa_id=wa_id)
+        .values_list("last_inbound_at", flat=True)
+        .first()
+    )
     return last is not None and (now or clock.now()) < last + WINDOW
 
 
@@ -59,18 +62,25 @@ def _phone_id(channel: Channel) -> str:
     pnid = conf.phone_number_id(channel)
     if not pnid:
         env = (channel.settings or {}).get("phone_number_id_env") or "phone_number_id_env"
-        raise DeliveryError(f"El canal «{channel.name}» no tiene número de WhatsApp configurado ({env}).",
-                            permanent=True)
+        raise DeliveryError(
+            f"El canal «{channel.name}» no tiene número de WhatsApp configurado ({env}).",
+            permanent=True,
+        )
     return pnid
 
 
 def template_payload(channel: Channel, key: str, default: str, params: list[str]) -> dict:
     s = channel.settings or {}
-    return {"type": "template", "template": {
-        "name": s.get(key) or default,
-        "language": {"code": s.get("template_language") or DEFAULT_LANGUAGE},
-        "components": [{"type": "body", "parameters": [p for t in params for p in _params(t[:1000])]}],
-    }}
+    return {
+        "type": "template",
+        "template": {
+            "name": s.get(key) or default,
+            "language": {"code": s.get("template_language") or DEFAULT_LANGUAGE},
+            "components": [
+                {"type": "body", "parameters": [p for t in params for p in _params(t[:1000])]}
+            ],
+        },
+    }
 
 
 def send_payload(channel: Channel, to: str, payload: dict) -> str:
@@ -86,8 +96,10 @@ class WhatsAppSender:
         contact = case.requester
         wa_id = contact.whatsapp_id if contact else None
         if not wa_id:
-            raise DeliveryError("El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
-                                permanent=True)
+            raise DeliveryError(
+                "El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
+                permanent=True,
+            )
         pnid = _phone_id(channel)
         body = (note.body_text or "").strip()
         if window_open(channel, wa_id):
@@ -103,17 +115,30 @@ class WhatsAppSender:
         for att in Attachment.objects.filter(note=note, public=True).order_by("id"):
             first = first or self._media(pnid, wa_id, att)
         if body or not first:
-            chunks = [body[i:i + TEXT_LIMIT] for i in range(0, len(body), TEXT_LIMIT)] or [""]
+            chunks = [body[i : i + TEXT_LIMIT] for i in range(0, len(body), TEXT_LIMIT)] or [""]
             for chunk in chunks:
-                wamid = graph.send(pnid, {"to": wa_id, "type": "text",
-                                          "text": {"body": chunk, "preview_url": False}})
+                wamid = graph.send(
+                    pnid,
+                    {"to": wa_id, "type": "text", "text": {"body": chunk, "preview_url": False}},
+                )
                 first = first or wamid
         return first
 
     def _media(self, pnid: str, wa_id: str, att: Attachment) -> str:
-        mime = att.content_type or mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
-        kind = "image" if mime in ("image/jpeg", "image/png") else (
-            "audio" if mime.startswith("audio/") else "video" if mime.startswith("video/") else "document")
+        mime = (
+            att.content_type or mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
+        )
+        kind = (
+            "image"
+            if mime in ("image/jpeg", "image/png")
+            else (
+                "audio"
+                if mime.startswith("audio/")
+                else "video"
+                if mime.startswith("video/")
+                else "document"
+            )
+        )
         media_id = graph.upload_media(pnid, att.filename, path_for(att.sha256).read_bytes(), mime)
         obj: dict[str, str] = {"id": media_id}
         if kind == "document":
@@ -121,28 +146,41 @@ class WhatsAppSender:
         return graph.send(pnid, {"to": wa_id, "type": kind, kind: obj})
 
     def _template(self, pnid: str, channel: Channel, wa_id: str, note: Note, body: str) -> str:
-        payload = template_payload(channel, "template_note", DEFAULT_NOTE_TEMPLATE,
-                                   [note.case.number, body or "(adjunto)"])
+        payload = template_payload(
+            channel, "template_note", DEFAULT_NOTE_TEMPLATE, [note.case.number, body or "(adjunto)"]
+        )
         try:
             wamid = graph.send(pnid, {"to": wa_id} | payload)
         except graph.GraphError as exc:
             raise _error(exc) from exc
-        audit.record(actor=None, action="note.sent_as_template", obj=note, case=note.case, changes={
-            "template": [None, payload["template"]["name"]],
-            "reason": "Fuera de la ventana de 24 horas de WhatsApp: se envió la plantilla en lugar del texto libre.",
-        })
+        audit.record(
+            actor=None,
+            action="note.sent_as_template",
+            obj=note,
+            case=note.case,
+            changes={
+                "template": [None, payload["template"]["name"]],
+                "reason": "Fuera de la ventana de 24 horas de WhatsApp: se envió la plantilla en lugar del texto libre.",
+            },
+        )
         return wamid
 
     def send_notification(self, notification: Notification) -> str | None:
         channel = _notification_channel(notification)
         if channel is None:
-            raise DeliveryError("No hay un canal de WhatsApp con número configurado para enviar avisos.",
-                                permanent=True)
+            raise DeliveryError(
+                "No hay un canal de WhatsApp con número configurado para enviar avisos.",
+                permanent=True,
+            )
         to = "".join(ch for ch in notification.address if ch.isdigit())
         text = notification.subject or notification.body
         number = notification.case.number if notification.case_id else ""
-        payload = template_payload(channel, "template_notification", DEFAULT_NOTIFICATION_TEMPLATE,
-                                   [number or "-", text[:1000]])
+        payload = template_payload(
+            channel,
+            "template_notification",
+            DEFAULT_NOTIFICATION_TEMPLATE,
+            [number or "-", text[:1000]],
+        )
         if notification.template:
             payload["template"]["name"] = notification.template
         return send_payload(channel, to, payload)
@@ -150,7 +188,11 @@ class WhatsAppSender:
 
 def _notification_channel(n: Notification) -> Channel | None:
     case_channel = n.case.channel if n.case_id else None
-    if case_channel is not None and case_channel.kind == "whatsapp" and conf.phone_number_id(case_channel):
+    if (
+        case_channel is not None
+        and case_channel.kind == "whatsapp"
+        and conf.phone_number_id(case_channel)
+    ):
         return case_channel
     for ch in conf.whatsapp_channels():
         if conf.phone_number_id(ch):

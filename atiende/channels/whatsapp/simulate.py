@@ -18,40 +18,83 @@ def new_message_id() -> str:
     return "wamid.SIM" + secrets.token_hex(12).upper()
 
 
-def envelope(*, phone_number_id: str, display_phone_number: str, messages: list[dict] | None = None,
-             statuses: list[dict] | None = None, contacts: list[dict] | None = None) -> dict[str, Any]:
-    value: dict[str, Any] = {"messaging_product": "whatsapp",
-                             "metadata": {"display_phone_number": display_phone_number,
-                                          "phone_number_id": phone_number_id}}
+def envelope(
+    *,
+    phone_number_id: str,
+    display_phone_number: str,
+    messages: list[dict] | None = None,
+    statuses: list[dict] | None = None,
+    contacts: list[dict] | None = None,
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": display_phone_number,
+            "phone_number_id": phone_number_id,
+        },
+    }
     if contacts:
         value["contacts"] = contacts
     if messages:
         value["messages"] = messages
     if statuses:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
-def message(*, wa_id: str, text: str | None = None, reply_id: str | None = None, reply_title: str = "",
-            message_id: str | None = None, timestamp: int | None = None, extra: dict | None = None) -> dict:
-    m: dict[str, Any] = {"from": wa_id, "id": message_id or new_message_id(),
-                         "timestamp": str(int(timestamp if timestamp is not None else time.time()))}
+def message(
+    *,
+    wa_id: str,
+    text: str | None = None,
+    reply_id: str | None = None,
+    reply_title: str = "",
+    message_id: str | None = None,
+    timestamp: int | None = None,
+    extra: dict | None = None,
+) -> dict:
+    m: dict[str, Any] = {
+        "from": wa_id,
+        "id": message_id or new_message_id(),
+        "timestamp": str(int(timestamp if timestamp is not None else time.time())),
+    }
     if reply_id is not None:
         kind = "list_reply" if reply_id.startswith("menu:") else "button_reply"
-        m |= {"type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_title or reply_id}}}
+        m |= {
+            "type": "interactive",
+            "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_title or reply_id}},
+        }
     else:
         m |= {"type": "text", "text": {"body": text or ""}}
     return m | (extra or {})
 
 
-def text_notification(*, phone_number_id: str, display_phone_number: str, wa_id: str, text: str = "",
-                      name: str = "", reply_id: str | None = None, message_id: str | None = None,
-                      timestamp: int | None = None) -> dict[str, Any]:
+def text_notification(
+    *,
+    phone_number_id: str,
+    display_phone_number: str,
+    wa_id: str,
+    text: str = "",
+    name: str = "",
+    reply_id: str | None = None,
+    message_id: str | None = None,
+    timestamp: int | None = None,
+) -> dict[str, Any]:
     return envelope(
-        phone_number_id=phone_number_id, display_phone_number=display_phone_number,
+        phone_number_id=phone_number_id,
+        display_phone_number=display_phone_number,
         contacts=[{"profile": {"name": name or wa_id}, "wa_id": wa_id}],
-        messages=[message(wa_id=wa_id, text=text, reply_id=reply_id, message_id=message_id, timestamp=timestamp)],
+        messages=[
+            message(
+                wa_id=wa_id,
+                text=text,
+                reply_id=reply_id,
+                message_id=message_id,
+                timestamp=timestamp,
+            )
+        ],
     )
 
 

@@ -36,7 +36,9 @@ def webhook(request: HttpRequest) -> HttpResponse:
         return _handshake(request)
     raw = request.body
     if not valid_signature(conf.app_secret(), raw, request.headers.get("X-Hub-Signature-256")):
-        log.warning("whatsapp webhook: missing or wrong signature from %s", request.META.get("REMOTE_ADDR"))
+        log.warning(
+            "whatsapp webhook: missing or wrong signature from %s", request.META.get("REMOTE_ADDR")
+        )
         return HttpResponseForbidden("firma inválida")
     try:
         body = json.loads(raw)

@@ -35,17 +35,27 @@ def graph(monkeypatch):
 @pytest.fixture
 def monitoreo(make_channel, sla_targets):
     return make_channel(
-        "whatsapp-monitoreo", "whatsapp", name="WhatsApp Centro de Monitoreo", address="+573184872656",
-        attends=[{"type": "incident", "priority": "critical"}], hours=[{"schedule": "24x7"}],
-        settings={"phone_number_id_env": "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID", "oncall_whatsapp": "573005550001",
-                  "oncall_email": "guardia@mesa.test"},
+        "whatsapp-monitoreo",
+        "whatsapp",
+        name="WhatsApp Centro de Monitoreo",
+        address="+573184872656",
+        attends=[{"type": "incident", "priority": "critical"}],
+        hours=[{"schedule": "24x7"}],
+        settings={
+            "phone_number_id_env": "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID",
+            "oncall_whatsapp": "573005550001",
+            "oncall_email": "guardia@mesa.test",
+        },
     )
 
 
 @pytest.fixture
 def corporativo(make_channel, sla_targets):
     return make_channel(
-        "whatsapp-corporativo", "whatsapp", name="WhatsApp Corporativo", address="+573168731648",
+        "whatsapp-corporativo",
+        "whatsapp",
+        name="WhatsApp Corporativo",
+        address="+573168731648",
         settings={"phone_number_id_env": "ATIENDE_WA_CORPORATIVO_PHONE_NUMBER_ID"},
     )
 
@@ -62,19 +72,41 @@ class Meta:
             signature = simulate.sign(SECRET, raw)
         if signature is not None:
             headers["HTTP_X_HUB_SIGNATURE_256"] = signature
-        return self.client.generic("POST", "/webhooks/whatsapp", raw, content_type="application/json", **headers)
+        return self.client.generic(
+            "POST", "/webhooks/whatsapp", raw, content_type="application/json", **headers
+        )
 
     def post(self, body: dict):
         return self.post_raw(simulate.encode(body))
 
-    def text(self, text: str, *, wa_id: str = "573001234567", name: str = "Ana Gómez", line: str = "monitoreo",
-             reply_id: str | None = None, message_id: str | None = None, timestamp: int | None = None):
+    def text(
+        self,
+        text: str,
+        *,
+        wa_id: str = "573001234567",
+        name: str = "Ana Gómez",
+        line: str = "monitoreo",
+        reply_id: str | None = None,
+        message_id: str | None = None,
+        timestamp: int | None = None,
+    ):
         if timestamp is None:
             timestamp = int(clock.now().timestamp())
-        pnid, display = (MONITOREO_ID, "573184872656") if line == "monitoreo" else (CORPORATIVO_ID, "573168731648")
-        body = simulate.text_notification(phone_number_id=pnid, display_phone_number=display, wa_id=wa_id,
-                                          text=text, name=name, reply_id=reply_id, message_id=message_id,
-                                          timestamp=timestamp)
+        pnid, display = (
+            (MONITOREO_ID, "573184872656")
+            if line == "monitoreo"
+            else (CORPORATIVO_ID, "573168731648")
+        )
+        body = simulate.text_notification(
+            phone_number_id=pnid,
+            display_phone_number=display,
+            wa_id=wa_id,
+            text=text,
+            name=name,
+            reply_id=reply_id,
+            message_id=message_id,
+            timestamp=timestamp,
+        )
         resp = self.post(body)
         assert resp.status_code == 200, resp.content
         return body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]

@@ -42,7 +42,9 @@ class GraphPeer:
             def log_message(self, *args):  # quiet
                 pass
 
-            def _answer(self, status: int, body: Any, content_type: str = "application/json") -> None:
+            def _answer(
+                self, status: int, body: Any, content_type: str = "application/json"
+            ) -> None:
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -52,26 +54,51 @@ class GraphPeer:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                rec = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                rec = Recorded(
+                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                )
                 peer.requests.append(rec)
                 if self.headers.get("Authorization") != f"Bearer {peer.token}":
-                    return self._answer(401, {"error": {"message": "Invalid OAuth access token", "code": 190,
-                                                        "type": "OAuthException", "fbtrace_id": "T1"}})
+                    return self._answer(
+                        401,
+                        {
+                            "error": {
+                                "message": "Invalid OAuth access token",
+                                "code": 190,
+                                "type": "OAuthException",
+                                "fbtrace_id": "T1",
+                            }
+                        },
+                    )
                 failure = next((f for f in peer.failures if f[3] in self.path), None)
                 if failure is not None:
                     peer.failures.remove(failure)
                     status, code, message, _ = failure
-                    return self._answer(status, {"error": {"message": message, "code": code, "type": "OAuthException",
-                                                           "error_data": {"messaging_product": "whatsapp",
-                                                                          "details": message},
-                                                           "fbtrace_id": f"TRACE{code}"}})
+                    return self._answer(
+                        status,
+                        {
+                            "error": {
+                                "message": message,
+                                "code": code,
+                                "type": "OAuthException",
+                                "error_data": {"messaging_product": "whatsapp", "details": message},
+                                "fbtrace_id": f"TRACE{code}",
+                            }
+                        },
+                    )
                 path = self.path.split("?")[0].strip("/").split("/")
                 if self.command == "POST" and path[-1] == "messages":
                     if (rec.json or {}).get("status") == "read":
                         return self._answer(200, {"success": True})
                     to = (rec.json or {}).get("to", "")
-                    return self._answer(200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                                              "messages": [{"id": f"wamid.OUT{next(peer._ids)}"}]})
+                    return self._answer(
+                        200,
+                        {
+                            "messaging_product": "whatsapp",
+                            "contacts": [{"input": to, "wa_id": to}],
+                            "messages": [{"id": f"wamid.OUT{next(peer._ids)}"}],
+                        },
+                    )
                 if self.command == "POST" and path[-1] == "media":
                     return self._answer(200, {"id": f"up{next(peer._ids)}"})
                 if self.command == "GET" and "cdn" in path and path[-1] in peer.media:
@@ -79,10 +106,19 @@ class GraphPeer:
                     return self._answer(200, content, mime)
                 if self.command == "GET" and path[-1] in peer.media:
                     content, mime = peer.media[path[-1]]
-                    return self._answer(200, {"url": f"{peer.base}/cdn/{path[-1]}", "mime_type": mime,
-                                              "file_size": len(content), "id": path[-1],
-                                              "messaging_product": "whatsapp"})
-                return self._answer(404, {"error": {"message": "Unsupported get request", "code": 100}})
+                    return self._answer(
+                        200,
+                        {
+                            "url": f"{peer.base}/cdn/{path[-1]}",
+                            "mime_type": mime,
+                            "file_size": len(content),
+                            "id": path[-1],
+                            "messaging_product": "whatsapp",
+                        },
+                    )
+                return self._answer(
+                    404, {"error": {"message": "Unsupported get request", "code": 100}}
+                )
 
             do_GET = do_POST = do_DELETE = _handle
 
@@ -96,14 +132,26 @@ class GraphPeer:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail_next(self, status: int, code: int, message: str = "error", times: int = 1, path: str = "") -> None:
+    def fail_next(
+        self, status: int, code: int, message: str = "error", times: int = 1, path: str = ""
+    ) -> None:
         """Fail the next `times` requests whose path contains `path`."""
         self.failures.extend([(status, code, message, path)] * times)
 
     def sends(self) -> list[dict]:
-        return [r.json for r in self.requests
-                if r.method == "POST" and r.path.endswith("/messages") and (r.json or {}).get("status") != "read"]
+        return [
+            r.json
+            for r in self.requests
+            if r.method == "POST"
+            and r.path.endswith("/messages")
+            and (r.json or {}).get("status") != "read"
+        ]
 
     def reads(self) -> list[str]:
-        return [r.json["message_id"] for r in self.requests
-                if r.method == "POST" and r.path.endswith("/messages") and (r.json or {}).get("status") == "read"]
+        return [
+            r.json["message_id"]
+            for r in self.requests
+            if r.method == "POST"
+            and r.path.endswith("/messages")
+            and (r.json or {}).get("status") == "read"
+        ]

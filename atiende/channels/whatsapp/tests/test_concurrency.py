@@ -13,8 +13,13 @@ from atiende.channels.whatsapp.tests.conftest import MONITOREO_ID
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_on_one_message_store_it_once(graph, monitoreo):
-    body = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
-                                      wa_id="573001234567", text="Caído", message_id="wamid.RACE")
+    body = simulate.text_notification(
+        phone_number_id=MONITOREO_ID,
+        display_phone_number="573184872656",
+        wa_id="573001234567",
+        text="Caído",
+        message_id="wamid.RACE",
+    )
     [m] = inbound.parse(body).messages
     barrier = threading.Barrier(4)
     errors = []

@@ -52,8 +52,10 @@ def test_the_monitoring_line_opens_a_critical_incident_and_asks_the_details(meta
     for answer in ("ACME", "Firma digital", "Desde las 9 ningún usuario puede firmar"):
         meta.text(answer)
         run()
-    assert said(graph)[-3:-1] == ["¿Qué servicio está afectado?",
-                                  "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error)."]
+    assert said(graph)[-3:-1] == [
+        "¿Qué servicio está afectado?",
+        "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error).",
+    ]
     done = graph.sends()[-1]
     assert done["type"] == "interactive" and "CS0000001" in done["interactive"]["body"]["text"]
     assert done["interactive"]["action"]["buttons"][0]["reply"]["id"] == "escalar:CS0000001"
@@ -73,7 +75,12 @@ def test_the_corporate_line_offers_the_menu_to_a_new_conversation(meta, corporat
     [menu] = graph.sends()
     assert menu["type"] == "interactive" and menu["interactive"]["type"] == "list"
     rows = menu["interactive"]["action"]["sections"][0]["rows"]
-    assert [r["id"] for r in rows] == ["menu:solicitud", "menu:incidente", "menu:estado", "menu:agente"]
+    assert [r["id"] for r in rows] == [
+        "menu:solicitud",
+        "menu:incidente",
+        "menu:estado",
+        "menu:agente",
+    ]
     assert all(len(r["title"]) <= 24 for r in rows)
     assert not Case.objects.exists()
 
@@ -101,8 +108,13 @@ def test_choosing_first_then_describing(meta, corporativo, graph):
     assert Case.objects.get().type == "incident"
 
 
-def test_a_request_out_of_hours_gets_when_and_the_24x7_channels(meta, corporativo, monitoreo, portal, graph, _frozen):
-    portal.hours = [{"when": {"type": "incident"}, "schedule": "24x7"}, {"schedule": "horario-habil"}]
+def test_a_request_out_of_hours_gets_when_and_the_24x7_channels(
+    meta, corporativo, monitoreo, portal, graph, _frozen
+):
+    portal.hours = [
+        {"when": {"type": "incident"}, "schedule": "24x7"},
+        {"schedule": "horario-habil"},
+    ]
     portal.save()
     _frozen.set(SUNDAY)
     meta.text("Necesito cambiar mi contraseña", line="corporativo")
@@ -118,17 +130,29 @@ def test_talk_to_an_agent_opens_a_case_for_the_agents(meta, corporativo, graph):
     meta.text("", line="corporativo", reply_id="menu:agente")
     run()
     case = Case.objects.get()
-    assert case.notes.get(direction="inbound").body_text == "El cliente pidió hablar con un agente de servicio."
+    assert (
+        case.notes.get(direction="inbound").body_text
+        == "El cliente pidió hablar con un agente de servicio."
+    )
     assert said(graph)[-1].startswith("Un agente de servicio le responderá")
 
 
 @pytest.fixture
 def acme_case(corporativo, acme, agent):
     ana = customers.create_contact(name="Ana", organization=acme, phones=["+573001234567"])
-    colleague = customers.create_contact(name="Beto", organization=acme, emails=["beto@acme.com.co"])
-    case = cases.open_case(actor=agent, channel=corporativo, subject="Renovación de certificado",
-                           requester=colleague, organization=acme)
-    cases.add_note(case=case, actor=agent, body_text="Estamos generando el certificado.", visibility="public")
+    colleague = customers.create_contact(
+        name="Beto", organization=acme, emails=["beto@acme.com.co"]
+    )
+    case = cases.open_case(
+        actor=agent,
+        channel=corporativo,
+        subject="Renovación de certificado",
+        requester=colleague,
+        organization=acme,
+    )
+    cases.add_note(
+        case=case, actor=agent, body_text="Estamos generando el certificado.", visibility="public"
+    )
     return ana, case
 
 
@@ -142,9 +166,12 @@ def test_status_of_a_case_of_my_organization(meta, acme_case, graph):
     assert status["interactive"]["action"]["buttons"][0]["reply"]["id"] == "escalar:CS0000001"
 
 
-def test_another_organizations_case_gets_the_same_answer_as_a_missing_one(meta, acme_case, globex, graph, agent,
-                                                                          corporativo):
-    other = cases.open_case(actor=agent, channel=corporativo, subject="Secreto", organization=globex)
+def test_another_organizations_case_gets_the_same_answer_as_a_missing_one(
+    meta, acme_case, globex, graph, agent, corporativo
+):
+    other = cases.open_case(
+        actor=agent, channel=corporativo, subject="Secreto", organization=globex
+    )
     answers = []
     for number in (other.number, "CS0009999"):
         meta.text("", line="corporativo", reply_id="menu:estado")
@@ -169,8 +196,12 @@ def test_the_escalation_button_asks_the_escalation_service(meta, acme_case, grap
         assert said(graph)[-1].startswith(f"No es posible escalar el caso {case.number}:")
 
 
-def test_the_escalation_button_for_a_foreign_case_is_not_found(meta, acme_case, globex, agent, corporativo, graph):
-    other = cases.open_case(actor=agent, channel=corporativo, subject="Secreto", organization=globex)
+def test_the_escalation_button_for_a_foreign_case_is_not_found(
+    meta, acme_case, globex, agent, corporativo, graph
+):
+    other = cases.open_case(
+        actor=agent, channel=corporativo, subject="Secreto", organization=globex
+    )
     meta.text("", line="corporativo", reply_id=f"escalar:{other.number}")
     run()
     assert "No encontramos" in said(graph)[-1]

@@ -42,8 +42,13 @@ def answer(case, agent, text="Ya estamos revisando."):
 def test_an_answer_inside_the_window_goes_as_text_and_keeps_the_message_id(chat, agent, graph):
     note = answer(chat, agent)
     [sent] = graph.sends()
-    assert sent == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "573001234567",
-                    "type": "text", "text": {"body": "Ya estamos revisando.", "preview_url": False}}
+    assert sent == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "573001234567",
+        "type": "text",
+        "text": {"body": "Ya estamos revisando.", "preview_url": False},
+    }
     assert note.delivery_status == "sent" and note.external_id.startswith("wamid.OUT")
     assert graph.requests[0].headers["Authorization"] == f"Bearer {graph.token}"
 
@@ -86,8 +91,10 @@ def test_outside_the_24_hour_window_the_template_goes_instead(chat, agent, graph
     [sent] = graph.sends()
     assert sent["type"] == "template" and sent["template"]["name"] == "caso_actualizado"
     assert sent["template"]["language"] == {"code": "es_CO"}
-    assert [p["text"] for p in sent["template"]["components"][0]["parameters"]] == ["CS0000001",
-                                                                                    "Su caso quedó resuelto."]
+    assert [p["text"] for p in sent["template"]["components"][0]["parameters"]] == [
+        "CS0000001",
+        "Su caso quedó resuelto.",
+    ]
     assert note.delivery_status == "sent"
     why = AuditEntry.objects.get(action="note.sent_as_template")
     assert "24 horas" in why.changes["reason"]
@@ -111,7 +118,9 @@ def test_the_channel_names_its_own_template(chat, agent, graph, _frozen, monitor
 
 def test_a_public_attachment_is_uploaded_and_sent_as_media(chat, agent, graph):
     note = cases.add_note(case=chat, actor=agent, body_text="Adjunto el procedimiento.")
-    cases.add_attachment(case=chat, note=note, filename="procedimiento.pdf", chunks=[b"%PDF-1.4 doc"], actor=agent)
+    cases.add_attachment(
+        case=chat, note=note, filename="procedimiento.pdf", chunks=[b"%PDF-1.4 doc"], actor=agent
+    )
     queue.run_pending(50)
     uploads = [r for r in graph.requests if r.path.endswith("/media")]
     assert len(uploads) == 1 and b"procedimiento.pdf" in uploads[0].body
@@ -124,8 +133,14 @@ def test_a_contact_without_whatsapp_fails_permanently(monitoreo, graph, agent, a
     from atiende.customers import services as customers
 
     contact = customers.create_contact(name="Sin WA", organization=acme, emails=["sin@acme.com.co"])
-    case = cases.open_case(actor=agent, channel=monitoreo, subject="x", requester=contact,
-                           type="incident", priority="critical")
+    case = cases.open_case(
+        actor=agent,
+        channel=monitoreo,
+        subject="x",
+        requester=contact,
+        type="incident",
+        priority="critical",
+    )
     note = answer(case, agent)
     assert note.delivery_status == "failed" and "no tiene número de WhatsApp" in note.delivery_error
 
@@ -133,7 +148,10 @@ def test_a_contact_without_whatsapp_fails_permanently(monitoreo, graph, agent, a
 def test_a_channel_without_phone_number_id_fails_permanently(chat, agent, monkeypatch):
     monkeypatch.delenv("ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID")
     note = answer(chat, agent)
-    assert note.delivery_status == "failed" and "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID" in note.delivery_error
+    assert (
+        note.delivery_status == "failed"
+        and "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID" in note.delivery_error
+    )
 
 
 def test_an_expired_token_is_permanent(chat, agent, graph, monkeypatch):
@@ -150,9 +168,16 @@ def test_graph_unreachable_is_temporary(chat, agent, monkeypatch):
 
 
 def test_staff_notifications_always_use_a_template(chat, graph):
-    queue.enqueue("notify", {"case_id": chat.pk, "event": "escalation.requested", "subject": "Escalamiento CS0000001",
-                             "body": "Se solicitó escalar", "recipients": [
-                                 {"kind": "whatsapp", "address": "+57 318 717 4937", "name": "Nelson"}]})
+    queue.enqueue(
+        "notify",
+        {
+            "case_id": chat.pk,
+            "event": "escalation.requested",
+            "subject": "Escalamiento CS0000001",
+            "body": "Se solicitó escalar",
+            "recipients": [{"kind": "whatsapp", "address": "+57 318 717 4937", "name": "Nelson"}],
+        },
+    )
     queue.run_pending(50)
     [sent] = graph.sends()
     assert sent["to"] == "573187174937" and sent["type"] == "template"

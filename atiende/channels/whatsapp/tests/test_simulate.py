@@ -9,11 +9,17 @@ from atiende.worker.models import Job
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simulate_posts_a_signed_webhook_that_a_running_server_accepts(live_server, graph, monitoreo, capsys,
-                                                                      monkeypatch):
+def test_simulate_posts_a_signed_webhook_that_a_running_server_accepts(
+    live_server, graph, monitoreo, capsys, monkeypatch
+):
     monkeypatch.delenv("ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID")  # routed by the display number
-    call_command("whatsapp_simulate", "Se cayó el servicio", channel="whatsapp-monitoreo",
-                 wa_id="573001112233", url=live_server.url)
+    call_command(
+        "whatsapp_simulate",
+        "Se cayó el servicio",
+        channel="whatsapp-monitoreo",
+        wa_id="573001112233",
+        url=live_server.url,
+    )
     assert capsys.readouterr().out.startswith("200 ok")
     assert Job.objects.filter(kind="whatsapp.webhook").count() == 1
     queue.run_pending(1)
@@ -23,8 +29,14 @@ def test_simulate_posts_a_signed_webhook_that_a_running_server_accepts(live_serv
 @pytest.mark.django_db(transaction=True)
 def test_simulate_with_the_wrong_secret_is_refused(live_server, graph, monitoreo):
     with pytest.raises(CommandError, match="no aceptó"):
-        call_command("whatsapp_simulate", "hola", channel="whatsapp-monitoreo", wa_id="573001112233",
-                     url=live_server.url, secret="otro")
+        call_command(
+            "whatsapp_simulate",
+            "hola",
+            channel="whatsapp-monitoreo",
+            wa_id="573001112233",
+            url=live_server.url,
+            secret="otro",
+        )
     assert not Job.objects.exists()
 
 

@@ -29,16 +29,23 @@ def run(c=None, rounds=3):
 
 
 def test_the_handshake_echoes_the_challenge_only_for_our_token(client, graph):
-    ok = client.get("/webhooks/whatsapp", {"hub.mode": "subscribe", "hub.verify_token": "verificame",
-                                           "hub.challenge": "1158201444"})
+    ok = client.get(
+        "/webhooks/whatsapp",
+        {"hub.mode": "subscribe", "hub.verify_token": "verificame", "hub.challenge": "1158201444"},
+    )
     assert (ok.status_code, ok.content) == (200, b"1158201444")
-    for params in ({"hub.mode": "subscribe", "hub.verify_token": "otro", "hub.challenge": "1"},
-                   {"hub.verify_token": "verificame", "hub.challenge": "1"}, {}):
+    for params in (
+        {"hub.mode": "subscribe", "hub.verify_token": "otro", "hub.challenge": "1"},
+        {"hub.verify_token": "verificame", "hub.challenge": "1"},
+        {},
+    ):
         assert client.get("/webhooks/whatsapp", params).status_code == 403
 
 
-@pytest.mark.parametrize("signature", [None, "", "sha256=", "sha1=abc", "sha256=" + "0" * 64,
-                                       simulate.sign("otro-secreto", b"x")])
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "sha256=", "sha1=abc", "sha256=" + "0" * 64, simulate.sign("otro-secreto", b"x")],
+)
 def test_a_missing_or_wrong_signature_is_403_and_nothing_is_stored(meta, monitoreo, signature):
     resp = meta.post_raw(simulate.encode(fixture("text.json")), signature=signature)
     assert resp.status_code == 403
@@ -47,11 +54,15 @@ def test_a_missing_or_wrong_signature_is_403_and_nothing_is_stored(meta, monitor
 
 def test_a_body_changed_after_signing_is_refused(meta, monitoreo):
     raw = simulate.encode(fixture("text.json"))
-    resp = meta.post_raw(raw.replace(b"no responde", b"ya responde"), signature=simulate.sign(SECRET, raw))
+    resp = meta.post_raw(
+        raw.replace(b"no responde", b"ya responde"), signature=simulate.sign(SECRET, raw)
+    )
     assert resp.status_code == 403
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b"[]", b'{"object": "page"}', "\u00e1".encode("latin-1")])
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b"", b"[]", b'{"object": "page"}', "\u00e1".encode("latin-1")]
+)
 def test_malformed_bodies_are_answered_without_a_500_and_not_queued(meta, monitoreo, raw):
     assert meta.post_raw(raw).status_code == 200
     assert not Job.objects.exists()
@@ -63,16 +74,26 @@ def test_a_signed_message_is_acknowledged_then_stored_by_the_worker(meta, monito
     assert Job.objects.filter(kind="whatsapp.webhook").count() == 1
     run()
     case = Case.objects.get()
-    assert (case.type, case.priority, case.channel.slug) == ("incident", "critical", "whatsapp-monitoreo")
+    assert (case.type, case.priority, case.channel.slug) == (
+        "incident",
+        "critical",
+        "whatsapp-monitoreo",
+    )
     assert case.requester.whatsapp_id == "573001234567" and case.requester.name == "Ana Gómez"
     inbound_note = case.notes.get(direction="inbound")
-    assert inbound_note.body_text == "El portal de firma no carga" and inbound_note.external_id == resp
+    assert (
+        inbound_note.body_text == "El portal de firma no carga" and inbound_note.external_id == resp
+    )
 
 
 def test_accented_text_is_verified_over_the_raw_bytes(meta, monitoreo):
-    body = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
-                                      wa_id="573001234567", text="Señal caída en Bogotá 🚨",
-                                      timestamp=int(T0.timestamp()))
+    body = simulate.text_notification(
+        phone_number_id=MONITOREO_ID,
+        display_phone_number="573184872656",
+        wa_id="573001234567",
+        text="Señal caída en Bogotá 🚨",
+        timestamp=int(T0.timestamp()),
+    )
     raw = json.dumps(body, ensure_ascii=True).encode()  # Meta escapes as \uXXXX
     assert meta.post_raw(raw).status_code == 200
     run()
@@ -80,9 +101,14 @@ def test_accented_text_is_verified_over_the_raw_bytes(meta, monitoreo):
 
 
 def test_the_same_message_delivered_many_times_is_one_note(meta, monitoreo, graph):
-    body = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
-                                      wa_id="573001234567", text="Caído", message_id="wamid.DUP1",
-                                      timestamp=int(T0.timestamp()))
+    body = simulate.text_notification(
+        phone_number_id=MONITOREO_ID,
+        display_phone_number="573184872656",
+        wa_id="573001234567",
+        text="Caído",
+        message_id="wamid.DUP1",
+        timestamp=int(T0.timestamp()),
+    )
     for _ in range(3):
         assert meta.post(body).status_code == 200
     run()
@@ -99,7 +125,10 @@ def test_out_of_order_messages_are_both_kept_and_the_window_follows_the_latest(m
     meta.text("primero", message_id="wamid.A", timestamp=late - 60)
     run()
     case = Case.objects.get()
-    assert set(case.notes.filter(direction="inbound").values_list("body_text", flat=True)) == {"primero", "segundo"}
+    assert set(case.notes.filter(direction="inbound").values_list("body_text", flat=True)) == {
+        "primero",
+        "segundo",
+    }
     conv = Conversation.objects.get()
     assert conv.last_inbound_id == "wamid.B" and conv.last_inbound_at == T0
 
@@ -111,8 +140,13 @@ def test_a_replayed_old_body_is_dropped(meta, monitoreo):
 
 
 def test_messages_for_an_unknown_number_are_logged_and_dropped(meta, monitoreo, caplog):
-    body = simulate.text_notification(phone_number_id="999", display_phone_number="15550000000",
-                                      wa_id="573001234567", text="hola", timestamp=int(T0.timestamp()))
+    body = simulate.text_notification(
+        phone_number_id="999",
+        display_phone_number="15550000000",
+        wa_id="573001234567",
+        text="hola",
+        timestamp=int(T0.timestamp()),
+    )
     assert meta.post(body).status_code == 200
     run()
     assert not Note.objects.exists()
@@ -121,8 +155,13 @@ def test_messages_for_an_unknown_number_are_logged_and_dropped(meta, monitoreo, 
 
 def test_without_a_phone_number_id_the_display_number_routes(meta, monitoreo, monkeypatch):
     monkeypatch.delenv("ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID")
-    body = simulate.text_notification(phone_number_id="555", display_phone_number="573184872656",
-                                      wa_id="573001234567", text="hola", timestamp=int(T0.timestamp()))
+    body = simulate.text_notification(
+        phone_number_id="555",
+        display_phone_number="573184872656",
+        wa_id="573001234567",
+        text="hola",
+        timestamp=int(T0.timestamp()),
+    )
     meta.post(body)
     queue.run_pending(1)  # the inbox only: sending needs the id
     assert Case.objects.get().channel == monitoreo
@@ -135,7 +174,10 @@ def test_a_batch_of_two_senders_makes_two_cases(meta, monitoreo):
             m["timestamp"] = str(int(T0.timestamp()))
     meta.post(body)
     run()
-    assert sorted(Case.objects.values_list("requester__whatsapp_id", flat=True)) == ["573001234567", "573009998877"]
+    assert sorted(Case.objects.values_list("requester__whatsapp_id", flat=True)) == [
+        "573001234567",
+        "573009998877",
+    ]
 
 
 def test_a_known_number_is_linked_to_its_organization(meta, monitoreo, acme):
@@ -152,7 +194,9 @@ def _status_body(statuses):
     for s in statuses:
         s.setdefault("timestamp", str(int(T0.timestamp())))
         s.setdefault("recipient_id", "573001234567")
-    return simulate.envelope(phone_number_id=MONITOREO_ID, display_phone_number="573184872656", statuses=statuses)
+    return simulate.envelope(
+        phone_number_id=MONITOREO_ID, display_phone_number="573184872656", statuses=statuses
+    )
 
 
 def test_status_notifications_move_the_note_forward_never_back(meta, monitoreo, graph):
@@ -171,7 +215,10 @@ def test_a_failed_status_shows_the_error_on_the_note(meta, monitoreo, graph):
     meta.text("Caído")
     run()
     ack = Note.objects.get(automatic=True, direction="outbound")
-    failed = fixture("statuses.json")["entry"][0]["changes"][0]["value"]["statuses"][1] | {"id": ack.external_id, "timestamp": str(int(T0.timestamp()))}
+    failed = fixture("statuses.json")["entry"][0]["changes"][0]["value"]["statuses"][1] | {
+        "id": ack.external_id,
+        "timestamp": str(int(T0.timestamp())),
+    }
     meta.post(_status_body([failed]))
     run()
     ack.refresh_from_db()
@@ -233,8 +280,9 @@ def test_pages_go_to_on_call_by_whatsapp_template_and_email(meta, monitoreo, gra
     run()
     rows = {(n.kind, n.address, n.template, n.status) for n in Notification.objects.all()}
     assert ("whatsapp", "573005550001", "pagina_incidente_critico", "sent") in rows
-    assert ("email", "guardia@mesa.test", "", "pending") in {(k, a, t, s if k == "whatsapp" else "pending")
-                                                              for k, a, t, s in rows}
+    assert ("email", "guardia@mesa.test", "", "pending") in {
+        (k, a, t, s if k == "whatsapp" else "pending") for k, a, t, s in rows
+    }
     page = next(s for s in graph.sends() if s["to"] == "573005550001")
     assert page["type"] == "template" and page["template"]["name"] == "pagina_incidente_critico"
     assert "CS0000001" in json.dumps(page)
@@ -247,13 +295,25 @@ def test_corporate_routing_uses_its_own_number(meta, corporativo, monitoreo):
     assert CORPORATIVO_ID
 
 
-def test_a_refused_message_does_not_hold_back_the_rest_of_the_batch(meta, monitoreo, corporativo, caplog):
+def test_a_refused_message_does_not_hold_back_the_rest_of_the_batch(
+    meta, monitoreo, corporativo, caplog
+):
     corporativo.active = False
     corporativo.save()
-    body = simulate.text_notification(phone_number_id=CORPORATIVO_ID, display_phone_number="573168731648",
-                                      wa_id="573001234567", text="hola", timestamp=int(T0.timestamp()))
-    mon = simulate.text_notification(phone_number_id=MONITOREO_ID, display_phone_number="573184872656",
-                                     wa_id="573001234567", text="caído", timestamp=int(T0.timestamp()))
+    body = simulate.text_notification(
+        phone_number_id=CORPORATIVO_ID,
+        display_phone_number="573168731648",
+        wa_id="573001234567",
+        text="hola",
+        timestamp=int(T0.timestamp()),
+    )
+    mon = simulate.text_notification(
+        phone_number_id=MONITOREO_ID,
+        display_phone_number="573184872656",
+        wa_id="573001234567",
+        text="caído",
+        timestamp=int(T0.timestamp()),
+    )
     body["entry"] += mon["entry"]
     meta.post(body)
     run()

@@ -17,12 +17,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("text", nargs="?", default="", help="texto del mensaje")
-        parser.add_argument("--channel", required=True, help="identificador del canal (p. ej. whatsapp-monitoreo)")
-        parser.add_argument("--from", dest="wa_id", required=True, help="número del cliente, solo dígitos (573001112233)")
+        parser.add_argument(
+            "--channel", required=True, help="identificador del canal (p. ej. whatsapp-monitoreo)"
+        )
+        parser.add_argument(
+            "--from",
+            dest="wa_id",
+            required=True,
+            help="número del cliente, solo dígitos (573001112233)",
+        )
         parser.add_argument("--name", default="", help="nombre de perfil del cliente")
-        parser.add_argument("--reply", default=None, help="id de botón u opción de lista (menu:estado, escalar:CS0000001)")
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="base de atiende (por omisión %(default)s)")
-        parser.add_argument("--secret", default=None, help="secreto de la app (por omisión ATIENDE_WHATSAPP_APP_SECRET)")
+        parser.add_argument(
+            "--reply",
+            default=None,
+            help="id de botón u opción de lista (menu:estado, escalar:CS0000001)",
+        )
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="base de atiende (por omisión %(default)s)",
+        )
+        parser.add_argument(
+            "--secret",
+            default=None,
+            help="secreto de la app (por omisión ATIENDE_WHATSAPP_APP_SECRET)",
+        )
 
     def handle(self, *args, **opts):
         channel = selectors.channel(opts["channel"])
@@ -30,20 +49,32 @@ class Command(BaseCommand):
             raise CommandError(f"No existe el canal de WhatsApp {opts['channel']!r}.")
         secret = opts["secret"] if opts["secret"] is not None else conf.app_secret()
         if not secret:
-            raise CommandError("Falta el secreto: defina ATIENDE_WHATSAPP_APP_SECRET o use --secret.")
+            raise CommandError(
+                "Falta el secreto: defina ATIENDE_WHATSAPP_APP_SECRET o use --secret."
+            )
         if not opts["text"] and not opts["reply"]:
             raise CommandError("Escriba un texto o use --reply.")
         display = to_e164(channel.address).lstrip("+") if channel.address else ""
         body = simulate.text_notification(
-            phone_number_id=conf.phone_number_id(channel), display_phone_number=display,
-            wa_id="".join(ch for ch in opts["wa_id"] if ch.isdigit()), text=opts["text"],
-            name=opts["name"], reply_id=opts["reply"],
+            phone_number_id=conf.phone_number_id(channel),
+            display_phone_number=display,
+            wa_id="".join(ch for ch in opts["wa_id"] if ch.isdigit()),
+            text=opts["text"],
+            name=opts["name"],
+            reply_id=opts["reply"],
         )
         raw = simulate.encode(body)
         url = opts["url"].rstrip("/") + "/webhooks/whatsapp"
         try:
-            resp = httpx.post(url, content=raw, timeout=10, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": simulate.sign(secret, raw)})
+            resp = httpx.post(
+                url,
+                content=raw,
+                timeout=10,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Hub-Signature-256": simulate.sign(secret, raw),
+                },
+            )
         except httpx.HTTPError as exc:
             raise CommandError(f"No se pudo conectar con {url}: {exc}") from exc
         msg_id = body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
