@@ -11,7 +11,17 @@ from ninja import NinjaAPI, Router
 
 from atiende.core.errors import NotFound
 
-from . import attachments, cases, contacts, errors, notes, organizations, public, sla
+from . import (
+    attachments,
+    cases,
+    contacts,
+    errors,
+    escalations,
+    notes,
+    organizations,
+    public,
+    sla,
+)
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -28,9 +38,8 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (public, sla, organizations, contacts, cases, notes, attachments):
+for module in (public, sla, organizations, contacts, cases, notes, attachments, escalations):
     api.add_router("", module.router)
-api.add_router("", __import__("atiende.api.escalations", fromlist=["router"]).router)  # issue 4
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
 # format rather than Django's HTML page.
