@@ -170,9 +170,7 @@ def main() -> None:
         print(
             f"  end to end: {args.n} inbound notes stored in {stored:.1f} s {since} = {args.n / stored:.0f} messages/s"
         )
-        print(
-            f"  command: .venv/bin/python bench/bench_whatsapp.py --db {args.db}{' --phased' if args.phased else ''}"
-        )
+        print(f"  command: .venv/bin/python bench/bench_whatsapp.py {' '.join(sys.argv[1:])}")
     finally:
         peer.stop()
         common.drop_environment(env)

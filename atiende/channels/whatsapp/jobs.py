@@ -81,6 +81,16 @@ def apply_status(s: inbound.WaStatus) -> bool:
         cases.record_delivery(
             note=note, status=status, error=s.error_text if status == Delivery.FAILED else ""
         )
+        if status == Delivery.FAILED and any(
+            str(e.get("code")) == str(graph.WINDOW_CLOSED) for e in s.errors
+        ):
+            # Free text sent after the window closed (clock skew, a late send): the
+            # template goes instead, once per note.
+            queue.enqueue(
+                "whatsapp.resend_as_template",
+                {"note_id": note.pk},
+                dedupe_key=f"whatsapp-template:{note.pk}",
+            )
         return True
     n = Notification.objects.filter(external_id=s.id, kind="whatsapp").first()
     if n is not None:
@@ -90,6 +100,27 @@ def apply_status(s: inbound.WaStatus) -> bool:
             )
         return True
     return False
+
+
+@handler("whatsapp.resend_as_template")
+def resend_as_template(payload: dict) -> None:
+    note = (
+        Note.objects.select_related("case", "channel", "case__requester")
+        .filter(pk=payload["note_id"])
+        .first()
+    )
+    if note is None or note.delivery_status != Delivery.FAILED:
+        return
+    wamid = outbound.WhatsAppSender().send_template(note)
+    Note.objects.filter(pk=note.pk).update(external_id=wamid)
+    cases.record_delivery(note=note, status=Delivery.SENT)
+
+
+@handler("whatsapp.resend_as_template:failed")
+def resend_failed(payload: dict) -> None:
+    note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
+    if note is not None:
+        cases.record_delivery(note=note, status=Delivery.FAILED, error=payload.get("_error", ""))
 
 
 @handler("whatsapp.status")

@@ -145,6 +145,18 @@ class WhatsAppSender:
             obj["filename"] = att.filename
         return graph.send(pnid, {"to": wa_id, "type": kind, kind: obj})
 
+    def send_template(self, note: Note) -> str:
+        """The note as the "case updated" template (Meta said the window had closed)."""
+        contact = note.case.requester
+        if not (contact and contact.whatsapp_id):
+            raise DeliveryError(
+                "El solicitante del caso no tiene número de WhatsApp.", permanent=True
+            )
+        pnid = _phone_id(note.channel)
+        return self._template(
+            pnid, note.channel, contact.whatsapp_id, note, (note.body_text or "").strip()
+        )
+
     def _template(self, pnid: str, channel: Channel, wa_id: str, note: Note, body: str) -> str:
         payload = template_payload(
             channel, "template_note", DEFAULT_NOTE_TEMPLATE, [note.case.number, body or "(adjunto)"]

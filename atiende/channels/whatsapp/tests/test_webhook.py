@@ -215,14 +215,36 @@ def test_a_failed_status_shows_the_error_on_the_note(meta, monitoreo, graph):
     meta.text("Caído")
     run()
     ack = Note.objects.get(automatic=True, direction="outbound")
+    failed = {
+        "id": ack.external_id,
+        "status": "failed",
+        "errors": [
+            {"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}
+        ],
+    }
+    meta.post(_status_body([failed]))
+    run()
+    ack.refresh_from_db()
+    assert ack.delivery_status == "failed" and "131026" in ack.delivery_error
+
+
+def test_a_text_that_failed_for_the_closed_window_goes_again_as_the_template(
+    meta, monitoreo, graph
+):
+    meta.text("Caído")
+    run()
+    ack = Note.objects.get(automatic=True, direction="outbound")
     failed = fixture("statuses.json")["entry"][0]["changes"][0]["value"]["statuses"][1] | {
         "id": ack.external_id,
         "timestamp": str(int(T0.timestamp())),
     }
     meta.post(_status_body([failed]))
+    meta.post(_status_body([dict(failed)]))  # redelivered: still one template
     run()
     ack.refresh_from_db()
-    assert ack.delivery_status == "failed" and "131047" in ack.delivery_error
+    templates = [s for s in graph.sends() if s["type"] == "template" and s["to"] == "573001234567"]
+    assert len(templates) == 1 and templates[0]["template"]["name"] == "caso_actualizado"
+    assert ack.delivery_status == "sent" and ack.external_id != failed["id"]
 
 
 def test_a_status_for_a_send_not_yet_recorded_is_looked_up_again(meta, monitoreo, graph, _frozen):
