@@ -182,18 +182,42 @@ def test_another_organizations_case_gets_the_same_answer_as_a_missing_one(
     assert "Secreto" not in json.dumps(graph.sends())
 
 
-def test_the_escalation_button_asks_the_escalation_service(meta, acme_case, graph):
-    pytest.importorskip("atiende.escalations.services")
+@pytest.fixture
+def ladder(db):
+    from atiende.escalations.models import EscalationLevel
+
+    for n in (1, 2, 3, 4):
+        EscalationLevel.objects.create(number=n, name=f"Nivel {n}", title=f"Nivel {n}")
+
+
+def test_the_escalation_button_answers_the_refusal_reason(meta, acme_case, ladder, graph):
     _, case = acme_case
     meta.text("", line="corporativo", reply_id=f"escalar:{case.number}")
     run()
+    assert said(graph)[-1].startswith(
+        f"No es posible escalar el caso {case.number}: El nivel 1 aún está"
+    )
+
+
+def test_the_escalation_button_requests_escalation_when_the_rules_allow(
+    meta, acme_case, ladder, graph, agent
+):
     from atiende.escalations.models import EscalationRequest
 
-    rows = list(EscalationRequest.objects.filter(case=case))
-    if rows:
-        assert rows[0].via == "whatsapp"
-    else:  # refused: the customer reads why
-        assert said(graph)[-1].startswith(f"No es posible escalar el caso {case.number}:")
+    _, case = acme_case
+    cases.change_status(case=case, actor=agent, status="resolved")
+    cases.change_status(
+        case=case, actor=None, status="open", reason="el cliente rechazó la solución"
+    )
+    meta.text("", line="corporativo", reply_id=f"escalar:{case.number}")
+    run()
+    row = EscalationRequest.objects.get(case=case)
+    assert (row.via, row.to_level, row.requested_by_contact.name) == (
+        "whatsapp",
+        2,
+        "Ana",
+    )
+    assert not any(t.startswith("No es posible") for t in said(graph))
 
 
 def test_the_escalation_button_for_a_foreign_case_is_not_found(
