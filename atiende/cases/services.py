@@ -311,9 +311,12 @@ def add_note(
         "visibility": [None, visibility], "direction": [None, direction],
         "channel": [None, channel.slug if channel else None],
     })
-    if from_staff and visibility == Visibility.PUBLIC and not automatic and case.first_response_at is None:
-        case.first_response_at = now
-        case_fields.append("first_response_at")
+    if from_staff and visibility == Visibility.PUBLIC and not automatic:
+        if case.first_response_at is None:  # the case's first answer, kept for good
+            case.first_response_at = now
+            case_fields.append("first_response_at")
+        # Meets the running first-response clock, if any: the case's first, or the one a
+        # new escalation level started.
         sla.record_first_response(case, now)
     Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
     # The conversation moves the case: an agent's answer opens a new case; the customer's
@@ -404,9 +407,9 @@ def change_level(
     """Move a case one escalation level up. Called only by `escalations.services` when the
     responsible of the next level accepts a request (`update_case` refuses `level`).
 
-    The case goes to the level's group or person, and the new level's first-response target
-    starts: `first_response_at` is cleared so that the new level's first public answer
-    meets it (the first answer of the case stays in the audit trail)."""
+    The case goes to the level's group or person; the new level's first-response clock is
+    started by the caller (`sla.services.restart_response_target`) and met by that level's
+    first public answer (see `add_note`)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if level != case.level + 1:
         raise TransitionRefused(
@@ -426,14 +429,11 @@ def change_level(
         changes["group"] = [audit._plain(case.group), audit._plain(group)]
     if case.assignee_id != getattr(assignee, "pk", None):
         changes["assignee"] = [audit._plain(case.assignee), audit._plain(assignee)]
-    if case.first_response_at is not None:
-        changes["first_response_at"] = [case.first_response_at, None]
     if reason:
         changes["reason"] = reason
     case.level, case.group, case.assignee = level, group, assignee
-    case.first_response_at = None
     case.updated_at = now
-    case.save(update_fields=["level", "group", "assignee", "first_response_at", "updated_at"])
+    case.save(update_fields=["level", "group", "assignee", "updated_at"])
     audit.record(actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes)
     sla.restart_response_target(case, actor=actor)
     return case

@@ -212,3 +212,21 @@ def test_the_case_sla_view_and_the_at_risk_queue(open_at):
     assert view["first_response"]["target_seconds"] == 3600
     assert list(selectors.at_risk(Case.objects.all(), now=bogota(2026, 3, 4, 10, 50))) == [case]
     assert list(selectors.at_risk(Case.objects.all(), now=bogota(2026, 3, 4, 10, 40))) == []
+
+
+def test_a_new_levels_first_answer_meets_its_restarted_response_clock(open_at, agent):
+    case = open_at(bogota(2026, 3, 4, 10, 0))
+    with clock.frozen(bogota(2026, 3, 4, 10, 10)):
+        cases.add_note(case=case, actor=agent, body_text="Primera respuesta")
+    with clock.frozen(bogota(2026, 3, 4, 12, 0)):
+        case.refresh_from_db()
+        case.level = 2
+        case.save(update_fields=["level"])
+        sla.restart_response_target(case)
+    assert timer(case, "first_response").met_at is None
+    with clock.frozen(bogota(2026, 3, 4, 12, 30)):
+        cases.add_note(case=case, actor=agent, body_text="Respuesta del nivel 2")
+    restarted = timer(case, "first_response")
+    assert restarted.met_at.astimezone(BOG) == bogota(2026, 3, 4, 12, 30) and restarted.level == 2
+    case.refresh_from_db()
+    assert case.first_response_at.astimezone(BOG) == bogota(2026, 3, 4, 10, 10)  # the case's first answer
