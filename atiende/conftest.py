@@ -60,8 +60,12 @@ def _fresh_configuration_snapshot():
 
 
 HORARIO_HABIL = {
-    "mon": ["07:00-19:00"], "tue": ["07:00-19:00"], "wed": ["07:00-19:00"],
-    "thu": ["07:00-19:00"], "fri": ["07:00-19:00"], "sat": ["08:00-13:00"],
+    "mon": ["07:00-19:00"],
+    "tue": ["07:00-19:00"],
+    "wed": ["07:00-19:00"],
+    "thu": ["07:00-19:00"],
+    "fri": ["07:00-19:00"],
+    "sat": ["08:00-13:00"],
 }
 
 
@@ -74,7 +78,9 @@ def schedules(db):
         "horario-habil": Schedule.objects.create(
             slug="horario-habil", name="Horario hábil", weekly=HORARIO_HABIL, holiday_country="CO"
         ),
-        "24x7": Schedule.objects.create(slug="24x7", name="24/7", always_open=True, holiday_country="CO"),
+        "24x7": Schedule.objects.create(
+            slug="24x7", name="24/7", always_open=True, holiday_country="CO"
+        ),
     }
 
 
@@ -86,12 +92,19 @@ def sla_targets(schedules):
     h = 3600
     rows = [("incident", "critical", 15 * 60, 4 * h, schedules["24x7"])]
     for type_ in ("incident", "request"):
-        rows += [(type_, "high", 1 * h, 8 * h, None), (type_, "moderate", 4 * h, 24 * h, None),
-                 (type_, "low", 8 * h, 40 * h, None)]
+        rows += [
+            (type_, "high", 1 * h, 8 * h, None),
+            (type_, "moderate", 4 * h, 24 * h, None),
+            (type_, "low", 8 * h, 40 * h, None),
+        ]
     rows.append(("request", "critical", 1 * h, 8 * h, None))
     rows += [("change", p, 8 * h, 48 * h, None) for p in ("critical", "high", "moderate", "low")]
-    return [SlaTarget.objects.create(type=t, priority=p, first_response_seconds=f,
-                                     resolution_seconds=r, schedule=s) for t, p, f, r, s in rows]
+    return [
+        SlaTarget.objects.create(
+            type=t, priority=p, first_response_seconds=f, resolution_seconds=r, schedule=s
+        )
+        for t, p, f, r, s in rows
+    ]
 
 
 @pytest.fixture
@@ -117,50 +130,77 @@ def api_channel(make_channel) -> Channel:
 
 @pytest.fixture
 def email_channel(make_channel) -> Channel:
-    return make_channel("correo", "email", name="Correo", address="mesadeayuda@certicamara.com",
-                        hours=[{"schedule": "horario-habil"}])
+    return make_channel(
+        "correo",
+        "email",
+        name="Correo",
+        address="mesadeayuda@certicamara.com",
+        hours=[{"schedule": "horario-habil"}],
+    )
 
 
 @pytest.fixture
 def acme(db):
-    return customers.create_organization(slug="acme", name="ACME S.A.S.", email_domains=["acme.com.co"])
+    return customers.create_organization(
+        slug="acme", name="ACME S.A.S.", email_domains=["acme.com.co"]
+    )
 
 
 @pytest.fixture
 def globex(db):
-    return customers.create_organization(slug="globex", name="Globex Ltda.", email_domains=["globex.co"])
+    return customers.create_organization(
+        slug="globex", name="Globex Ltda.", email_domains=["globex.co"]
+    )
 
 
 @pytest.fixture
 def agent(db):
-    return accounts.create_user(email="ana.agente@mesa.test", name="Ana Agente", role="agent", password="clave-segura-1")
+    return accounts.create_user(
+        email="ana.agente@mesa.test", name="Ana Agente", role="agent", password="clave-segura-1"
+    )
 
 
 @pytest.fixture
 def supervisor(db):
-    return accounts.create_user(email="sergio.sup@mesa.test", name="Sergio Supervisor", role="supervisor", level=2)
+    return accounts.create_user(
+        email="sergio.sup@mesa.test", name="Sergio Supervisor", role="supervisor", level=2
+    )
 
 
 @pytest.fixture
 def admin_user(db):
-    return accounts.create_user(email="admin@mesa.test", name="Admin", role="admin", password="clave-segura-1")
+    return accounts.create_user(
+        email="admin@mesa.test", name="Admin", role="admin", password="clave-segura-1"
+    )
 
 
 @pytest.fixture
 def customer(acme):
-    return accounts.create_user(email="carla@acme.com.co", name="Carla Cliente", role="customer",
-                                organization="acme", password="clave-segura-1")
+    return accounts.create_user(
+        email="carla@acme.com.co",
+        name="Carla Cliente",
+        role="customer",
+        organization="acme",
+        password="clave-segura-1",
+    )
 
 
 @pytest.fixture
 def other_customer(globex):
-    return accounts.create_user(email="gus@globex.co", name="Gustavo Globex", role="customer", organization="globex")
+    return accounts.create_user(
+        email="gus@globex.co", name="Gustavo Globex", role="customer", organization="globex"
+    )
 
 
 @pytest.fixture
 def tokens(agent, supervisor, admin_user, customer, other_customer):
-    people = {"agent": agent, "supervisor": supervisor, "admin": admin_user,
-              "customer": customer, "other_customer": other_customer}
+    people = {
+        "agent": agent,
+        "supervisor": supervisor,
+        "admin": admin_user,
+        "customer": customer,
+        "other_customer": other_customer,
+    }
     return {name: accounts.issue_token(user=user) for name, user in people.items()}
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
 
 
 def bench_service(n: int) -> float:
@@ -32,8 +32,15 @@ def bench_service(n: int) -> float:
     org = Organization.objects.get(slug="org-0")
     start = time.perf_counter()
     for i in range(n):
-        services.open_case(actor=agent, channel=channel, subject=f"Servicio {i}", description="bench",
-                           type="request", priority="moderate", organization=org)
+        services.open_case(
+            actor=agent,
+            channel=channel,
+            subject=f"Servicio {i}",
+            description="bench",
+            type="request",
+            priority="moderate",
+            organization=org,
+        )
     return n / (time.perf_counter() - start)
 
 
@@ -55,8 +62,16 @@ def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[f
     def work():
         conn = http.client.HTTPConnection(host, port, timeout=30)
         for i in range(per_worker):
-            body = json.dumps({"subject": f"Caso API {i}", "description": "bench", "type": "incident",
-                               "priority": "high", "organization": "org-1", "channel": "api"})
+            body = json.dumps(
+                {
+                    "subject": f"Caso API {i}",
+                    "description": "bench",
+                    "type": "incident",
+                    "priority": "high",
+                    "organization": "org-1",
+                    "channel": "api",
+                }
+            )
             t = time.perf_counter()
             conn.request("POST", "/api/v1/cases", body, headers)
             resp = conn.getresponse()
@@ -83,6 +98,7 @@ def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[f
 def load_cases(total: int) -> None:
     """Bulk-insert cases (with realistic spread of status, type, orgs) up to `total`."""
     from django.db import transaction
+    from django.db.models import Max
 
     from atiende.cases.models import Case, CaseCounter
     from atiende.channels.models import Channel
@@ -92,23 +108,54 @@ def load_cases(total: int) -> None:
     have = Case.objects.count()
     channels = list(Channel.objects.all())
     orgs = list(Organization.objects.all())
-    statuses = ["new"] * 5 + ["open"] * 15 + ["awaiting_info"] * 5 + ["resolved"] * 15 + ["closed"] * 55 + ["cancelled"] * 5
+    statuses = (
+        ["new"] * 5
+        + ["open"] * 15
+        + ["awaiting_info"] * 5
+        + ["resolved"] * 15
+        + ["closed"] * 55
+        + ["cancelled"] * 5
+    )
     types = ["request", "incident", "change"]
     prios = ["critical", "high", "moderate", "low"]
-    words = "firma certificado token portal factura acceso error caída lentitud correo clave renovación".split()
+    words = [
+        "firma",
+        "certificado",
+        "token",
+        "portal",
+        "factura",
+        "acceso",
+        "error",
+        "caída",
+        "lentitud",
+        "correo",
+        "clave",
+        "renovación",
+    ]
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    counter = CaseCounter.objects.get(name="case").value
+    # Continue after the highest number in use (PostgreSQL numbers from a sequence, SQLite
+    # from the counter row; the highest existing case is right for both).
+    last = Case.objects.aggregate(m=Max("number"))["m"]
+    counter = int(last[2:]) if last else 0
     batch = []
     for i in range(have, total):
         counter += 1
         created = start + dt.timedelta(seconds=i * 900 + rng.randrange(900))
-        batch.append(Case(
-            number=f"CS{counter:07d}", type=rng.choice(types), priority=rng.choice(prios),
-            status=rng.choice(statuses), level=rng.choice([1, 1, 1, 1, 2, 2, 3, 4]),
-            channel=rng.choice(channels), organization=rng.choice(orgs),
-            subject=f"{rng.choice(words)} {rng.choice(words)} {i}", description="",
-            created_at=created, updated_at=created + dt.timedelta(hours=rng.randrange(200)),
-        ))
+        batch.append(
+            Case(
+                number=f"CS{counter:07d}",
+                type=rng.choice(types),
+                priority=rng.choice(prios),
+                status=rng.choice(statuses),
+                level=rng.choice([1, 1, 1, 1, 2, 2, 3, 4]),
+                channel=rng.choice(channels),
+                organization=rng.choice(orgs),
+                subject=f"{rng.choice(words)} {rng.choice(words)} {i}",
+                description="",
+                created_at=created,
+                updated_at=created + dt.timedelta(hours=rng.randrange(200)),
+            )
+        )
         if len(batch) == 5000:
             with transaction.atomic():
                 Case.objects.bulk_create(batch)
@@ -138,7 +185,9 @@ def bench_list(base: str, token: str, rounds: int) -> dict[str, str]:
         "deep page offset=50000": "/api/v1/cases?limit=25&offset=50000",
     }
     out = {}
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
         for label, url in queries.items():
             for _ in range(5):  # warm up
                 client.get(url).raise_for_status()
@@ -175,11 +224,15 @@ def main() -> None:
         token = accounts.issue_token(user=agent)
 
         rate = bench_service(args.service_n)
-        print(f"[{args.db}] service open_case: {rate:.0f} cases/s ({args.service_n} cases, one thread)")
+        print(
+            f"[{args.db}] service open_case: {rate:.0f} cases/s ({args.service_n} cases, one thread)"
+        )
         with common.server() as base:
             api_rate, lat = bench_api_create(base, token, args.api_n, args.concurrency)
-            print(f"[{args.db}] API POST /cases: {api_rate:.0f} cases/s ({args.api_n} cases, "
-                  f"{args.concurrency} clients; {common.summary_ms(lat)})")
+            print(
+                f"[{args.db}] API POST /cases: {api_rate:.0f} cases/s ({args.api_n} cases, "
+                f"{args.concurrency} clients; {common.summary_ms(lat)})"
+            )
         load_cases(args.cases)
         from atiende.cases.models import Case
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 SWEEP_EVERY = dt.timedelta(seconds=30)
@@ -39,12 +39,36 @@ def load(total: int, open_: int) -> None:
     open_ids = set(rng.sample(range(total), open_))
     first = NOW - dt.timedelta(days=730)
     case_table, timer_table = Case._meta.db_table, SlaTimer._meta.db_table
-    case_cols = ("number", "type", "priority", "status", "level", "channel_id", "organization_id",
-                 "classification", "subject", "description", "created_at", "updated_at")
-    timer_cols = ("case_id", "kind", "schedule", "level", "target_seconds", "started_at", "due_at",
-                  "at_risk_at", "pauses", "paused_seconds", "met_at", "next_check_at")
-    q_cases = (f"INSERT INTO {case_table} ({', '.join(case_cols)}) VALUES ({', '.join(['%s'] * len(case_cols))})")
-    q_timers = (f"INSERT INTO {timer_table} ({', '.join(timer_cols)}) VALUES ({', '.join(['%s'] * len(timer_cols))})")
+    case_cols = (
+        "number",
+        "type",
+        "priority",
+        "status",
+        "level",
+        "channel_id",
+        "organization_id",
+        "classification",
+        "subject",
+        "description",
+        "created_at",
+        "updated_at",
+    )
+    timer_cols = (
+        "case_id",
+        "kind",
+        "schedule",
+        "level",
+        "target_seconds",
+        "started_at",
+        "due_at",
+        "at_risk_at",
+        "pauses",
+        "paused_seconds",
+        "met_at",
+        "next_check_at",
+    )
+    q_cases = f"INSERT INTO {case_table} ({', '.join(case_cols)}) VALUES ({', '.join(['%s'] * len(case_cols))})"
+    q_timers = f"INSERT INTO {timer_table} ({', '.join(timer_cols)}) VALUES ({', '.join(['%s'] * len(timer_cols))})"
     batch = 20_000
     for lo in range(0, total, batch):
         rows_c, meta = [], []
@@ -54,13 +78,29 @@ def load(total: int, open_: int) -> None:
                 created = NOW - dt.timedelta(seconds=rng.randrange(30 * 86400))
             else:
                 created = first + dt.timedelta(seconds=i * (730 * 86400 // total))
-            rows_c.append((f"CS{i + 1:07d}", "request", "moderate", "open" if is_open else "closed", 1, channel.pk,
-                           rng.choice(orgs), "internal", f"caso {i}", "", created, created))
+            rows_c.append(
+                (
+                    f"CS{i + 1:07d}",
+                    "request",
+                    "moderate",
+                    "open" if is_open else "closed",
+                    1,
+                    channel.pk,
+                    rng.choice(orgs),
+                    "internal",
+                    f"caso {i}",
+                    "",
+                    created,
+                    created,
+                )
+            )
             meta.append((is_open, created))
         with transaction.atomic(), connection.cursor() as cur:
             cur.executemany(q_cases, rows_c)
-            cur.execute(f"SELECT id FROM {case_table} WHERE number >= %s AND number <= %s ORDER BY number",
-                        [rows_c[0][0], rows_c[-1][0]])
+            cur.execute(
+                f"SELECT id FROM {case_table} WHERE number >= %s AND number <= %s ORDER BY number",
+                [rows_c[0][0], rows_c[-1][0]],
+            )
             ids = [r[0] for r in cur.fetchall()]
             rows_t = []
             for cid, (is_open, created) in zip(ids, meta, strict=True):
@@ -68,9 +108,39 @@ def load(total: int, open_: int) -> None:
                     due = created + dt.timedelta(seconds=target * 3)
                     if is_open:
                         nxt = NOW - SWEEP_EVERY + dt.timedelta(seconds=rng.randrange(30 * 86400))
-                        rows_t.append((cid, kind, "horario-habil", 1, target, created, nxt, nxt, "[]", 0, None, nxt))
+                        rows_t.append(
+                            (
+                                cid,
+                                kind,
+                                "horario-habil",
+                                1,
+                                target,
+                                created,
+                                nxt,
+                                nxt,
+                                "[]",
+                                0,
+                                None,
+                                nxt,
+                            )
+                        )
                     else:
-                        rows_t.append((cid, kind, "horario-habil", 1, target, created, due, due, "[]", 0, due, None))
+                        rows_t.append(
+                            (
+                                cid,
+                                kind,
+                                "horario-habil",
+                                1,
+                                target,
+                                created,
+                                due,
+                                due,
+                                "[]",
+                                0,
+                                due,
+                                None,
+                            )
+                        )
             cur.executemany(q_timers, rows_t)
     CaseCounter.objects.filter(name="case").update(value=total)
     common.sync_case_sequence(total)
@@ -81,7 +151,11 @@ def load(total: int, open_: int) -> None:
 def due_query(now: dt.datetime, limit: int = 500):
     from atiende.sla.models import SlaTimer
 
-    return SlaTimer.objects.filter(next_check_at__lte=now).order_by("next_check_at").values_list("id", flat=True)[:limit]
+    return (
+        SlaTimer.objects.filter(next_check_at__lte=now)
+        .order_by("next_check_at")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def main() -> None:
@@ -105,8 +179,10 @@ def main() -> None:
             customers.create_organization(slug=f"org-{i}", name=f"Organización {i}")
         t = time.perf_counter()
         load(args.cases, args.open)
-        print(f"[{args.db}] loaded {args.cases} cases ({args.open} open), "
-              f"{SlaTimer.objects.count()} timers in {time.perf_counter() - t:.0f} s")
+        print(
+            f"[{args.db}] loaded {args.cases} cases ({args.open} open), "
+            f"{SlaTimer.objects.count()} timers in {time.perf_counter() - t:.0f} s"
+        )
 
         rng = random.Random(5)
         samples, found = [], []
@@ -117,8 +193,10 @@ def main() -> None:
             rows = list(q)
             samples.append(time.perf_counter() - t)
             found.append(len(rows))
-        print(f"[{args.db}] due-timer query (LIMIT 500, {args.rounds} random instants, "
-              f"{min(found)}–{max(found)} rows each): {common.summary_ms(samples)}")
+        print(
+            f"[{args.db}] due-timer query (LIMIT 500, {args.rounds} random instants, "
+            f"{min(found)}–{max(found)} rows each): {common.summary_ms(samples)}"
+        )
 
         # A steady state: each sweep finds what fell due in the last 30 s.
         steady = []
@@ -128,7 +206,9 @@ def main() -> None:
             t = time.perf_counter()
             sla.sweep(now=at)
             steady.append(time.perf_counter() - t)
-        print(f"[{args.db}] sweep() every 30 s of simulated time, 50 passes: {common.summary_ms(steady)}")
+        print(
+            f"[{args.db}] sweep() every 30 s of simulated time, 50 passes: {common.summary_ms(steady)}"
+        )
 
         sql, params = due_query(NOW).query.sql_with_params()
         with connection.cursor() as cur:

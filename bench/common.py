@@ -20,12 +20,29 @@ BIN = Path(sys.executable).parent
 def prepare_environment(db: str) -> dict[str, str]:
     """Point this process (and its children) at a fresh database: 'sqlite' or 'postgres'."""
     data_dir = tempfile.mkdtemp(prefix=f"atiende-bench-{db}-")
-    env = {"ATIENDE_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "atiende.settings",
-           "ATIENDE_LOG_LEVEL": "WARNING"}
+    env = {
+        "ATIENDE_DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "atiende.settings",
+        "ATIENDE_LOG_LEVEL": "WARNING",
+    }
     if db == "postgres":
         name = f"atiende_bench_{os.getpid()}"
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}",
-                        "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "psql",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-c",
+                f"DROP DATABASE IF EXISTS {name}",
+                "-c",
+                f"CREATE DATABASE {name}",
+            ],
+            check=True,
+            capture_output=True,
+        )
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -37,8 +54,19 @@ def drop_environment(env: dict[str, str]) -> None:
     url = env.get("DATABASE_URL")
     if url:
         name = url.rsplit("/", 1)[-1]
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}"],
-                       capture_output=True)
+        subprocess.run(
+            [
+                "psql",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-c",
+                f"DROP DATABASE IF EXISTS {name}",
+            ],
+            capture_output=True,
+        )
 
 
 def setup_django() -> None:
@@ -65,14 +93,27 @@ def server(threads: int = 8) -> Iterator[str]:
     """Run `atiende serve` (gunicorn, no job worker) against the bench database."""
     port = free_port()
     proc = subprocess.Popen(
-        [str(BIN / "atiende"), "serve", "--no-worker", "--bind", f"127.0.0.1:{port}", "--threads", str(threads)],
-        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(BIN / "atiende"),
+            "serve",
+            "--no-worker",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--threads",
+            str(threads),
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.5),
+            ):
                 break
             if proc.poll() is not None:
                 raise RuntimeError(proc.stderr.read().decode())
@@ -91,7 +132,9 @@ def percentile(samples: list[float], p: float) -> float:
 
 def summary_ms(samples: list[float]) -> str:
     ms = [s * 1000 for s in samples]
-    return f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms"
+    return (
+        f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms"
+    )
 
 
 def sync_case_sequence(last: int) -> None:

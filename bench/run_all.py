@@ -15,6 +15,8 @@ RUNS = [
     ("calendar", ["bench_calendar.py", "--n", "100000", "--seed", "1"], [None]),
     ("cases", ["bench_cases.py"], ["sqlite", "postgres"]),
     ("sweep", ["bench_sweep.py"], ["sqlite", "postgres"]),
+    ("email", ["bench_email.py"], ["sqlite", "postgres"]),
+    ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
 ]
 
 

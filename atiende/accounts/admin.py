@@ -14,7 +14,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["email", "name", "password"]}),
         ("Rol", {"fields": ["role", "level", "contact", "is_active"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})
+    ]
     filter_horizontal = []
     raw_id_fields = ["contact"]
 

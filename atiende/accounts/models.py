@@ -72,10 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_active and self.role == Role.ADMIN
 
     def has_perm(self, perm, obj=None) -> bool:
-        return self.is_active and self.role == Role.ADMIN or super().has_perm(perm, obj)
+        return (self.is_active and self.role == Role.ADMIN) or super().has_perm(perm, obj)
 
     def has_module_perms(self, app_label) -> bool:
-        return self.is_active and self.role == Role.ADMIN or super().has_module_perms(app_label)
+        return (self.is_active and self.role == Role.ADMIN) or super().has_module_perms(app_label)
 
     @property
     def is_agent(self) -> bool:

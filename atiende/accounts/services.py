@@ -76,8 +76,13 @@ def create_user(
         actor=actor,
         action="user.created",
         obj=user,
-        changes={"email": [None, email], "role": [None, role], "level": [None, level],
-                 "group": [None, group], "organization": [None, organization]},
+        changes={
+            "email": [None, email],
+            "role": [None, role],
+            "level": [None, level],
+            "group": [None, group],
+            "organization": [None, organization],
+        },
     )
     return user
 
@@ -106,8 +111,12 @@ def user_for_token(token: str) -> User | None:
 
 
 @transaction.atomic
-def ensure_group(*, slug: str, name: str, email: str = "", actor: User | None = None) -> SupportGroup:
-    group, created = SupportGroup.objects.get_or_create(slug=slug, defaults={"name": name, "email": email})
+def ensure_group(
+    *, slug: str, name: str, email: str = "", actor: User | None = None
+) -> SupportGroup:
+    group, created = SupportGroup.objects.get_or_create(
+        slug=slug, defaults={"name": name, "email": email}
+    )
     if created:
         audit.record(actor=actor, action="group.created", obj=group, changes={"name": [None, name]})
     elif (group.name, group.email) != (name, email):

@@ -105,9 +105,14 @@ def _schedule(slug: str) -> Schedule:
 
 def schedule_out(s: Schedule) -> dict[str, Any]:
     return {
-        "id": s.slug, "name": s.name, "timezone": s.timezone, "always_open": s.always_open,
-        "weekly": s.weekly or {}, "holiday_country": s.holiday_country or "",
-        "closed_dates": s.closed_dates or [], "special_openings": s.special_openings or {},
+        "id": s.slug,
+        "name": s.name,
+        "timezone": s.timezone,
+        "always_open": s.always_open,
+        "weekly": s.weekly or {},
+        "holiday_country": s.holiday_country or "",
+        "closed_dates": s.closed_dates or [],
+        "special_openings": s.special_openings or {},
         "hours_es": calendar(s.slug).describe_es(),
     }
 
@@ -127,7 +132,12 @@ def get_schedule(request: HttpRequest, schedule_id: Slug) -> dict[str, Any]:
     return schedule_out(_schedule(schedule_id))
 
 
-@router.get("/schedules/{schedule_id}/due", response=DueOut, auth=None, summary="Vencimiento en tiempo hábil")
+@router.get(
+    "/schedules/{schedule_id}/due",
+    response=DueOut,
+    auth=None,
+    summary="Vencimiento en tiempo hábil",
+)
 def due(request: HttpRequest, schedule_id: Slug, q: Query[DueQuery]) -> dict[str, Any]:
     """El primer instante `t ≥ start` con `seconds` segundos hábiles entre `start` y `t`, en la
     zona horaria del horario (trabajo que termina justo al cierre vence al cierre)."""
@@ -135,7 +145,12 @@ def due(request: HttpRequest, schedule_id: Slug, q: Query[DueQuery]) -> dict[str
     return {"due": cal.add(q.start, q.seconds).isoformat()}
 
 
-@router.get("/schedules/{schedule_id}/elapsed", response=ElapsedOut, auth=None, summary="Tiempo hábil transcurrido")
+@router.get(
+    "/schedules/{schedule_id}/elapsed",
+    response=ElapsedOut,
+    auth=None,
+    summary="Tiempo hábil transcurrido",
+)
 def elapsed(request: HttpRequest, schedule_id: Slug, q: Query[ElapsedQuery]) -> dict[str, Any]:
     """Segundos hábiles en [start, end); 0 si end ≤ start."""
     cal = calendar(_schedule(schedule_id).slug)
@@ -148,8 +163,11 @@ def is_open(request: HttpRequest, schedule_id: Slug, q: Query[OpenQuery]) -> dic
 
     cal = calendar(_schedule(schedule_id).slug)
     at = q.at or clock.now()
-    return {"open": cal.is_open(at), "next_opening": _iso(cal.next_opening(at)),
-            "next_closing": _iso(cal.next_closing(at))}
+    return {
+        "open": cal.is_open(at),
+        "next_opening": _iso(cal.next_opening(at)),
+        "next_closing": _iso(cal.next_closing(at)),
+    }
 
 
 @router.get("/cases/{number}/sla", response=CaseSlaOut, summary="Relojes de ANS de un caso")

@@ -18,7 +18,17 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnly):
-    list_display = ["number", "subject", "type", "priority", "status", "level", "channel", "organization", "created_at"]
+    list_display = [
+        "number",
+        "subject",
+        "type",
+        "priority",
+        "status",
+        "level",
+        "channel",
+        "organization",
+        "created_at",
+    ]
     list_filter = ["status", "type", "priority", "level", "channel"]
     search_fields = ["number", "subject"]
     list_select_related = ["channel", "organization"]

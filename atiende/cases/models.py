@@ -59,6 +59,9 @@ class CaseCounter(models.Model):
     name = models.CharField(max_length=20, primary_key=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
 
 class Case(models.Model):
     number = models.CharField(max_length=12, unique=True)
@@ -68,16 +71,28 @@ class Case(models.Model):
     level = models.PositiveSmallIntegerField(default=1)
     channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="cases")
     organization = models.ForeignKey(
-        "customers.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     requester = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
     )
     group = models.ForeignKey(
-        "accounts.SupportGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        "accounts.SupportGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
     )
     classification = models.CharField(
         max_length=20, choices=Classification.choices, default=Classification.INTERNAL
@@ -130,7 +145,9 @@ class Note(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     external_id = models.CharField(max_length=255, null=True, blank=True)
-    delivery_status = models.CharField(max_length=12, choices=Delivery.choices, null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=12, choices=Delivery.choices, null=True, blank=True
+    )
     delivery_error = models.TextField(blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
     automatic = models.BooleanField(default=False)
@@ -161,7 +178,9 @@ class Note(models.Model):
 
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    note = models.ForeignKey(
+        Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     filename = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=120)

@@ -101,7 +101,9 @@ def case_list(user: User, filters: CaseFilters, *, sort: str = "-created_at") ->
 
 
 def visible_notes(user: User, case: Case) -> QuerySet[Note]:
-    qs = case.notes.select_related("author_user", "author_contact", "channel").order_by("created_at", "id")
+    qs = case.notes.select_related("author_user", "author_contact", "channel").order_by(
+        "created_at", "id"
+    )
     if not user.is_agent:
         qs = qs.filter(visibility=Visibility.PUBLIC)
     return qs
@@ -110,7 +112,9 @@ def visible_notes(user: User, case: Case) -> QuerySet[Note]:
 def visible_attachments(user: User, case: Case) -> QuerySet[Attachment]:
     qs = case.attachments.order_by("created_at", "id")
     if not user.is_agent:
-        qs = qs.filter(public=True).filter(Q(note__isnull=True) | Q(note__visibility=Visibility.PUBLIC))
+        qs = qs.filter(public=True).filter(
+            Q(note__isnull=True) | Q(note__visibility=Visibility.PUBLIC)
+        )
     return qs
 
 
@@ -123,22 +127,43 @@ def attachment_for(user: User, number: str, attachment_id: int) -> Attachment:
 
 
 # Timeline events a customer may see; the rest (assignments, internal notes) are staff-only.
-CUSTOMER_EVENTS = frozenset({
-    "case.created", "case.status_changed", "case.reopened", "escalation.requested",
-    "escalation.accepted", "escalation.rejected", "attachment.added",
-})
+CUSTOMER_EVENTS = frozenset(
+    {
+        "case.created",
+        "case.status_changed",
+        "case.reopened",
+        "escalation.requested",
+        "escalation.accepted",
+        "escalation.rejected",
+        "attachment.added",
+    }
+)
 
 
 def case_timeline(user: User, case: Case) -> list[dict[str, Any]]:
     """Notes, status changes, assignments, escalations and SLA events, in order."""
     items: list[tuple[Any, int, dict[str, Any]]] = []
     for note in visible_notes(user, case):
-        items.append((note.created_at, 0, {
-            "at": note.created_at, "kind": "note", "id": note.pk, "visibility": note.visibility,
-            "direction": note.direction, "channel": note.channel.slug if note.channel else None,
-            "author": _author(note), "body": note.body_text, "delivery_status": note.delivery_status,
-        }))
-    entries = AuditEntry.objects.filter(case=case).exclude(action__in=["note.added", "note.delivery"])
+        items.append(
+            (
+                note.created_at,
+                0,
+                {
+                    "at": note.created_at,
+                    "kind": "note",
+                    "id": note.pk,
+                    "visibility": note.visibility,
+                    "direction": note.direction,
+                    "channel": note.channel.slug if note.channel else None,
+                    "author": _author(note),
+                    "body": note.body_text,
+                    "delivery_status": note.delivery_status,
+                },
+            )
+        )
+    entries = AuditEntry.objects.filter(case=case).exclude(
+        action__in=["note.added", "note.delivery"]
+    )
     if not user.is_agent:
         entries = entries.filter(action__in=CUSTOMER_EVENTS)
         # Uploads the customer may not see stay out of their timeline too.
@@ -146,11 +171,21 @@ def case_timeline(user: User, case: Case) -> list[dict[str, Any]]:
         hidden_ids = [str(pk) for pk in hidden.values_list("pk", flat=True)]
         entries = entries.exclude(action="attachment.added", object_id__in=hidden_ids)
     for entry in entries.order_by("at", "id"):
-        items.append((entry.at, 1, {
-            "at": entry.at, "kind": entry.action, "id": entry.pk,
-            "actor": entry.actor_label if user.is_agent or entry.actor_id is None else _public_actor(entry),
-            "changes": entry.changes,
-        }))
+        items.append(
+            (
+                entry.at,
+                1,
+                {
+                    "at": entry.at,
+                    "kind": entry.action,
+                    "id": entry.pk,
+                    "actor": entry.actor_label
+                    if user.is_agent or entry.actor_id is None
+                    else _public_actor(entry),
+                    "changes": entry.changes,
+                },
+            )
+        )
     items.sort(key=lambda item: (item[0], item[1], item[2]["id"]))
     return [item[2] for item in items]
 

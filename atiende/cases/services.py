@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 
 from atiende.accounts.models import SupportGroup, User
 from atiende.cases import storage, transitions
@@ -56,7 +55,9 @@ def _next_number() -> str:
             cur.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
             return format_number(cur.fetchone()[0])
         table = CaseCounter._meta.db_table
-        cur.execute(f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"])
+        cur.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"]
+        )
         row = cur.fetchone()
     if row is None:  # the row comes with the migrations; put it back if it was removed
         CaseCounter.objects.get_or_create(name="case", defaults={"value": 0})
@@ -106,31 +107,57 @@ def open_case(
         assignee = group = None
     if requester is not None and organization is None:
         organization = requester.organization
-    if requester is not None and requester.organization_id not in (None, getattr(organization, "pk", None)):
+    if requester is not None and requester.organization_id not in (
+        None,
+        getattr(organization, "pk", None),
+    ):
         errors["requester"] = "El solicitante no pertenece a esa organización."
     if assignee is not None and not assignee.is_agent:
         errors["assignee"] = "Solo se puede asignar a agentes."
     if not channel.active:
         errors["channel"] = f"El canal {channel.slug} no está activo."
     elif not errors and not channel.attends_request(type, priority):
-        errors["channel"] = f"El canal «{channel.name}» no atiende este tipo de solicitud ({channel.attends_label or 'restringido'})."
+        errors["channel"] = (
+            f"El canal «{channel.name}» no atiende este tipo de solicitud ({channel.attends_label or 'restringido'})."
+        )
     if errors:
         raise InvalidInput("No se pudo crear el caso.", errors=errors)
 
     now = clock.now()
     case = Case.objects.create(
-        number=_next_number(), type=type, priority=priority, channel=channel,
-        organization=organization, requester=requester, assignee=assignee, group=group,
-        classification=classification, subject=subject, description=description or "",
-        created_at=now, updated_at=now,
+        number=_next_number(),
+        type=type,
+        priority=priority,
+        channel=channel,
+        organization=organization,
+        requester=requester,
+        assignee=assignee,
+        group=group,
+        classification=classification,
+        subject=subject,
+        description=description or "",
+        created_at=now,
+        updated_at=now,
     )
     timers = sla.start_timers(case)
-    audit.record(actor=actor, action="case.created", obj=case, case=case, at=now, changes={
-        "number": [None, case.number], "type": [None, type], "priority": [None, priority],
-        "channel": [None, channel.slug], "organization": [None, organization.slug if organization else None],
-        "requester": [None, requester.pk if requester else None], "status": [None, case.status],
-        "level": [None, case.level], **sla.describe_start(timers),
-    })
+    audit.record(
+        actor=actor,
+        action="case.created",
+        obj=case,
+        case=case,
+        at=now,
+        changes={
+            "number": [None, case.number],
+            "type": [None, type],
+            "priority": [None, priority],
+            "channel": [None, channel.slug],
+            "organization": [None, organization.slug if organization else None],
+            "requester": [None, requester.pk if requester else None],
+            "status": [None, case.status],
+            "level": [None, case.level],
+            **sla.describe_start(timers),
+        },
+    )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
         from atiende.cases.acknowledgements import acknowledgement
 
@@ -170,7 +197,9 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
     if errors:
         raise InvalidInput("No se pudo actualizar el caso.", errors=errors)
     if case.status in transitions.FINAL and changes:
-        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite cambios.")
+        raise TransitionRefused(
+            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite cambios."
+        )
 
     before = audit.snapshot(case, EDITABLE)
     for field, value in changes.items():
@@ -181,8 +210,13 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
         case.save()
         for field in ("assignee", "group"):
             if field in diff:
-                audit.record(actor=actor, action=f"case.{field}_changed", obj=case, case=case,
-                             changes={field: diff.pop(field)})
+                audit.record(
+                    actor=actor,
+                    action=f"case.{field}_changed",
+                    obj=case,
+                    case=case,
+                    changes={field: diff.pop(field)},
+                )
         if diff:
             audit.record(actor=actor, action="case.updated", obj=case, case=case, changes=diff)
         if (before["type"], before["priority"]) != (case.type, case.priority):
@@ -202,7 +236,9 @@ def change_status(*, case: Case, actor: User | None, status: str, reason: str = 
     if status == case.status:
         return case
     if not transitions.can_move(case.status, status):
-        raise TransitionRefused(transitions.refusal(case.status, status), current=case.status, requested=status)
+        raise TransitionRefused(
+            transitions.refusal(case.status, status), current=case.status, requested=status
+        )
     if actor is not None and actor.is_customer:
         if case.status != "resolved":
             raise PermissionDenied("Un cliente solo puede reabrir o cerrar un caso resuelto.")
@@ -270,7 +306,9 @@ def add_note(
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in transitions.FINAL:
-        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas.")
+        raise TransitionRefused(
+            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas."
+        )
 
     from_staff = actor is not None and actor.is_agent and author_contact is None
     if visibility == Visibility.INTERNAL:
@@ -283,12 +321,22 @@ def add_note(
         visibility, direction = Visibility.INTERNAL, Direction.INBOUND
     channel = channel or (case.channel if direction != Direction.INTERNAL else None)
     now = clock.now()
-    delivers = direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
+    delivers = (
+        direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
+    )
     note = Note(
-        case=case, visibility=visibility, direction=direction,
+        case=case,
+        visibility=visibility,
+        direction=direction,
         author_user=actor if getattr(actor, "is_authenticated", False) else None,
-        author_contact=author_contact, channel=channel, body_text=body_text or "", body_html=body_html,
-        external_id=external_id, automatic=automatic, unverified=unverified, created_at=now,
+        author_contact=author_contact,
+        channel=channel,
+        body_text=body_text or "",
+        body_html=body_html,
+        external_id=external_id,
+        automatic=automatic,
+        unverified=unverified,
+        created_at=now,
         delivery_status=Delivery.PENDING if delivers else None,
     )
     if external_id is not None:
@@ -307,10 +355,18 @@ def add_note(
 
     case_fields = ["updated_at"]
     case.updated_at = now
-    audit.record(actor=actor, action="note.added", obj=note, case=case, at=now, changes={
-        "visibility": [None, visibility], "direction": [None, direction],
-        "channel": [None, channel.slug if channel else None],
-    })
+    audit.record(
+        actor=actor,
+        action="note.added",
+        obj=note,
+        case=case,
+        at=now,
+        changes={
+            "visibility": [None, visibility],
+            "direction": [None, direction],
+            "channel": [None, channel.slug if channel else None],
+        },
+    )
     if from_staff and visibility == Visibility.PUBLIC and not automatic:
         if case.first_response_at is None:  # the case's first answer, kept for good
             case.first_response_at = now
@@ -339,8 +395,16 @@ def accept_note(*, note: Note, actor: User) -> Note:
     note.unverified = False
     note.visibility = Visibility.PUBLIC
     note.save(update_fields=["unverified", "visibility"])
-    audit.record(actor=actor, action="note.accepted", obj=note, case=note.case,
-                 changes={"visibility": [Visibility.INTERNAL, Visibility.PUBLIC], "unverified": [True, False]})
+    audit.record(
+        actor=actor,
+        action="note.accepted",
+        obj=note,
+        case=note.case,
+        changes={
+            "visibility": [Visibility.INTERNAL, Visibility.PUBLIC],
+            "unverified": [True, False],
+        },
+    )
     return note
 
 
@@ -355,18 +419,34 @@ def add_attachment(
     public: bool = True,
 ) -> Attachment:
     if case.status in transitions.FINAL:
-        raise TransitionRefused(f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite adjuntos.")
+        raise TransitionRefused(
+            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite adjuntos."
+        )
     if actor is not None and actor.is_customer:
         public = True
     stored = storage.store(chunks, filename)
     row = Attachment.objects.create(
-        case=case, note=note, filename=stored.filename, size=stored.size,
-        content_type=stored.content_type, sha256=stored.sha256, public=public,
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None, created_at=clock.now(),
+        case=case,
+        note=note,
+        filename=stored.filename,
+        size=stored.size,
+        content_type=stored.content_type,
+        sha256=stored.sha256,
+        public=public,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=clock.now(),
     )
-    audit.record(actor=actor, action="attachment.added", obj=row, case=case, changes={
-        "filename": [None, row.filename], "size": [None, row.size], "sha256": [None, row.sha256],
-    })
+    audit.record(
+        actor=actor,
+        action="attachment.added",
+        obj=row,
+        case=case,
+        changes={
+            "filename": [None, row.filename],
+            "size": [None, row.size],
+            "sha256": [None, row.sha256],
+        },
+    )
     return row
 
 
@@ -386,12 +466,23 @@ def record_delivery(*, note: Note, status: str, error: str = "") -> None:
     order = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
     current = note.delivery_status
     # Status callbacks can arrive out of order: never move backwards (except to failed).
-    if status != Delivery.FAILED and current in order and status in order and order.index(status) < order.index(current):
+    if (
+        status != Delivery.FAILED
+        and current in order
+        and status in order
+        and order.index(status) < order.index(current)
+    ):
         return
-    Note.objects.filter(pk=note.pk).update(delivery_status=status, delivery_error=error[:4000], delivery_updated_at=clock.now())
-    audit.record(actor=None, action="note.delivery", obj=note, case=note.case,
-                 changes={"delivery_status": [current, status], **({"error": error} if error else {})})
-
+    Note.objects.filter(pk=note.pk).update(
+        delivery_status=status, delivery_error=error[:4000], delivery_updated_at=clock.now()
+    )
+    audit.record(
+        actor=None,
+        action="note.delivery",
+        obj=note,
+        case=note.case,
+        changes={"delivery_status": [current, status], **({"error": error} if error else {})},
+    )
 
 
 @transaction.atomic
@@ -422,7 +513,10 @@ def change_level(
             code="closed",
         )
     if assignee is not None and not assignee.is_agent:
-        raise InvalidInput("Solo se puede asignar a agentes.", errors={"assignee": "Solo se puede asignar a agentes."})
+        raise InvalidInput(
+            "Solo se puede asignar a agentes.",
+            errors={"assignee": "Solo se puede asignar a agentes."},
+        )
     now = clock.now()
     changes: dict[str, Any] = {"level": [case.level, level]}
     if case.group_id != getattr(group, "pk", None):
@@ -434,6 +528,8 @@ def change_level(
     case.level, case.group, case.assignee = level, group, assignee
     case.updated_at = now
     case.save(update_fields=["level", "group", "assignee", "updated_at"])
-    audit.record(actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes)
+    audit.record(
+        actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes
+    )
     sla.restart_response_target(case, actor=actor)
     return case

@@ -15,8 +15,33 @@ from atiende.core.errors import InvalidInput, TooLarge
 
 # Executables and scripts are refused outright: a help desk has no reason to store them.
 DANGEROUS_EXTENSIONS = frozenset(
-    ".exe .dll .com .scr .bat .cmd .msi .ps1 .vbs .vbe .js .jse .wsf .wsh .hta .cpl .jar .lnk "
-    ".sh .app .apk .elf .so .reg .pif".split()
+    [
+        ".exe",
+        ".dll",
+        ".com",
+        ".scr",
+        ".bat",
+        ".cmd",
+        ".msi",
+        ".ps1",
+        ".vbs",
+        ".vbe",
+        ".js",
+        ".jse",
+        ".wsf",
+        ".wsh",
+        ".hta",
+        ".cpl",
+        ".jar",
+        ".lnk",
+        ".sh",
+        ".app",
+        ".apk",
+        ".elf",
+        ".so",
+        ".reg",
+        ".pif",
+    ]
 )
 _MAGIC = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),

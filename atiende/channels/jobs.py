@@ -34,7 +34,9 @@ def deliver_note(payload: dict) -> None:
 def deliver_note_failed(payload: dict) -> None:
     note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
     if note is not None:
-        case_services.record_delivery(note=note, status=Delivery.FAILED, error=payload.get("_error", ""))
+        case_services.record_delivery(
+            note=note, status=Delivery.FAILED, error=payload.get("_error", "")
+        )
 
 
 @handler("notify")
@@ -43,9 +45,15 @@ def notify(payload: dict) -> None:
     now = clock.now()
     for r in payload["recipients"]:
         n = Notification.objects.create(
-            case_id=payload.get("case_id"), event=payload["event"], kind=r["kind"], address=r["address"],
-            name=r.get("name", ""), subject=payload.get("subject", ""), body=payload["body"],
-            template=r.get("template", ""), created_at=now,
+            case_id=payload.get("case_id"),
+            event=payload["event"],
+            kind=r["kind"],
+            address=r["address"],
+            name=r.get("name", ""),
+            subject=payload.get("subject", ""),
+            body=payload["body"],
+            template=r.get("template", ""),
+            created_at=now,
         )
         queue.enqueue("deliver_notification", {"notification_id": n.pk})
 
@@ -57,11 +65,14 @@ def deliver_notification(payload: dict) -> None:
         return
     sender = senders.for_kind(n.kind)
     if sender is None:
-        raise DeliveryError(f"No hay un medio de envío configurado para notificaciones por {n.get_kind_display()}.",
-                            permanent=True)
+        raise DeliveryError(
+            f"No hay un medio de envío configurado para notificaciones por {n.get_kind_display()}.",
+            permanent=True,
+        )
     external_id = sender.send_notification(n)
-    Notification.objects.filter(pk=n.pk).update(status=NotificationStatus.SENT, sent_at=clock.now(),
-                                                external_id=external_id or "", error="")
+    Notification.objects.filter(pk=n.pk).update(
+        status=NotificationStatus.SENT, sent_at=clock.now(), external_id=external_id or "", error=""
+    )
 
 
 @handler("deliver_notification:failed")

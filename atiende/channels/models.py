@@ -32,7 +32,9 @@ class Channel(models.Model):
     attends_label = models.CharField("tipos de solicitudes (texto)", max_length=200, blank=True)
     hours = models.JSONField("horarios por tipo de solicitud", default=list)
     settings = models.JSONField("ajustes del canal", default=dict, blank=True)
-    public = models.BooleanField("público", default=True, help_text="Se muestra en la página «Canales de atención».")
+    public = models.BooleanField(
+        "público", default=True, help_text="Se muestra en la página «Canales de atención»."
+    )
     position = models.PositiveIntegerField("posición", default=0)
     active = models.BooleanField("activo", default=True)
 
@@ -73,15 +75,21 @@ class Notification(models.Model):
     """A message to a person about a case event (breach, escalation, page), sent through
     the sender of its kind (email, WhatsApp) by the worker; its state is visible to staff."""
 
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     event = models.CharField(max_length=60)
     kind = models.CharField(max_length=20, choices=ChannelKind.choices)
     address = models.CharField(max_length=255)
     name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
-    template = models.CharField(max_length=100, blank=True, help_text="Plantilla (WhatsApp) a usar, si aplica.")
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    template = models.CharField(
+        max_length=100, blank=True, help_text="Plantilla (WhatsApp) a usar, si aplica."
+    )
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
     error = models.TextField(blank=True)
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField()

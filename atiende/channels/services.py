@@ -42,7 +42,8 @@ def _contact_for(msg: InboundMessage) -> Contact:
         if found:
             return found
     contact = customers.find_or_create_contact(
-        email=msg.sender_email, phone=msg.sender_phone or (f"+{msg.sender_whatsapp}" if msg.sender_whatsapp else None),
+        email=msg.sender_email,
+        phone=msg.sender_phone or (f"+{msg.sender_whatsapp}" if msg.sender_whatsapp else None),
         name=msg.sender_name,
     )
     if msg.sender_whatsapp and not contact.whatsapp_id:
@@ -57,13 +58,21 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
         if case is not None:
             return case
     if msg.in_reply_to:
-        note = (Note.objects.select_related("case").filter(external_id__in=msg.in_reply_to)
-                .order_by("-created_at").first())
+        note = (
+            Note.objects.select_related("case")
+            .filter(external_id__in=msg.in_reply_to)
+            .order_by("-created_at")
+            .first()
+        )
         if note is not None:
             return note.case
     if msg.join_open_case:
-        return (Case.objects.filter(requester=contact, channel=channel).exclude(status__in=FINISHED + ("resolved",))
-                .order_by("-created_at").first())
+        return (
+            Case.objects.filter(requester=contact, channel=channel)
+            .exclude(status__in=(*FINISHED, "resolved"))
+            .order_by("-created_at")
+            .first()
+        )
     return None
 
 
@@ -79,8 +88,14 @@ def receive_message(msg: InboundMessage) -> Received:
     if channel is None:
         raise NotFound(f"No existe el canal {msg.channel!r}.")
     if not msg.external_id:
-        raise InvalidInput("El mensaje no tiene identificador.", errors={"external_id": "obligatorio"})
-    existing = Note.objects.select_related("case").filter(channel=channel, external_id=msg.external_id).first()
+        raise InvalidInput(
+            "El mensaje no tiene identificador.", errors={"external_id": "obligatorio"}
+        )
+    existing = (
+        Note.objects.select_related("case")
+        .filter(channel=channel, external_id=msg.external_id)
+        .first()
+    )
     if existing is not None:
         return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
@@ -103,20 +118,34 @@ def _receive(msg: InboundMessage, channel: Channel) -> Received:
         unverified = True
     if case is None:
         body = msg.body_text.strip()
-        subject = (msg.subject or body.splitlines()[0] if body else "").strip()[:300] or "(sin asunto)"
+        subject = (msg.subject or body.splitlines()[0] if body else "").strip()[
+            :300
+        ] or "(sin asunto)"
         case = cases.open_case(
-            actor=None, channel=channel, subject=subject, description=body,
-            type=msg.type, priority=msg.priority, requester=contact,
-            organization=contact.organization, acknowledge=msg.acknowledge,
+            actor=None,
+            channel=channel,
+            subject=subject,
+            description=body,
+            type=msg.type,
+            priority=msg.priority,
+            requester=contact,
+            organization=contact.organization,
+            acknowledge=msg.acknowledge,
         )
         new_case = True
     note = cases.add_note(
-        case=case, body_text=msg.body_text, body_html=msg.body_html, author_contact=contact,
-        channel=channel, external_id=msg.external_id, unverified=unverified,
+        case=case,
+        body_text=msg.body_text,
+        body_html=msg.body_html,
+        author_contact=contact,
+        channel=channel,
+        external_id=msg.external_id,
+        unverified=unverified,
     )
     if not note.created:
         raise _Duplicate(note)  # lost a race with the same message: undo this attempt
     for att in msg.attachments:
-        cases.add_attachment(case=case, note=note, filename=att.filename, chunks=[att.content],
-                             public=not unverified)
+        cases.add_attachment(
+            case=case, note=note, filename=att.filename, chunks=[att.content], public=not unverified
+        )
     return Received(case=case, note=note, new_case=new_case, duplicate=False, unverified=unverified)

@@ -8,8 +8,8 @@ import phonenumbers
 
 from atiende.channels.models import Channel, ChannelKind
 from atiende.configuration import settings as site
-from atiende.escalations.models import EscalationLevel
 from atiende.core import clock
+from atiende.escalations.models import EscalationLevel
 from atiende.sla import schedules, texts
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import Schedule
@@ -135,11 +135,14 @@ def open_states(channel: Channel, now=None) -> list[OpenState]:
         label = (KIND_LABELS.get(kind, "") if kind else "Solicitudes") if len(rules) > 1 else ""
         is_open = cal.is_open(now)
         opening = None if is_open else cal.next_opening(now)
-        states.append(OpenState(
-            label, is_open,
-            texts.when_es(opening, cal.timezone) if opening else "",
-            texts.when_en(opening, cal.timezone) if opening else "",
-        ))
+        states.append(
+            OpenState(
+                label,
+                is_open,
+                texts.when_es(opening, cal.timezone) if opening else "",
+                texts.when_en(opening, cal.timezone) if opening else "",
+            )
+        )
     return states
 
 
@@ -162,7 +165,10 @@ def public_sections() -> list[Section]:
             )
         sections[channel.kind].channels.append(
             ChannelEntry(
-                channel, channel_addresses(channel), hours_rules(channel, descriptions), open_states(channel)
+                channel,
+                channel_addresses(channel),
+                hours_rules(channel, descriptions),
+                open_states(channel),
             )
         )
     return list(sections.values())

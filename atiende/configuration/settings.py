@@ -41,7 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "texts.escalation.rule": "",
 }
 
-CLASSIFICATION_LABELS = {"public": "Público", "internal": "Uso interno", "confidential": "Confidencial"}
+CLASSIFICATION_LABELS = {
+    "public": "Público",
+    "internal": "Uso interno",
+    "confidential": "Confidencial",
+}
 
 
 def get(key: str) -> Any:

@@ -24,5 +24,6 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise InvalidInput(
-        f"Número de teléfono inválido: {raw!r}.", errors={"phone": f"{raw!r} no es un número válido."}
+        f"Número de teléfono inválido: {raw!r}.",
+        errors={"phone": f"{raw!r} no es un número válido."},
     )

@@ -20,14 +20,18 @@ def _clean_domains(domains: list[str]) -> list[str]:
     for d in domains:
         d = d.strip().lower().lstrip("@")
         if not _DOMAIN.match(d):
-            raise InvalidInput("Dominio inválido.", errors={"email_domains": f"{d!r} no es un dominio."})
+            raise InvalidInput(
+                "Dominio inválido.", errors={"email_domains": f"{d!r} no es un dominio."}
+            )
         if d not in cleaned:
             cleaned.append(d)
     return cleaned
 
 
 @transaction.atomic
-def create_organization(*, slug: str, name: str, email_domains: list[str] | None = None, actor=None) -> Organization:
+def create_organization(
+    *, slug: str, name: str, email_domains: list[str] | None = None, actor=None
+) -> Organization:
     errors = {}
     if not _SLUG.match(slug or ""):
         errors["slug"] = "Use minúsculas, números y guiones (p. ej. 'acme-sas')."
@@ -38,9 +42,15 @@ def create_organization(*, slug: str, name: str, email_domains: list[str] | None
     if errors:
         raise InvalidInput("No se pudo crear la organización.", errors=errors)
     domains = _clean_domains(email_domains or [])
-    org = Organization.objects.create(slug=slug, name=name.strip(), email_domains=domains, created_at=clock.now())
-    audit.record(actor=actor, action="organization.created", obj=org,
-                 changes={"slug": [None, slug], "name": [None, org.name], "email_domains": [None, domains]})
+    org = Organization.objects.create(
+        slug=slug, name=name.strip(), email_domains=domains, created_at=clock.now()
+    )
+    audit.record(
+        actor=actor,
+        action="organization.created",
+        obj=org,
+        changes={"slug": [None, slug], "name": [None, org.name], "email_domains": [None, domains]},
+    )
     return org
 
 
@@ -49,7 +59,9 @@ def update_organization(*, organization: Organization, actor=None, **fields) -> 
     before = audit.snapshot(organization, ["name", "email_domains"])
     if "name" in fields and fields["name"] is not None:
         if not fields["name"].strip():
-            raise InvalidInput("No se pudo actualizar.", errors={"name": "El nombre es obligatorio."})
+            raise InvalidInput(
+                "No se pudo actualizar.", errors={"name": "El nombre es obligatorio."}
+            )
         organization.name = fields["name"].strip()
     if fields.get("email_domains") is not None:
         organization.email_domains = _clean_domains(fields["email_domains"])
@@ -101,15 +113,27 @@ def create_contact(
     if errors:
         raise InvalidInput("No se pudo crear el contacto.", errors=errors)
     contact = Contact.objects.create(
-        name=(name or "").strip(), organization=organization, whatsapp_id=whatsapp_id or None,
+        name=(name or "").strip(),
+        organization=organization,
+        whatsapp_id=whatsapp_id or None,
         created_at=clock.now(),
     )
     ContactEmail.objects.bulk_create([ContactEmail(contact=contact, address=e) for e in emails])
-    ContactPhone.objects.bulk_create([ContactPhone(contact=contact, number=n) for n in dict.fromkeys(numbers)])
-    audit.record(actor=actor, action="contact.created", obj=contact, changes={
-        "name": [None, contact.name], "organization": [None, organization.slug if organization else None],
-        "emails": [None, emails], "phones": [None, numbers], "whatsapp_id": [None, whatsapp_id],
-    })
+    ContactPhone.objects.bulk_create(
+        [ContactPhone(contact=contact, number=n) for n in dict.fromkeys(numbers)]
+    )
+    audit.record(
+        actor=actor,
+        action="contact.created",
+        obj=contact,
+        changes={
+            "name": [None, contact.name],
+            "organization": [None, organization.slug if organization else None],
+            "emails": [None, emails],
+            "phones": [None, numbers],
+            "whatsapp_id": [None, whatsapp_id],
+        },
+    )
     return contact
 
 
@@ -145,7 +169,10 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
             numbers.append(n)
         numbers = list(dict.fromkeys(numbers))
     whatsapp_id = fields.get("whatsapp_id") or None
-    if whatsapp_id and Contact.objects.filter(whatsapp_id=whatsapp_id).exclude(pk=contact.pk).exists():
+    if (
+        whatsapp_id
+        and Contact.objects.filter(whatsapp_id=whatsapp_id).exclude(pk=contact.pk).exists()
+    ):
         errors["whatsapp_id"] = "Ese WhatsApp ya pertenece a otro contacto."
     if errors:
         raise InvalidInput("No se pudo actualizar el contacto.", errors=errors)
@@ -170,20 +197,29 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
     if emails is not None:
         contact.emails.exclude(address__in=emails).delete()
         have = set(contact.emails.values_list("address", flat=True))
-        ContactEmail.objects.bulk_create([ContactEmail(contact=contact, address=e) for e in emails if e not in have])
+        ContactEmail.objects.bulk_create(
+            [ContactEmail(contact=contact, address=e) for e in emails if e not in have]
+        )
     if numbers is not None:
         contact.phones.exclude(number__in=numbers).delete()
         have = set(contact.phones.values_list("number", flat=True))
-        ContactPhone.objects.bulk_create([ContactPhone(contact=contact, number=n) for n in numbers if n not in have])
+        ContactPhone.objects.bulk_create(
+            [ContactPhone(contact=contact, number=n) for n in numbers if n not in have]
+        )
     after = state()
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit.record(actor=actor, action="contact.updated", obj=contact, changes=changes)
     return contact
 
+
 def find_contact(*, email: str | None = None, phone: str | None = None) -> Contact | None:
     if email:
-        row = ContactEmail.objects.select_related("contact").filter(address=email.strip().lower()).first()
+        row = (
+            ContactEmail.objects.select_related("contact")
+            .filter(address=email.strip().lower())
+            .first()
+        )
         if row:
             return row.contact
     if phone:
@@ -194,8 +230,12 @@ def find_contact(*, email: str | None = None, phone: str | None = None) -> Conta
 
 
 def find_or_create_contact(
-    *, email: str | None = None, phone: str | None = None, name: str = "",
-    organization: Organization | None = None, actor=None,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str = "",
+    organization: Organization | None = None,
+    actor=None,
 ) -> Contact:
     """The contact with this address, or a new one (organization by email domain if not given).
 
@@ -209,8 +249,11 @@ def find_or_create_contact(
     try:
         with transaction.atomic():
             return create_contact(
-                name=name or (email or phone or ""), organization=organization,
-                emails=[email] if email else [], phones=[phone] if phone else [], actor=actor,
+                name=name or (email or phone or ""),
+                organization=organization,
+                emails=[email] if email else [],
+                phones=[phone] if phone else [],
+                actor=actor,
             )
     except (IntegrityError, InvalidInput):
         existing = find_contact(email=email, phone=phone)

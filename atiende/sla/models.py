@@ -45,7 +45,9 @@ class SlaTarget(models.Model):
 
     class Meta:
         ordering = ["type", "priority"]
-        constraints = [models.UniqueConstraint(fields=["type", "priority"], name="sla_target_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "priority"], name="sla_target_unique")
+        ]
         verbose_name = "objetivo de ANS"
         verbose_name_plural = "objetivos de ANS"
 

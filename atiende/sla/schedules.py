@@ -34,8 +34,14 @@ _calendars: dict[tuple, BusinessCalendar] = {}  # by schedule content; survives 
 
 
 def _fingerprint(s: Schedule) -> tuple:
-    return (s.timezone, s.always_open, repr(s.weekly), s.holiday_country,
-            repr(s.closed_dates), repr(s.special_openings))
+    return (
+        s.timezone,
+        s.always_open,
+        repr(s.weekly),
+        s.holiday_country,
+        repr(s.closed_dates),
+        repr(s.special_openings),
+    )
 
 
 def calendar_of(schedule: Schedule) -> BusinessCalendar:
@@ -57,8 +63,11 @@ def calendar_of(schedule: Schedule) -> BusinessCalendar:
 def _build() -> _Config:
     schedules = {s.slug: s for s in Schedule.objects.all()}
     targets = {
-        (t.type, t.priority): Target(t.first_response_seconds, t.resolution_seconds,
-                                     t.schedule.slug if t.schedule_id else None)
+        (t.type, t.priority): Target(
+            t.first_response_seconds,
+            t.resolution_seconds,
+            t.schedule.slug if t.schedule_id else None,
+        )
         for t in SlaTarget.objects.select_related("schedule")
     }
     return _Config(schedules, targets, {slug: calendar_of(s) for slug, s in schedules.items()})

@@ -52,10 +52,14 @@ def at_risk(cases: QuerySet, *, now: dt.datetime | None = None) -> QuerySet:
 
 
 def breached(cases: QuerySet) -> QuerySet:
-    return cases.filter(Exists(SlaTimer.objects.filter(case=OuterRef("pk"), breached_at__isnull=False)))
+    return cases.filter(
+        Exists(SlaTimer.objects.filter(case=OuterRef("pk"), breached_at__isnull=False))
+    )
 
 
-def hours_now(rules: list[dict[str, Any]], *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def hours_now(
+    rules: list[dict[str, Any]], *, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """A channel's hours rules, each with whether it is open now and when it next opens."""
     from atiende.sla.schedules import calendar
 
@@ -63,6 +67,12 @@ def hours_now(rules: list[dict[str, Any]], *, now: dt.datetime | None = None) ->
     out = []
     for rule in rules or []:
         cal = calendar(rule["schedule"])
-        out.append({**rule, "open_now": cal.is_open(now), "next_opening": cal.next_opening(now),
-                    "hours_es": cal.describe_es()})
+        out.append(
+            {
+                **rule,
+                "open_now": cal.is_open(now),
+                "next_opening": cal.next_opening(now),
+                "hours_es": cal.describe_es(),
+            }
+        )
     return out

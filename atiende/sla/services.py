@@ -12,8 +12,8 @@ from typing import Any
 from django.db import transaction
 
 from atiende.core import audit, clock, events
-from atiende.sla.calendar import BusinessCalendar
 from atiende.sla import schedules
+from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import SlaTimer, TimerKind
 from atiende.sla.schedules import Target, calendar
 from atiende.worker import queue
@@ -82,8 +82,14 @@ def start_timers(case: Any) -> list[SlaTimer]:
         (TimerKind.FIRST_RESPONSE, target.first_response_seconds),
         (TimerKind.RESOLUTION, target.resolution_seconds),
     ):
-        timer = SlaTimer(case=case, kind=kind, schedule=slug, level=case.level,
-                         target_seconds=seconds, started_at=start)
+        timer = SlaTimer(
+            case=case,
+            kind=kind,
+            schedule=slug,
+            level=case.level,
+            target_seconds=seconds,
+            started_at=start,
+        )
         _recompute(timer, cal, case.created_at)
         timers.append(timer)
     SlaTimer.objects.bulk_create(timers)
@@ -133,19 +139,34 @@ def on_status_change(case: Any, old: str, new: str, *, actor: Any = None) -> Non
         if (t.due_at, t.met_at, t.paused, t.next_check_at) != before:
             changed.append(t)
     _save(changed)
-    if new == "awaiting_info" or (old == "awaiting_info" and new in ("new", "open")) or (old, new) == ("resolved", "open"):
-        audit.record(actor=actor, action="sla.paused" if new == "awaiting_info" else "sla.resumed",
-                     obj=case, case=case,
-                     changes={f"{t.kind}_due": _iso(t.due_at) for t in timers if not t.met_at})
+    if (
+        new == "awaiting_info"
+        or (old == "awaiting_info" and new in ("new", "open"))
+        or (old, new) == ("resolved", "open")
+    ):
+        audit.record(
+            actor=actor,
+            action="sla.paused" if new == "awaiting_info" else "sla.resumed",
+            obj=case,
+            case=case,
+            changes={f"{t.kind}_due": _iso(t.due_at) for t in timers if not t.met_at},
+        )
 
 
 def record_first_response(case: Any, at: dt.datetime) -> None:
-    for t in SlaTimer.objects.select_for_update().filter(case=case, kind=TimerKind.FIRST_RESPONSE, met_at__isnull=True):
+    for t in SlaTimer.objects.select_for_update().filter(
+        case=case, kind=TimerKind.FIRST_RESPONSE, met_at__isnull=True
+    ):
         t.met_at = at
         _schedule_check(t)
         t.save(update_fields=["met_at", "next_check_at"])
-        audit.record(actor=None, action="sla.first_response_met", obj=case, case=case,
-                     changes={"met_at": [None, _iso(at)], "breached": t.breached_at is not None})
+        audit.record(
+            actor=None,
+            action="sla.first_response_met",
+            obj=case,
+            case=case,
+            changes={"met_at": [None, _iso(at)], "breached": t.breached_at is not None},
+        )
 
 
 def retarget(case: Any, *, actor: Any = None) -> None:
@@ -161,12 +182,19 @@ def retarget(case: Any, *, actor: Any = None) -> None:
     for t in timers:
         old = (t.schedule, t.target_seconds, t.due_at)
         t.schedule = slug
-        t.target_seconds = target.first_response_seconds if t.kind == TimerKind.FIRST_RESPONSE else target.resolution_seconds
+        t.target_seconds = (
+            target.first_response_seconds
+            if t.kind == TimerKind.FIRST_RESPONSE
+            else target.resolution_seconds
+        )
         t.started_at = cal.next_opening(case.created_at)
         _recompute(t, cal, now)
         if old != (t.schedule, t.target_seconds, t.due_at):
-            changes[t.kind] = {"schedule": [old[0], slug], "target_seconds": [old[1], t.target_seconds],
-                               "due_at": [_iso(old[2]), _iso(t.due_at)]}
+            changes[t.kind] = {
+                "schedule": [old[0], slug],
+                "target_seconds": [old[1], t.target_seconds],
+                "due_at": [_iso(old[2]), _iso(t.due_at)],
+            }
     _save(timers)
     if changes:
         audit.record(actor=actor, action="sla.retargeted", obj=case, case=case, changes=changes)
@@ -189,9 +217,9 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]
         )
         for t in due:
             if now >= t.due_at:
-                if SlaTimer.objects.filter(pk=t.pk, breached_at__isnull=True, met_at__isnull=True).update(
-                    breached_at=t.due_at, next_check_at=None
-                ):
+                if SlaTimer.objects.filter(
+                    pk=t.pk, breached_at__isnull=True, met_at__isnull=True
+                ).update(breached_at=t.due_at, next_check_at=None):
                     t.breached_at = t.due_at
                     _on_breach(t)
                     counts["breached"] += 1
@@ -208,21 +236,40 @@ KIND_ES = {"first_response": "primera respuesta", "resolution": "resolución"}
 
 def _on_breach(t: SlaTimer) -> None:
     case = t.case
-    audit.record(actor=None, action="sla.breached", obj=case, case=case, at=t.due_at, changes={
-        "timer": t.kind, "level": case.level, "due_at": _iso(t.due_at), "target_seconds": t.target_seconds,
-    })
+    audit.record(
+        actor=None,
+        action="sla.breached",
+        obj=case,
+        case=case,
+        at=t.due_at,
+        changes={
+            "timer": t.kind,
+            "level": case.level,
+            "due_at": _iso(t.due_at),
+            "target_seconds": t.target_seconds,
+        },
+    )
     recipients = []
     if case.assignee_id and case.assignee.email:
-        recipients.append({"kind": "email", "address": case.assignee.email, "name": case.assignee.name})
+        recipients.append(
+            {"kind": "email", "address": case.assignee.email, "name": case.assignee.name}
+        )
     if case.group_id and case.group.email:
         recipients.append({"kind": "email", "address": case.group.email, "name": case.group.name})
     if recipients:
-        queue.enqueue("notify", {
-            "case_id": case.pk, "event": "sla.breached", "recipients": recipients,
-            "subject": f"[{case.number}] ANS de {KIND_ES[t.kind]} vencido",
-            "body": (f"El caso {case.number} («{case.subject}») superó su objetivo de {KIND_ES[t.kind]} "
-                     f"en el nivel {case.level}; vencía el {_iso(t.due_at)}."),
-        })
+        queue.enqueue(
+            "notify",
+            {
+                "case_id": case.pk,
+                "event": "sla.breached",
+                "recipients": recipients,
+                "subject": f"[{case.number}] ANS de {KIND_ES[t.kind]} vencido",
+                "body": (
+                    f"El caso {case.number} («{case.subject}») superó su objetivo de {KIND_ES[t.kind]} "
+                    f"en el nivel {case.level}; vencía el {_iso(t.due_at)}."
+                ),
+            },
+        )
     events.publish("sla.breached", case=case, timer=t)
 
 
@@ -240,8 +287,12 @@ def restart_response_target(case: Any, *, actor: Any = None) -> SlaTimer | None:
     slug = schedule_slug_for(case, target)
     cal = calendar(slug)
     now = clock.now()
-    before = {"level": timer.level, "due_at": _iso(timer.due_at), "met_at": timer.met_at and _iso(timer.met_at),
-              "breached_at": timer.breached_at and _iso(timer.breached_at)}
+    before = {
+        "level": timer.level,
+        "due_at": _iso(timer.due_at),
+        "met_at": timer.met_at and _iso(timer.met_at),
+        "breached_at": timer.breached_at and _iso(timer.breached_at),
+    }
     timer.level = case.level
     timer.schedule = slug
     timer.target_seconds = target.first_response_seconds
@@ -257,8 +308,16 @@ def restart_response_target(case: Any, *, actor: Any = None) -> SlaTimer | None:
     if resolution is not None and resolution.level != case.level and not resolution.breached_at:
         resolution.level = case.level
         resolution.save(update_fields=["level"])
-    audit.record(actor=actor, action="sla.level_target_started", obj=case, case=case, at=now, changes={
-        "level": [before["level"], case.level], "first_response_due": [before["due_at"], _iso(timer.due_at)],
-        "previous": before,
-    })
+    audit.record(
+        actor=actor,
+        action="sla.level_target_started",
+        obj=case,
+        case=case,
+        at=now,
+        changes={
+            "level": [before["level"], case.level],
+            "first_response_due": [before["due_at"], _iso(timer.due_at)],
+            "previous": before,
+        },
+    )
     return timer

@@ -30,5 +30,12 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(admin.ModelAdmin):
-    list_display = ["name", "interval_seconds", "next_run_at", "last_finished_at", "runs", "locked_by"]
+    list_display = [
+        "name",
+        "interval_seconds",
+        "next_run_at",
+        "last_finished_at",
+        "runs",
+        "locked_by",
+    ]
     readonly_fields = [f.name for f in PeriodicTask._meta.fields]

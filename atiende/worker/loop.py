@@ -13,7 +13,9 @@ from atiende.worker import queue
 log = logging.getLogger(__name__)
 
 
-def run_forever(stop: threading.Event, *, idle_sleep: float = 1.0, owner: str | None = None) -> None:
+def run_forever(
+    stop: threading.Event, *, idle_sleep: float = 1.0, owner: str | None = None
+) -> None:
     owner = owner or queue.worker_id()
     queue.ensure_periodic()
     log.info("worker %s started", owner)
@@ -33,7 +35,11 @@ def run_forever(stop: threading.Event, *, idle_sleep: float = 1.0, owner: str | 
 def start_in_thread(*, idle_sleep: float = 1.0) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_forever, args=(stop,), kwargs={"idle_sleep": idle_sleep}, name="atiende-worker", daemon=True
+        target=run_forever,
+        args=(stop,),
+        kwargs={"idle_sleep": idle_sleep},
+        name="atiende-worker",
+        daemon=True,
     )
     thread.start()
     time.sleep(0)  # let the thread start before the web server takes over

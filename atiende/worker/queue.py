@@ -44,8 +44,12 @@ def enqueue(
     """Add a job in the current transaction. With `dedupe_key`, a second enqueue is a no-op."""
     now = clock.now()
     fields = dict(
-        kind=kind, payload=payload or {}, run_at=run_at or now, created_at=now,
-        dedupe_key=dedupe_key, max_attempts=max_attempts,
+        kind=kind,
+        payload=payload or {},
+        run_at=run_at or now,
+        created_at=now,
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts,
     )
     if dedupe_key is None:
         return Job.objects.create(**fields)
@@ -57,14 +61,20 @@ def enqueue(
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+    return dt.timedelta(
+        seconds=min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    )
 
 
-def claim(limit: int = 10, *, owner: str | None = None, lease_seconds: int = LEASE_SECONDS) -> list[Job]:
+def claim(
+    limit: int = 10, *, owner: str | None = None, lease_seconds: int = LEASE_SECONDS
+) -> list[Job]:
     """Take up to `limit` due jobs (and jobs whose lease expired) for this worker."""
     owner = owner or worker_id()
     now = clock.now()
-    due = Q(status=JobStatus.PENDING, run_at__lte=now) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
+    due = Q(status=JobStatus.PENDING, run_at__lte=now) | Q(
+        status=JobStatus.RUNNING, lease_until__lt=now
+    )
     with transaction.atomic():
         ids = list(
             Job.objects.select_for_update(skip_locked=True)
@@ -75,7 +85,9 @@ def claim(limit: int = 10, *, owner: str | None = None, lease_seconds: int = LEA
         if not ids:
             return []
         Job.objects.filter(id__in=ids).update(
-            status=JobStatus.RUNNING, lease_until=now + dt.timedelta(seconds=lease_seconds), locked_by=owner
+            status=JobStatus.RUNNING,
+            lease_until=now + dt.timedelta(seconds=lease_seconds),
+            locked_by=owner,
         )
     return list(Job.objects.filter(id__in=ids, locked_by=owner).order_by("run_at", "id"))
 
@@ -97,9 +109,14 @@ def run_job(job: Job, *, owner: str | None = None) -> str:
             func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
             # Finishing inside the handler's transaction: the handler's writes and "done"
             # land together, so a crash between them cannot run the job's effects twice.
-            updated = Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).update(
-                status=JobStatus.DONE, attempts=attempts, finished_at=clock.now(),
-                lease_until=None, last_error="",
+            updated = Job.objects.filter(
+                pk=job.pk, locked_by=owner, status=JobStatus.RUNNING
+            ).update(
+                status=JobStatus.DONE,
+                attempts=attempts,
+                finished_at=clock.now(),
+                lease_until=None,
+                last_error="",
             )
             if not updated:
                 raise _LeaseLost()
@@ -186,7 +203,11 @@ def run_periodic(*, owner: str | None = None, lease_seconds: int = 300) -> list[
         claimed = (
             PeriodicTask.objects.filter(name=task.name, next_run_at__lte=now)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .update(lease_until=now + dt.timedelta(seconds=lease_seconds), locked_by=owner, last_started_at=now)
+            .update(
+                lease_until=now + dt.timedelta(seconds=lease_seconds),
+                locked_by=owner,
+                last_started_at=now,
+            )
         )
         if not claimed:
             continue

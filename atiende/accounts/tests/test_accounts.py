@@ -11,8 +11,15 @@ from atiende.core.errors import InvalidInput
 
 def test_create_user_command_prints_the_token_as_the_last_line(db, acme):
     out = io.StringIO()
-    call_command("create_user", email="Luis@Acme.com.co", name="Luis", role="customer",
-                 organization="acme", api_token=True, stdout=out)
+    call_command(
+        "create_user",
+        email="Luis@Acme.com.co",
+        name="Luis",
+        role="customer",
+        organization="acme",
+        api_token=True,
+        stdout=out,
+    )
     token = out.getvalue().strip().splitlines()[-1]
     user = services.user_for_token(token)
     assert user is not None and user.email == "luis@acme.com.co"
@@ -37,16 +44,29 @@ def test_a_revoked_token_or_inactive_user_no_longer_authenticates(agent):
 
 def test_create_user_reads_the_password_from_stdin(db, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("una-clave-larga-123\n"))
-    call_command("create_user", email="sup@mesa.test", name="Sup", role="supervisor", level=2,
-                 password_stdin=True, stdout=io.StringIO())
+    call_command(
+        "create_user",
+        email="sup@mesa.test",
+        name="Sup",
+        role="supervisor",
+        level=2,
+        password_stdin=True,
+        stdout=io.StringIO(),
+    )
     user = User.objects.get(email="sup@mesa.test")
     assert user.check_password("una-clave-larga-123") and user.level == 2
 
 
 def test_create_user_refuses_bad_input_with_clear_messages(db):
     with pytest.raises(CommandError) as err:
-        call_command("create_user", email="x@y.z", name="X", role="customer", organization="nope",
-                     stdout=io.StringIO())
+        call_command(
+            "create_user",
+            email="x@y.z",
+            name="X",
+            role="customer",
+            organization="nope",
+            stdout=io.StringIO(),
+        )
     assert "nope" in str(err.value)
     with pytest.raises(InvalidInput) as err2:
         services.create_user(email="a@b.c", name="A", role="agent", level=7)

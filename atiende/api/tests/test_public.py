@@ -40,8 +40,14 @@ def test_channels_are_public_and_list_only_public_active_channels(api, make_chan
         "description": "Notificación de incidentes críticos",
         "attends": [{"type": "incident", "priority": "critical"}],
         "attends_label": "Incidentes críticos",
-        "hours": [{"schedule": "24x7", "open_now": True, "next_opening": "2026-11-29T12:00:00-05:00",
-                   "hours_es": ["24/7"]}],
+        "hours": [
+            {
+                "schedule": "24x7",
+                "open_now": True,
+                "next_opening": "2026-11-29T12:00:00-05:00",
+                "hours_es": ["24/7"],
+            }
+        ],
         "open_now": True,
         "next_opening": "2026-11-29T12:00:00-05:00",
     }

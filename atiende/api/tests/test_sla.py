@@ -12,9 +12,17 @@ BOG = ZoneInfo("America/Bogota")
 @pytest.mark.parametrize(
     ("start", "seconds", "due"),
     [
-        ("2026-03-06T18:30:00-05:00", 3600, "2026-03-07T08:30:00-05:00"),  # Friday evening -> Saturday
+        (
+            "2026-03-06T18:30:00-05:00",
+            3600,
+            "2026-03-07T08:30:00-05:00",
+        ),  # Friday evening -> Saturday
         ("2026-03-06T18:00:00-05:00", 3600, "2026-03-06T19:00:00-05:00"),  # ends at closing
-        ("2026-01-10T12:45:00-05:00", 3600, "2026-01-13T07:45:00-05:00"),  # Monday 12 Jan is a holiday
+        (
+            "2026-01-10T12:45:00-05:00",
+            3600,
+            "2026-01-13T07:45:00-05:00",
+        ),  # Monday 12 Jan is a holiday
         ("2026-03-06T23:30:00Z", 0, "2026-03-06T18:30:00-05:00"),  # zero: the start itself
     ],
 )
@@ -25,22 +33,32 @@ def test_due_adds_business_seconds_on_a_schedule(api, schedules, start, seconds,
 
 
 def test_elapsed_counts_business_seconds(api, schedules):
-    response = api.get("/schedules/horario-habil/elapsed",
-                       params={"start": "2026-03-06T18:00:00-05:00", "end": "2026-03-09T08:00:00-05:00"})
+    response = api.get(
+        "/schedules/horario-habil/elapsed",
+        params={"start": "2026-03-06T18:00:00-05:00", "end": "2026-03-09T08:00:00-05:00"},
+    )
     assert response.json() == {"seconds": 3600 + 5 * 3600 + 3600}
 
 
 def test_open_says_whether_a_schedule_is_open_and_when_it_opens(api, schedules):
-    body = api.get("/schedules/horario-habil/open", params={"at": "2026-12-25T10:00:00-05:00"}).json()
-    assert body == {"open": False, "next_opening": "2026-12-26T08:00:00-05:00",
-                    "next_closing": "2026-12-26T13:00:00-05:00"}
+    body = api.get(
+        "/schedules/horario-habil/open", params={"at": "2026-12-25T10:00:00-05:00"}
+    ).json()
+    assert body == {
+        "open": False,
+        "next_opening": "2026-12-26T08:00:00-05:00",
+        "next_closing": "2026-12-26T13:00:00-05:00",
+    }
     assert api.get("/schedules/24x7/open").json()["open"] is True
 
 
 def test_schedules_are_listed_with_their_hours_in_spanish(api, schedules):
     body = api.get("/schedules").json()
     habil = next(s for s in body["items"] if s["id"] == "horario-habil")
-    assert habil["hours_es"] == ["Lunes a Viernes de 7:00 am a 7:00 pm", "Sábado de 8:00 am a 1:00 pm"]
+    assert habil["hours_es"] == [
+        "Lunes a Viernes de 7:00 am a 7:00 pm",
+        "Sábado de 8:00 am a 1:00 pm",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -61,12 +79,19 @@ def test_bad_parameters_are_a_422_with_a_clear_message(api, schedules, params):
 
 
 def test_an_unknown_schedule_is_a_404(api, schedules):
-    assert api.get("/schedules/nocturno/due", params={"start": "2026-03-06T18:30:00Z", "seconds": 1}).status_code == 404
+    assert (
+        api.get(
+            "/schedules/nocturno/due", params={"start": "2026-03-06T18:30:00Z", "seconds": 1}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_cases_sla_shows_both_clocks(api, tokens, sla_targets, email_channel, customer):
     with clock.frozen(dt.datetime(2026, 3, 6, 18, 30, tzinfo=BOG)):
-        case = cases.open_case(actor=customer, channel=email_channel, subject="x", type="request", priority="high")
+        case = cases.open_case(
+            actor=customer, channel=email_channel, subject="x", type="request", priority="high"
+        )
     body = api.get(f"/cases/{case.number}/sla", token=tokens["customer"]).json()
     assert body["schedule"] == "horario-habil"
     first = body["first_response"]

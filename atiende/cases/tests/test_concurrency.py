@@ -18,7 +18,9 @@ def test_concurrent_creation_gives_distinct_consecutive_numbers(portal, agent, a
         try:
             start.wait()
             for i in range(per_thread):
-                services.open_case(actor=agent, channel=portal, subject=f"caso {i}", organization=acme)
+                services.open_case(
+                    actor=agent, channel=portal, subject=f"caso {i}", organization=acme
+                )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:

@@ -14,12 +14,15 @@ T0 = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def case(portal, customer):
-    return services.open_case(actor=customer, channel=portal, subject="No puedo firmar", type="incident", priority="high")
+    return services.open_case(
+        actor=customer, channel=portal, subject="No puedo firmar", type="incident", priority="high"
+    )
 
 
 def test_case_numbers_are_cs_and_seven_digits_increasing(portal, customer):
     numbers = [
-        services.open_case(actor=customer, channel=portal, subject=f"caso {i}").number for i in range(3)
+        services.open_case(actor=customer, channel=portal, subject=f"caso {i}").number
+        for i in range(3)
     ]
     assert numbers == ["CS0000001", "CS0000002", "CS0000003"]
 
@@ -45,12 +48,30 @@ def test_invalid_case_fields_are_reported_per_field_and_nothing_is_stored(portal
 
 
 def test_a_channel_refuses_requests_it_does_not_attend(make_channel, agent, acme):
-    monitoring = make_channel("whatsapp-monitoreo", "whatsapp", attends=[{"type": "incident", "priority": "critical"}],
-                              attends_label="Incidentes críticos")
+    monitoring = make_channel(
+        "whatsapp-monitoreo",
+        "whatsapp",
+        attends=[{"type": "incident", "priority": "critical"}],
+        attends_label="Incidentes críticos",
+    )
     with pytest.raises(InvalidInput) as err:
-        services.open_case(actor=agent, channel=monitoring, subject="x", type="request", priority="low", organization=acme)
+        services.open_case(
+            actor=agent,
+            channel=monitoring,
+            subject="x",
+            type="request",
+            priority="low",
+            organization=acme,
+        )
     assert "no atiende" in err.value.errors["channel"]
-    ok = services.open_case(actor=agent, channel=monitoring, subject="caído", type="incident", priority="critical", organization=acme)
+    ok = services.open_case(
+        actor=agent,
+        channel=monitoring,
+        subject="caído",
+        type="incident",
+        priority="critical",
+        organization=acme,
+    )
     assert ok.pk
 
 
@@ -81,7 +102,9 @@ def test_status_follows_the_transition_table(case, agent, path, allowed):
 def test_every_status_pair_outside_the_table_is_refused(agent, portal, customer):
     for current, targets in transitions.ALLOWED.items():
         for target in set(transitions.ALLOWED) - targets - {current}:
-            case = services.open_case(actor=agent, channel=portal, subject="x", organization=customer.contact.organization)
+            case = services.open_case(
+                actor=agent, channel=portal, subject="x", organization=customer.contact.organization
+            )
             Case.objects.filter(pk=case.pk).update(status=current)
             case.refresh_from_db()
             with pytest.raises(TransitionRefused):
@@ -160,8 +183,12 @@ def test_customers_cannot_write_internal_notes(case, customer):
         services.add_note(case=case, actor=customer, body_text="x", visibility="internal")
 
 
-def test_public_answer_on_an_email_case_is_queued_in_the_same_transaction(email_channel, agent, acme):
-    case = services.open_case(actor=agent, channel=email_channel, subject="Correo", organization=acme)
+def test_public_answer_on_an_email_case_is_queued_in_the_same_transaction(
+    email_channel, agent, acme
+):
+    case = services.open_case(
+        actor=agent, channel=email_channel, subject="Correo", organization=acme
+    )
     note = services.add_note(case=case, actor=agent, body_text="Respuesta")
     assert note.delivery_status == "pending"
     job = Job.objects.get(kind="deliver_note")

@@ -95,11 +95,23 @@ def test_delivery_states_never_go_backwards(email_case, agent):
 
 def test_a_case_event_notifies_each_recipient_once(email_case, email_sender):
     with clock.frozen(T0):
-        queue.enqueue("notify", {"case_id": email_case.pk, "event": "sla.breached", "subject": "s", "body": "b",
-                                 "recipients": [{"kind": "email", "address": "a@x.co"},
-                                                {"kind": "email", "address": "b@x.co"}]})
+        queue.enqueue(
+            "notify",
+            {
+                "case_id": email_case.pk,
+                "event": "sla.breached",
+                "subject": "s",
+                "body": "b",
+                "recipients": [
+                    {"kind": "email", "address": "a@x.co"},
+                    {"kind": "email", "address": "b@x.co"},
+                ],
+            },
+        )
         queue.run_pending()
         queue.run_pending()
     assert sorted(email_sender.notifications) == ["a@x.co", "b@x.co"]
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
-    assert Job.objects.filter(status="done").count() == 3  # the fan-out and one delivery per recipient
+    assert (
+        Job.objects.filter(status="done").count() == 3
+    )  # the fan-out and one delivery per recipient

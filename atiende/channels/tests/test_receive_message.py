@@ -16,7 +16,9 @@ def email(external_id="<m1@acme.com.co>", sender="pedro@acme.com.co", **kw) -> I
 
 
 def test_a_first_message_opens_a_case_for_the_recognised_contact(email_channel, acme):
-    got = receive_message(email(attachments=[InboundAttachment("captura.png", b"\x89PNG\r\n\x1a\nxx")]))
+    got = receive_message(
+        email(attachments=[InboundAttachment("captura.png", b"\x89PNG\r\n\x1a\nxx")])
+    )
     assert got.new_case and not got.duplicate
     case = got.case
     assert case.subject == "No puedo firmar" and case.organization == acme
@@ -66,13 +68,17 @@ def test_a_reply_to_one_of_our_messages_joins_its_case(email_channel, acme, agen
     case = receive_message(email()).case
     answer = cases.add_note(case=case, actor=agent, body_text="¿Qué versión usa?")
     Note.objects.filter(pk=answer.pk).update(external_id="<out-1@atiende>")
-    got = receive_message(email("<m3@acme.com.co>", subject="Sin número", in_reply_to=["<out-1@atiende>"]))
+    got = receive_message(
+        email("<m3@acme.com.co>", subject="Sin número", in_reply_to=["<out-1@atiende>"])
+    )
     assert got.case == case
 
 
 def test_a_stranger_cannot_add_to_another_organizations_case(email_channel, acme, globex):
     case = receive_message(email()).case
-    got = receive_message(email("<x@globex.co>", sender="intruso@globex.co", subject=f"[{case.number}] hola"))
+    got = receive_message(
+        email("<x@globex.co>", sender="intruso@globex.co", subject=f"[{case.number}] hola")
+    )
     assert got.case == case and got.unverified
     assert got.note.visibility == "internal" and got.note.unverified
     case.refresh_from_db()
@@ -88,6 +94,8 @@ def test_a_message_about_a_closed_case_opens_a_new_one(email_channel, acme, agen
 
 def test_an_agent_accepts_an_unverified_note(email_channel, acme, globex, agent):
     case = receive_message(email()).case
-    note = receive_message(email("<y@globex.co>", sender="otro@globex.co", subject=f"[{case.number}]")).note
+    note = receive_message(
+        email("<y@globex.co>", sender="otro@globex.co", subject=f"[{case.number}]")
+    ).note
     accepted = cases.accept_note(note=note, actor=agent)
     assert accepted.visibility == "public" and not accepted.unverified

@@ -8,7 +8,7 @@ BOG = ZoneInfo("America/Bogota")
 
 def _card(html: str, slug: str) -> str:
     start = html.index(f'id="canal-{slug}"')
-    return html[start:html.index("</article>", start)]
+    return html[start : html.index("</article>", start)]
 
 
 def test_the_page_says_which_channels_are_open_now_and_when_the_others_open(client, reference):
@@ -18,7 +18,9 @@ def test_the_page_says_which_channels_are_open_now_and_when_the_others_open(clie
     assert "Abierto ahora" in _card(html, "whatsapp-monitoreo")
     corporate = _card(html, "whatsapp-corporativo")
     incidents, requests = corporate.split('<li class="')[1:3]
-    assert incidents.startswith("open") and "Incidentes:" in incidents and "Abierto ahora" in incidents
+    assert (
+        incidents.startswith("open") and "Incidentes:" in incidents and "Abierto ahora" in incidents
+    )
     assert requests.startswith("closed") and "Solicitudes:" in requests
     assert "abre el lunes 30 de noviembre a las 7:00 a. m." in requests
 
@@ -38,5 +40,7 @@ def test_the_page_chrome_is_available_in_english(client, reference):
     assert "Closed · opens Monday 30 November at 7:00 a.m." in html
     assert "Types of request" in html and "Open now" in html
     client.cookies.pop("django_language")
-    spanish = client.get("/canales", headers={"accept-language": "en-US"}).content.decode()  # Spanish first
+    spanish = client.get(
+        "/canales", headers={"accept-language": "en-US"}
+    ).content.decode()  # Spanish first
     assert '<html lang="es-CO">' in spanish and "Tipos de solicitudes" in spanish

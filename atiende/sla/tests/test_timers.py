@@ -26,10 +26,19 @@ def timer(case, kind) -> SlaTimer:
 
 @pytest.fixture
 def open_at(sla_targets, email_channel, portal, customer, acme):
-    def make(at, *, channel=None, type="request", priority="high", actor=None, assignee=None, group=None):
+    def make(
+        at, *, channel=None, type="request", priority="high", actor=None, assignee=None, group=None
+    ):
         with clock.frozen(at):
-            return cases.open_case(actor=actor or customer, channel=channel or email_channel, subject="x",
-                                   type=type, priority=priority, assignee=assignee, group=group)
+            return cases.open_case(
+                actor=actor or customer,
+                channel=channel or email_channel,
+                subject="x",
+                type=type,
+                priority=priority,
+                assignee=assignee,
+                group=group,
+            )
 
     return make
 
@@ -59,9 +68,14 @@ def test_out_of_hours_case_starts_at_the_next_opening_and_says_when(open_at):
 
 
 def test_out_of_hours_incident_ack_points_to_the_24x7_channels(open_at, make_channel):
-    make_channel("whatsapp-monitoreo", "whatsapp", name="WhatsApp Centro de Monitoreo",
-                 display_address="+57 318 487 2656", hours=[{"schedule": "24x7"}],
-                 attends=[{"type": "incident", "priority": "critical"}])
+    make_channel(
+        "whatsapp-monitoreo",
+        "whatsapp",
+        name="WhatsApp Centro de Monitoreo",
+        display_address="+57 318 487 2656",
+        hours=[{"schedule": "24x7"}],
+        attends=[{"type": "incident", "priority": "critical"}],
+    )
     case = open_at(bogota(2026, 12, 25, 10, 0), type="incident", priority="high")  # Navidad
     body = Note.objects.get(case=case, automatic=True).body_text
     assert "será atendido a partir del sábado 26 de diciembre a las 8:00 a. m." in body
@@ -76,14 +90,18 @@ def test_in_hours_ack_gives_just_the_case_number(open_at):
 
 
 def test_critical_incidents_run_on_24x7_whatever_the_channel(open_at):
-    case = open_at(bogota(2026, 3, 7, 22, 0), type="incident", priority="critical")  # Saturday night
+    case = open_at(
+        bogota(2026, 3, 7, 22, 0), type="incident", priority="critical"
+    )  # Saturday night
     first = timer(case, "first_response")
     assert first.schedule == "24x7"
     assert first.due_at.astimezone(BOG) == bogota(2026, 3, 7, 22, 15)
 
 
 def test_an_incident_through_the_portal_runs_on_24x7_and_a_request_does_not(open_at, portal):
-    incident = open_at(bogota(2026, 3, 8, 10, 0), channel=portal, type="incident", priority="high")  # Sunday
+    incident = open_at(
+        bogota(2026, 3, 8, 10, 0), channel=portal, type="incident", priority="high"
+    )  # Sunday
     request = open_at(bogota(2026, 3, 8, 10, 0), channel=portal, type="request", priority="high")
     assert timer(incident, "first_response").due_at.astimezone(BOG) == bogota(2026, 3, 8, 11, 0)
     assert timer(request, "first_response").due_at.astimezone(BOG) == bogota(2026, 3, 9, 8, 0)
@@ -106,19 +124,27 @@ def test_awaiting_info_pauses_the_clock_and_moves_the_due_instant(open_at, agent
         cases.change_status(case=case, actor=agent, status="awaiting_info")
     paused = timer(case, "resolution")
     assert paused.paused and paused.next_check_at is None
-    with clock.frozen(bogota(2026, 3, 5, 8, 0)):  # 8 h paused on Wed + 1 h on Thu = 9 business hours
+    with clock.frozen(
+        bogota(2026, 3, 5, 8, 0)
+    ):  # 8 h paused on Wed + 1 h on Thu = 9 business hours
         cases.change_status(case=case, actor=agent, status="open")
     resumed = timer(case, "resolution")
     assert resumed.paused_seconds == 9 * 3600
     assert resumed.due_at.astimezone(BOG) == bogota(2026, 3, 5, 15, 0)
-    actions = list(AuditEntry.objects.filter(case=case, action__startswith="sla.").values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(case=case, action__startswith="sla.").values_list(
+            "action", flat=True
+        )
+    )
     assert actions == ["sla.paused", "sla.resumed"]
     created = AuditEntry.objects.get(case=case, action="case.created")
     assert created.changes["sla_schedule"] == [None, "horario-habil"]
     assert created.changes["resolution_due"][1].startswith("2026-03-04T23:00")  # 18:00 in Bogotá
 
 
-def test_resolving_meets_resolution_and_reopening_resumes_without_the_resolved_time(open_at, agent, customer):
+def test_resolving_meets_resolution_and_reopening_resumes_without_the_resolved_time(
+    open_at, agent, customer
+):
     case = open_at(bogota(2026, 3, 4, 10, 0))
     with clock.frozen(bogota(2026, 3, 4, 12, 0)):
         cases.change_status(case=case, actor=agent, status="resolved")
@@ -143,13 +169,19 @@ def test_changing_priority_recomputes_the_targets_and_says_so(open_at, agent):
     assert entry.actor == agent
 
 
-def test_the_sweep_flags_at_risk_then_records_one_breach_at_the_due_instant(open_at, agent, supervisor):
+def test_the_sweep_flags_at_risk_then_records_one_breach_at_the_due_instant(
+    open_at, agent, supervisor
+):
     from atiende.accounts.services import ensure_group
 
-    group = ensure_group(slug="soporte-tecnico", name="Grupo de soporte técnico", email="mesadeayuda@certicamara.com")
+    group = ensure_group(
+        slug="soporte-tecnico", name="Grupo de soporte técnico", email="mesadeayuda@certicamara.com"
+    )
     case = open_at(bogota(2026, 3, 4, 10, 0), assignee=agent, group=group, actor=supervisor)
     published = []
-    events.subscribe("sla.breached")(lambda case, timer: published.append((case.number, timer.kind)))
+    events.subscribe("sla.breached")(
+        lambda case, timer: published.append((case.number, timer.kind))
+    )
 
     assert sla.sweep(now=bogota(2026, 3, 4, 10, 44)) == {"at_risk": 0, "breached": 0}
     assert sla.sweep(now=bogota(2026, 3, 4, 10, 45)) == {"at_risk": 1, "breached": 0}  # 75 % of 1 h
@@ -162,7 +194,10 @@ def test_the_sweep_flags_at_risk_then_records_one_breach_at_the_due_instant(open
     [entry] = AuditEntry.objects.filter(case=case, action="sla.breached")
     assert entry.changes["timer"] == "first_response" and entry.changes["level"] == 1
     job = Job.objects.get(kind="notify")
-    assert {r["address"] for r in job.payload["recipients"]} == {agent.email, "mesadeayuda@certicamara.com"}
+    assert {r["address"] for r in job.payload["recipients"]} == {
+        agent.email,
+        "mesadeayuda@certicamara.com",
+    }
     assert (case.number, "first_response") in published
 
 
@@ -229,4 +264,6 @@ def test_a_new_levels_first_answer_meets_its_restarted_response_clock(open_at, a
     restarted = timer(case, "first_response")
     assert restarted.met_at.astimezone(BOG) == bogota(2026, 3, 4, 12, 30) and restarted.level == 2
     case.refresh_from_db()
-    assert case.first_response_at.astimezone(BOG) == bogota(2026, 3, 4, 10, 10)  # the case's first answer
+    assert case.first_response_at.astimezone(BOG) == bogota(
+        2026, 3, 4, 10, 10
+    )  # the case's first answer

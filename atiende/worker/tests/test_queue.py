@@ -182,7 +182,9 @@ def test_a_periodic_task_never_runs_twice_at_once():
     registry.PERIODIC["test.sweep"] = registry.Periodic("test.sweep", 60, slow_sweep)
     try:
         queue.ensure_periodic()
-        first = threading.Thread(target=lambda: (queue.run_periodic(owner="a"), connection.close()), name="a")
+        first = threading.Thread(
+            target=lambda: (queue.run_periodic(owner="a"), connection.close()), name="a"
+        )
         first.start()
         assert running.wait(5)
         ran_b = queue.run_periodic(owner="b")  # the task is leased by "a"

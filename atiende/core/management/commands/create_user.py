@@ -16,8 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--organization", help="organization slug (customers)")
         parser.add_argument("--group", help="support group slug")
-        parser.add_argument("--level", type=int, help="escalation level (1-4) this user answers for")
-        parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        parser.add_argument(
+            "--level", type=int, help="escalation level (1-4) this user answers for"
+        )
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
         parser.add_argument("--api-token", action="store_true", help="also issue an API token")
 
     def handle(self, *args, **o):
@@ -28,8 +32,13 @@ class Command(BaseCommand):
                 raise CommandError("empty password on stdin")
         try:
             user = services.create_user(
-                email=o["email"], name=o["name"], role=o["role"], password=password,
-                organization=o["organization"], group=o["group"], level=o["level"],
+                email=o["email"],
+                name=o["name"],
+                role=o["role"],
+                password=password,
+                organization=o["organization"],
+                group=o["group"],
+                level=o["level"],
             )
         except InvalidInput as exc:
             details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())

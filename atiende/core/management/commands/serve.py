@@ -23,12 +23,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("ATIENDE_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--web-workers", type=int,
-                            default=int(os.environ.get("ATIENDE_WEB_WORKERS", _default_web_workers())),
-                            help="web server processes (default: cores + 1, 2 to 4)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("ATIENDE_THREADS", "4")),
-                            help="threads per web server process")
-        parser.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=int(os.environ.get("ATIENDE_WEB_WORKERS", _default_web_workers())),
+            help="web server processes (default: cores + 1, 2 to 4)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("ATIENDE_THREADS", "4")),
+            help="threads per web server process",
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not run the in-process worker"
+        )
 
     def handle(self, *args, bind, web_workers, threads, no_worker, **options):
         from atiende.configuration import loader
@@ -53,7 +62,7 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         connections.close_all()  # the web processes are forked from this one: no shared sockets
-        WebServer(bind=bind, workers=web_workers, threads=threads, run_jobs=not no_worker).run()
+        web_server(bind=bind, workers=web_workers, threads=threads, run_jobs=not no_worker).run()
 
     def _ensure_admin(self) -> str:
         from atiende.accounts import services
@@ -91,7 +100,7 @@ def _run_jobs_when_elected() -> None:
     threading.Thread(target=elect_and_run, name="atiende-worker", daemon=True).start()
 
 
-def WebServer(*, bind: str, workers: int, threads: int, run_jobs: bool):  # noqa: N802 - a factory
+def web_server(*, bind: str, workers: int, threads: int, run_jobs: bool):
     from gunicorn.app.base import BaseApplication
 
     from atiende.wsgi import application

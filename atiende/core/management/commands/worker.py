@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
-        parser.add_argument("--idle-sleep", type=float, default=1.0, help="seconds to wait when idle")
+        parser.add_argument(
+            "--idle-sleep", type=float, default=1.0, help="seconds to wait when idle"
+        )
 
     def handle(self, *args, once=False, idle_sleep=1.0, **options):
         if once:
