@@ -106,6 +106,7 @@ def _database() -> dict:
         url = f"sqlite:///{DATA_DIR / 'atiende.sqlite3'}"
     db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["ENGINE"] = "atiende.core.sqlite"  # SQLite with a fair writer queue (see there)
         db["CONN_MAX_AGE"] = 0 if url.endswith(":memory:") else 60
         db["OPTIONS"] = {
             # Every write transaction takes the write lock at BEGIN, so two writers never

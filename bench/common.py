@@ -22,7 +22,7 @@ def prepare_environment(db: str) -> dict[str, str]:
     data_dir = tempfile.mkdtemp(prefix=f"atiende-bench-{db}-")
     env = {
         "ATIENDE_DATA_DIR": data_dir,
-        "DJANGO_SETTINGS_MODULE": "atiende.settings",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "atiende.settings"),
         "ATIENDE_LOG_LEVEL": "WARNING",
     }
     if db == "postgres":
