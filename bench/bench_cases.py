@@ -216,10 +216,8 @@ def main() -> None:
     try:
         common.setup_django()
         from atiende.accounts import services as accounts
-        from atiende.customers import services as customers
 
-        for i in range(20):
-            customers.create_organization(slug=f"org-{i}", name=f"Organización {i}")
+        common.seed_organizations(20)
         agent = accounts.create_user(email="bench-agent@mesa.test", name="Bench", role="agent")
         token = accounts.issue_token(user=agent)
 

@@ -171,12 +171,10 @@ def main() -> None:
         common.setup_django()
         from django.db import connection
 
-        from atiende.customers import services as customers
         from atiende.sla import services as sla
         from atiende.sla.models import SlaTimer
 
-        for i in range(20):
-            customers.create_organization(slug=f"org-{i}", name=f"Organización {i}")
+        common.seed_organizations(20)
         t = time.perf_counter()
         load(args.cases, args.open)
         print(

@@ -144,3 +144,11 @@ def sync_case_sequence(last: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT setval('cases_case_number_seq', %s)", [last])
+
+
+def seed_organizations(n: int) -> None:
+    """Organizations org-0 .. org-(n-1) for the bench data to spread over."""
+    from atiende.customers import services as customers
+
+    for i in range(n):
+        customers.create_organization(slug=f"org-{i}", name=f"Organización {i}")

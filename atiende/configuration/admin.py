@@ -107,22 +107,8 @@ class ScheduleForm(forms.ModelForm):
 class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
-        fields = (
-            "slug",
-            "kind",
-            "name",
-            "address",
-            "display_address",
-            "link",
-            "description",
-            "attends",
-            "attends_label",
-            "hours",
-            "settings",
-            "public",
-            "position",
-            "active",
-        )
+        # The same fields the configuration file has, plus the position the file's order gives.
+        fields = (*loader.CHANNEL_KEYS, "position")
 
     def clean(self):
         data = super().clean()
