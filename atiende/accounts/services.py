@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.db import transaction
-
 from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
+from atiende.core.transactions import service
 
 TOKEN_PREFIX = "atd_"
 
@@ -18,7 +17,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
+@service
 def create_user(
     *,
     email: str,
@@ -110,7 +109,7 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
-@transaction.atomic
+@service
 def ensure_group(
     *, slug: str, name: str, email: str = "", actor: User | None = None
 ) -> SupportGroup:

@@ -22,10 +22,12 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
+from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
+from atiende.core.transactions import service
 from atiende.customers.models import Contact, Organization
 from atiende.sla import services as sla
 from atiende.worker import queue
@@ -70,7 +72,7 @@ def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Itera
         errors[field] = f"Valor inválido {value!r}; use uno de: {', '.join(choices)}."
 
 
-@transaction.atomic
+@service
 def open_case(
     *,
     actor: User | None,
@@ -161,14 +163,14 @@ def open_case(
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
         from atiende.cases.acknowledgements import acknowledgement
 
-        add_note(case=case, body_text=acknowledgement(case), automatic=True)
+        add_note(case=case, body_text=acknowledgement(case), automatic=True, opened_here=True)
     return case
 
 
 EDITABLE = ["subject", "description", "type", "priority", "classification", "assignee", "group"]
 
 
-@transaction.atomic
+@service
 def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
     """Change a case's fields. Status goes through `change_status`; level through escalation."""
     status = changes.pop("status", None)
@@ -226,7 +228,7 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
     return case
 
 
-@transaction.atomic
+@service
 def change_status(*, case: Case, actor: User | None, status: str, reason: str = "") -> Case:
     """Move a case along the transition table. Customers may only reopen or close a
     resolved case, and reopen only within the configured window."""
@@ -273,7 +275,7 @@ def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case
     return case
 
 
-@transaction.atomic
+@service
 def add_note(
     *,
     case: Case,
@@ -286,12 +288,18 @@ def add_note(
     external_id: str | None = None,
     automatic: bool = False,
     unverified: bool = False,
+    opened_here: bool = False,
 ) -> Note:
     """Add a note. An agent's public note on an email/WhatsApp case is queued for delivery
     through the case's channel (or `channel`) in this same transaction.
 
     With `external_id`, the note is idempotent per channel: the same message delivered twice
     returns the existing note, with `note.created == False`.
+
+    `opened_here=True` says `case` was opened in the caller's transaction and is current:
+    no other transaction can see it yet, so it is not read again, and the notes that come
+    with the opening (its acknowledgement, the message that opened it) leave its
+    `updated_at` at the opening instant.
     """
     _check = {}
     _check_choice(_check, "visibility", visibility, Visibility.values)
@@ -304,7 +312,8 @@ def add_note(
         author_contact = actor.contact
     if _check:
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not opened_here:
+        case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in transitions.FINAL:
         raise TransitionRefused(
             f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas."
@@ -319,7 +328,8 @@ def add_note(
         direction = Direction.INBOUND
     if unverified:  # kept from the customer's view until an agent accepts it
         visibility, direction = Visibility.INTERNAL, Direction.INBOUND
-    channel = channel or (case.channel if direction != Direction.INTERNAL else None)
+    if channel is None and direction != Direction.INTERNAL:
+        channel = channel_selectors.channel_by_id(case.channel_id) or case.channel
     now = clock.now()
     delivers = (
         direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
@@ -374,7 +384,10 @@ def add_note(
         # Meets the running first-response clock, if any: the case's first, or the one a
         # new escalation level started.
         sla.record_first_response(case, now)
-    Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
+    if opened_here and case_fields == ["updated_at"]:
+        case.updated_at = case.created_at  # part of the opening (see the docstring)
+    else:
+        Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.
     if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
@@ -384,7 +397,7 @@ def add_note(
     return note
 
 
-@transaction.atomic
+@service
 def accept_note(*, note: Note, actor: User) -> Note:
     """An agent accepts a note from an unverified sender: it becomes a public comment."""
     if not actor.is_agent:
@@ -408,7 +421,7 @@ def accept_note(*, note: Note, actor: User) -> Note:
     return note
 
 
-@transaction.atomic
+@service
 def add_attachment(
     *,
     case: Case,
@@ -485,7 +498,7 @@ def record_delivery(*, note: Note, status: str, error: str = "") -> None:
     )
 
 
-@transaction.atomic
+@service
 def change_level(
     *,
     case: Case,

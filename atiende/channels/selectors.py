@@ -17,3 +17,7 @@ def channel(slug: str) -> Channel | None:
 def channels() -> list[Channel]:
     """All channels, in page order."""
     return sorted(_snapshot.get().values(), key=lambda c: (c.position, c.slug))
+
+
+def channel_by_id(pk: int | None) -> Channel | None:
+    return next((c for c in _snapshot.get().values() if c.pk == pk), None)

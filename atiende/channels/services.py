@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 
-from django.db import transaction
-
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
+from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
 from atiende.channels.models import Channel
 from atiende.core.errors import InvalidInput, NotFound
+from atiende.core.transactions import service_scope
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
 
@@ -84,7 +84,7 @@ def _belongs(contact: Contact, case: Case) -> bool:
 
 def receive_message(msg: InboundMessage) -> Received:
     """Store `msg` exactly once, as a note on its case or on a new case."""
-    channel = Channel.objects.filter(slug=msg.channel).first()
+    channel = selectors.channel(msg.channel)
     if channel is None:
         raise NotFound(f"No existe el canal {msg.channel!r}.")
     if not msg.external_id:
@@ -99,7 +99,7 @@ def receive_message(msg: InboundMessage) -> Received:
     if existing is not None:
         return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
-        with transaction.atomic():
+        with service_scope():
             return _receive(msg, channel)
     except _Duplicate as dup:
         return Received(case=dup.note.case, note=dup.note, new_case=False, duplicate=True)
@@ -141,6 +141,7 @@ def _receive(msg: InboundMessage, channel: Channel) -> Received:
         channel=channel,
         external_id=msg.external_id,
         unverified=unverified,
+        opened_here=new_case,
     )
     if not note.created:
         raise _Duplicate(note)  # lost a race with the same message: undo this attempt

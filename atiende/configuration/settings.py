@@ -48,8 +48,23 @@ CLASSIFICATION_LABELS = {
 }
 
 
-def get(key: str) -> Any:
-    from atiende.configuration.models import Setting
+_snapshot = None
 
-    row = Setting.objects.filter(key=key).values_list("value", flat=True).first()
-    return DEFAULTS.get(key) if row is None else row
+
+def _values() -> dict[str, Any]:
+    """Every stored value, from a per-process snapshot (see core.snapshot): case creation
+    reads several of them and they change only when the configuration is loaded."""
+    global _snapshot
+    if _snapshot is None:
+        from atiende.configuration.models import Setting
+        from atiende.core.snapshot import Snapshot
+
+        _snapshot = Snapshot(
+            lambda: dict(Setting.objects.values_list("key", "value")), watch=[Setting]
+        )
+    return _snapshot.get()
+
+
+def get(key: str) -> Any:
+    value = _values().get(key)
+    return DEFAULTS.get(key) if value is None else value

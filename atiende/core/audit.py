@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
 import enum
@@ -10,6 +12,11 @@ from typing import Any
 
 from atiende.core import clock
 from atiende.core.models import AuditEntry
+
+# Entries recorded inside `batched()`, written together when the outermost batch ends.
+_pending: contextvars.ContextVar[list[AuditEntry] | None] = contextvars.ContextVar(
+    "audit_pending", default=None
+)
 
 
 def _plain(value: Any) -> Any:
@@ -53,7 +60,7 @@ def record(
 ) -> AuditEntry:
     user = actor if getattr(actor, "is_authenticated", False) else None
     label = str(actor) if actor is not None else "sistema"
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         at=at or clock.now(),
         actor=user,
         actor_label=label[:200],
@@ -63,3 +70,36 @@ def record(
         case=case,
         changes=_plain(changes or {}),
     )
+    pending = _pending.get()
+    if pending is None:
+        entry.save()
+    else:
+        pending.append(entry)
+    return entry
+
+
+@contextlib.contextmanager
+def batched():
+    """Write the entries recorded inside with one INSERT when the outermost batch ends.
+
+    Use it inside the transaction of the change it audits (a service opening a case writes
+    three or four entries; an email intake pass writes a few per message). Entries recorded
+    in a block that raises are dropped with it, as its savepoint's rows are; nothing is
+    written if the outermost batch raises. Entries get their ids when written."""
+    pending = _pending.get()
+    if pending is not None:  # nested: the outermost batch writes
+        mark = len(pending)
+        try:
+            yield
+        except BaseException:
+            del pending[mark:]
+            raise
+        return
+    pending = []
+    token = _pending.set(pending)
+    try:
+        yield
+        if pending:
+            AuditEntry.objects.bulk_create(pending)
+    finally:
+        _pending.reset(token)

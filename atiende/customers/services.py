@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
+from atiende.core.snapshot import Snapshot
+from atiende.core.transactions import service
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
 
@@ -28,7 +30,7 @@ def _clean_domains(domains: list[str]) -> list[str]:
     return cleaned
 
 
-@transaction.atomic
+@service
 def create_organization(
     *, slug: str, name: str, email_domains: list[str] | None = None, actor=None
 ) -> Organization:
@@ -54,7 +56,7 @@ def create_organization(
     return org
 
 
-@transaction.atomic
+@service
 def update_organization(*, organization: Organization, actor=None, **fields) -> Organization:
     before = audit.snapshot(organization, ["name", "email_domains"])
     if "name" in fields and fields["name"] is not None:
@@ -72,16 +74,23 @@ def update_organization(*, organization: Organization, actor=None, **fields) -> 
     return organization
 
 
+def _organization_domains() -> dict[str, Organization]:
+    out: dict[str, Organization] = {}
+    for org in Organization.objects.order_by("pk"):
+        for domain in org.email_domains or []:
+            out.setdefault(str(domain).lower(), org)
+    return out
+
+
+# Which organization each email domain belongs to, for intake from unknown senders.
+_domains = Snapshot(_organization_domains, watch=[Organization])
+
+
 def organization_for_email(address: str) -> Organization | None:
-    domain = address.rsplit("@", 1)[-1].lower()
-    # JSON containment differs between backends; the list of organizations is small.
-    for org in Organization.objects.only("id", "email_domains", "slug", "name"):
-        if domain in (org.email_domains or []):
-            return org
-    return None
+    return _domains.get().get(address.rsplit("@", 1)[-1].lower())
 
 
-@transaction.atomic
+@service
 def create_contact(
     *,
     name: str,
@@ -140,7 +149,7 @@ def create_contact(
 CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id")
 
 
-@transaction.atomic
+@service
 def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
     """Change a contact. `emails` and `phones`, when given, replace the current lists;
     `organization=None` detaches the contact from its organization."""

@@ -20,6 +20,7 @@ from atiende.cases.models import Case
 from atiende.configuration import settings as site
 from atiende.core import audit, clock, events
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
+from atiende.core.transactions import service
 from atiende.customers.models import Contact
 from atiende.customers.phones import to_e164
 from atiende.escalations import selectors
@@ -56,7 +57,7 @@ def _refuse(result: selectors.Eligibility) -> EscalationRefused:
 # --- Requesting ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def request_escalation(
     *,
     case: Case,
@@ -161,7 +162,7 @@ def request_escalation(
 # --- Deciding -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def decide_escalation(
     *, request: EscalationRequest, actor: User, decision: str, reason: str = ""
 ) -> EscalationRequest:

@@ -21,7 +21,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 from atiende.channels.email import config, intake
 from atiende.channels.email.models import MailboxState
 from atiende.channels.models import Channel
-from atiende.core import clock
+from atiende.core import audit, clock
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _store_group(
         return f"imap:{folder}:{uidvalidity}:{uid}"
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit.batched():
             return [
                 _store_one(channel, uid, raw, source=source(uid), own=own) for uid, raw in items
             ]

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Direction, Note, Visibility
@@ -27,7 +27,7 @@ from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.messages import InboundAttachment
 from atiende.channels.models import Channel
 from atiende.channels.services import receive_message
-from atiende.core import clock
+from atiende.core import audit, clock
 from atiende.core.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def ingest(
     except inbound.Unparseable as exc:
         return quarantine(channel, raw, str(exc), source=source)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit.batched():
             return _store(channel, parsed, raw, source)
     except DomainError as exc:  # e.g. the channel was deactivated: keep the mail for later
         return quarantine(
@@ -111,10 +111,14 @@ def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: st
 
     got = receive_message(msg)
     note = got.note
-    if not _record(channel, parsed, msg.external_id, note=note, outcome="note", source=source):
+    if got.duplicate:  # stored by a concurrent intake, with its record, in one transaction
         return Outcome("duplicate", note.pk, got.case.number)
+    # No savepoint of its own: a clash here means another poller stored this mail at the
+    # same moment; the error rolls back this message's savepoint and the caller's retry
+    # finds it stored.
+    _record(channel, parsed, msg.external_id, note=note, outcome="note", source=source)
     return Outcome(
-        "duplicate" if got.duplicate else "stored",
+        "stored",
         note.pk,
         got.case.number,
         detail=parsed.no_auto_reply or "",
@@ -137,23 +141,18 @@ def _record(
     outcome: str,
     source: str,
     detail: str = "",
-) -> bool:
-    try:
-        with transaction.atomic():
-            ReceivedEmail.objects.create(
-                channel=channel,
-                external_id=external_id,
-                message_id=parsed.message_id or "",
-                content_key=parsed.content_key,
-                note=note,
-                outcome=outcome,
-                detail=detail[:300],
-                source=source[:300],
-                created_at=clock.now(),
-            )
-        return True
-    except IntegrityError:
-        return False
+) -> None:
+    ReceivedEmail.objects.create(
+        channel=channel,
+        external_id=external_id,
+        message_id=parsed.message_id or "",
+        content_key=parsed.content_key,
+        note=note,
+        outcome=outcome,
+        detail=detail[:300],
+        source=source[:300],
+        created_at=clock.now(),
+    )
 
 
 def _answered_recently(channel: Channel, sender: str) -> bool:
