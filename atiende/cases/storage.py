@@ -124,11 +124,14 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             f"No se aceptan archivos ejecutables ni scripts ({name}).",
             errors={"file": "tipo de archivo no permitido"},
         )
-    root().mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
     head = b""
-    fd, tmp = tempfile.mkstemp(dir=root(), prefix=".upload-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=root(), prefix=".upload-")
+    except FileNotFoundError:  # a new data directory
+        root().mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=root(), prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
@@ -149,11 +152,14 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             )
         sha = digest.hexdigest()
         final = path_for(sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             os.unlink(tmp)
         else:
-            os.replace(tmp, final)
+            try:
+                os.replace(tmp, final)
+            except FileNotFoundError:  # the first file under this prefix
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
         return Stored(sha256=sha, size=size, content_type=sniff(head, name), filename=name)
     except BaseException:
         if os.path.exists(tmp):

@@ -91,12 +91,9 @@ def receive_message(msg: InboundMessage) -> Received:
         raise InvalidInput(
             "El mensaje no tiene identificador.", errors={"external_id": "obligatorio"}
         )
-    existing = (
-        Note.objects.select_related("case")
-        .filter(channel=channel, external_id=msg.external_id)
-        .first()
-    )
-    if existing is not None:
+    stored = Note.objects.filter(channel=channel, external_id=msg.external_id)
+    if stored.exists():  # the common case is a new message: ask cheaply first
+        existing = stored.select_related("case").get()
         return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
         with service_scope():

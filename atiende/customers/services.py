@@ -223,16 +223,15 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
 
 
 def find_contact(*, email: str | None = None, phone: str | None = None) -> Contact | None:
+    # Addresses and numbers are unique: no ordering needed to take the one row.
     if email:
-        row = (
-            ContactEmail.objects.select_related("contact")
-            .filter(address=email.strip().lower())
-            .first()
-        )
+        rows = ContactEmail.objects.select_related("contact__organization")
+        row = next(iter(rows.filter(address=email.strip().lower())[:1]), None)
         if row:
             return row.contact
     if phone:
-        row = ContactPhone.objects.select_related("contact").filter(number=to_e164(phone)).first()
+        rows = ContactPhone.objects.select_related("contact__organization")
+        row = next(iter(rows.filter(number=to_e164(phone))[:1]), None)
         if row:
             return row.contact
     return None

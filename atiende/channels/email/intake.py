@@ -29,6 +29,7 @@ from atiende.channels.models import Channel
 from atiende.channels.services import receive_message
 from atiende.core import audit, clock
 from atiende.core.errors import DomainError, NotFound
+from atiende.customers.models import ContactEmail
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,11 @@ def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: st
     msg = parsed.message
     mid = parsed.message_id
     # One query: every mail we kept under this Message-ID (or this content key when it has none).
-    rows = ReceivedEmail.objects.filter(channel=channel).select_related("note__case")
+    rows = ReceivedEmail.objects.filter(channel=channel).only("pk", "content_key")
     earlier = list(rows.filter(message_id=mid) if mid else rows.filter(external_id=msg.external_id))
     same = next((r for r in earlier if r.content_key == parsed.content_key), None)
     if same is not None:
-        return _duplicate(same)
+        return _duplicate(ReceivedEmail.objects.select_related("note__case").get(pk=same.pk))
     if earlier:  # a sender reusing one Message-ID for different mail: two notes
         msg.external_id = f"{mid[:200]}#{parsed.content_key[:16]}"
 
@@ -162,10 +163,14 @@ def _answered_recently(channel: Channel, sender: str) -> bool:
     interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
     limit = int(opts.get("auto_reply_max", DEFAULT_AUTO_REPLY_MAX))
     since = clock.now() - dt.timedelta(seconds=interval)
+    contact = ContactEmail.objects.filter(address=sender).values_list("contact_id", flat=True)
+    contact_id = next(iter(contact[:1]), None)
+    if contact_id is None:  # a first-time sender has had no answers
+        return False
     sent = Note.objects.filter(
-        automatic=True, case__requester__emails__address=sender, created_at__gte=since
-    )
-    return sent.count() >= limit
+        automatic=True, case__requester_id=contact_id, created_at__gte=since
+    ).values_list("pk", flat=True)
+    return len(sent[:limit]) >= limit
 
 
 def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:
