@@ -22,6 +22,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
+from urllib.parse import unquote
 
 import nh3
 
@@ -97,6 +98,8 @@ class ParsedEmail:
     bounce: Bounce | None = None
     return_path: str | None = None
     defects: list[str] = field(default_factory=list)
+    # Content-ID (without <>) → the attachment it names, for `cid:` links in the HTML.
+    content_ids: dict[str, InboundAttachment] = field(default_factory=dict)
 
 
 # -- decoding -------------------------------------------------------------------------
@@ -271,10 +274,16 @@ def trim_quoted(text: str) -> str:
 
 
 _ALLOWED_SCHEMES = {"http", "https", "mailto", "cid"}
+# The one same-site image source we allow: a case attachment's download URL, which
+# `link_inline_images` puts where the message said `cid:`. Any other relative URL is
+# dropped, so a sender cannot make an agent's browser request our own pages.
+_ATTACHMENT_URL = re.compile(r"^/api/v1/cases/CS\d{7}/attachments/\d+/download$")
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and not value.lower().startswith("cid:"):
+    if element == "img" and attribute == "src":
+        if value.lower().startswith("cid:") or _ATTACHMENT_URL.match(value):
+            return value
         return None  # remote images are trackers until an agent asks for them
     return value
 
@@ -287,6 +296,42 @@ def sanitize_html(value: str) -> str:
         attribute_filter=_keep_attribute,
         link_rel="noopener noreferrer",
     )
+
+
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_CID_SRC = re.compile(r'\ssrc="cid:([^"]*)"', re.IGNORECASE)
+_ALT = re.compile(r'\salt="([^"]*)"', re.IGNORECASE)
+
+
+def content_id(value: str) -> str:
+    """A Content-ID header or a `cid:` URL (RFC 2392: percent-encoded) as one comparable key."""
+    value = unquote(html.unescape(value or "")).strip()
+    if value.lower().startswith("cid:"):
+        value = value[4:]
+    return value.strip().strip("<>").strip()
+
+
+def link_inline_images(body_html: str, urls: dict[str, str]) -> str:
+    """Point `cid:` images at their stored attachments (`urls`: Content-ID → download URL).
+    An image whose part we did not keep becomes a short text placeholder, never a request
+    anywhere. Works on `sanitize_html` output and sanitises the result again."""
+    if "cid:" not in body_html.lower():
+        return body_html
+
+    def one(match: re.Match) -> str:
+        tag = match.group(0)
+        src = _CID_SRC.search(tag)
+        if src is None:
+            return tag
+        url = urls.get(content_id(src.group(1)))
+        if url:
+            return tag.replace(src.group(0), f' src="{html.escape(url)}"')
+        alt = _ALT.search(tag)
+        label = html.unescape(alt.group(1)).strip() if alt else ""
+        text = f"[imagen no disponible: {label}]" if label else "[imagen no disponible]"
+        return f'<span class="imagen-no-disponible">{html.escape(text)}</span>'
+
+    return sanitize_html(_IMG.sub(one, body_html))
 
 
 _BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\s*>")
@@ -496,20 +541,23 @@ def _parse(
         text, plain = "", None
 
     attachments = []
+    content_ids: dict[str, InboundAttachment] = {}
     n = 0
     for part in _leaves(msg):
         if part is plain or part is html_part or not _is_attachment(part):
             continue
         n += 1
-        attachments.append(
-            InboundAttachment(
-                filename=_filename(part, n),
-                content=_content(part),
-                content_type=part.get_content_type(),
-                inline=(part.get_content_disposition() == "inline" or bool(part.get("Content-ID")))
-                and part.get_content_disposition() != "attachment",
-            )
+        cid = content_id(_raw_header(part, "Content-ID") or "")
+        attachment = InboundAttachment(
+            filename=_filename(part, n),
+            content=_content(part),
+            content_type=part.get_content_type(),
+            inline=(part.get_content_disposition() == "inline" or bool(cid))
+            and part.get_content_disposition() != "attachment",
         )
+        attachments.append(attachment)
+        if cid:
+            content_ids.setdefault(cid, attachment)
 
     refs = message_ids(raw_headers.get("References"))
     in_reply = message_ids(raw_headers.get("In-Reply-To"))
@@ -551,4 +599,5 @@ def _parse(
         bounce=bounce,
         return_path=return_path,
         defects=defects,
+        content_ids=content_ids,
     )
