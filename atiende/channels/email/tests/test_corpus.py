@@ -225,6 +225,55 @@ def test_bounce_about_mail_we_never_sent_opens_no_case(correo, acme):
     assert Case.objects.count() == 0 and ReceivedEmail.objects.get().outcome == "bounce"
 
 
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("bounce_qmail.eml", "5.1.1"),
+        ("bounce_exim.eml", "5.1.1"),
+        ("bounce_exchange_undeliverable.eml", "5.1.10"),
+    ],
+)
+def test_text_bounce_marks_our_note_failed_and_opens_no_case(correo, acme, agent, name, status):
+    _, answer = first_case(correo, acme, agent)
+    got = ingest(name)
+    assert got.status == "bounce" and got.case_number == "CS0000001"
+    assert Case.objects.count() == 1 and acks(Case.objects.get()) == 1
+    answer.refresh_from_db()
+    assert answer.delivery_status == "failed" and status in answer.delivery_error
+    assert "pedro@acme.com.co" in answer.delivery_error
+    info = Note.objects.get(pk=got.note_id)
+    assert info.visibility == "internal" and "no se entregó" in info.body_text
+    assert ingest(name).status == "duplicate"
+
+
+def test_text_bounce_about_mail_we_never_sent_is_recorded_and_dropped(correo, acme):
+    got = ingest("bounce_qmail.eml")
+    assert got.status == "bounce" and got.case_number is None
+    assert Case.objects.count() == 0 and Note.objects.count() == 0
+    row = ReceivedEmail.objects.get()
+    assert row.outcome == "bounce" and "5.1.1" in row.detail
+
+
+def test_text_delay_warning_adds_a_note_but_does_not_fail_the_delivery(correo, acme, agent):
+    _, answer = first_case(correo, acme, agent)
+    got = ingest("bounce_delayed_text.eml")
+    assert got.status == "bounce" and Case.objects.count() == 1
+    answer.refresh_from_db()
+    assert answer.delivery_status != "failed"
+    assert "está demorado" in Note.objects.get(pk=got.note_id).body_text
+
+
+def test_a_person_writing_from_postmaster_opens_a_case(correo, acme):
+    got = ingest("postmaster_human.eml")
+    assert got.status == "stored" and got.case_number == "CS0000001"
+
+
+def test_a_customer_forwarding_an_undeliverable_notice_opens_a_case(correo, acme):
+    got = ingest("forwarded_undeliverable.eml")
+    assert got.status == "stored" and got.case_number == "CS0000001"
+    assert acks(Case.objects.get()) == 1
+
+
 def test_forwarded_message_is_kept_as_an_eml_attachment(correo, acme):
     got = ingest("forwarded.eml")
     names = list(Attachment.objects.filter(note_id=got.note_id).values_list("filename", flat=True))
