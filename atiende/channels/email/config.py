@@ -3,6 +3,7 @@
     imap://user:pass@host:143/INBOX     imaps://...:993     imap+starttls://...:143
     smtp://host:25   smtps://user:pass@host:465   smtp+starttls://user:pass@host:587
     ?auth=xoauth2&token_env=NAME   (OAuth2 access token read from the variable NAME)
+    ?auth=xoauth2&token_file=/path  (... or from a file, re-read on every connection)
     ?ca=/path/ca.pem                (trust this CA bundle instead of the system's)
 
 User and password are percent-encoded; the IMAP path is the folder (default INBOX).
@@ -43,6 +44,7 @@ class MailURL:
     token_env: str
     processed_folder: str
     ca_file: str = ""  # PEM bundle to trust instead of the system store ("" = system)
+    token_file: str = ""  # a file a token helper keeps fresh; wins over token_env
 
     @property
     def ssl(self) -> bool:
@@ -61,7 +63,20 @@ class MailURL:
         return ssl.create_default_context(cafile=self.ca_file or None)
 
     def token(self) -> str:
-        value = os.environ.get(self.token_env, "") if self.token_env else ""
+        """The OAuth2 access token, read at every connection: a long-running worker picks up
+        a token that a helper rewrote in the file (a process's environment cannot change)."""
+        if self.token_file:
+            try:
+                with open(self.token_file, encoding="utf-8") as handle:
+                    value = handle.read().strip()
+            except OSError as exc:
+                raise InvalidInput(
+                    f"No se pudo leer el token OAuth2 de {self.token_file}: {exc.strerror}."
+                ) from exc
+            if not value:
+                raise InvalidInput(f"El archivo {self.token_file} no tiene un token OAuth2.")
+            return value
+        value = os.environ.get(self.token_env, "").strip() if self.token_env else ""
         if not value:
             raise InvalidInput(
                 f"La variable {self.token_env or '(token_env)'} no tiene un token OAuth2."
@@ -93,6 +108,7 @@ def parse_url(url: str, *, kind: str) -> MailURL:
         folder=folder,
         auth=auth,
         token_env=query.get("token_env", ""),
+        token_file=query.get("token_file", ""),
         processed_folder=query.get("processed", "Procesados"),
         ca_file=query.get("ca", "") or os.environ.get(CA_FILE_ENV, "").strip(),
     )

@@ -358,3 +358,24 @@ def test_smtp_xoauth2_with_a_refused_token_is_a_temporary_failure(
     with pytest.raises(DeliveryError, match="GMAIL_TOKEN") as missing:
         outbound.send(url, a_message(), envelope_from="", to=["pedro@acme.com.co"])
     assert not missing.value.permanent
+
+
+def test_imap_xoauth2_rereads_a_token_file_that_a_helper_refreshes(
+    dovecot_tls, introspection, certificates, tmp_path
+):
+    token_file = tmp_path / "ms365.token"
+    token_file.write_text("caducado\n")
+    url = config.parse_url(
+        f"imaps://{dovecot_server.USER}@127.0.0.1:{dovecot_tls.ssl_port}/INBOX"
+        f"?auth=xoauth2&token_file={quote(str(token_file))}&{ca_query(certificates)}",
+        kind="imap",
+    )
+    with pytest.raises(LoginError):
+        imap.connect(url)
+    token_file.write_text(GOOD_TOKEN + "\n")  # what the refresh job does, no restart
+    client = imap.connect(url)
+    client.logout()
+    assert introspection.seen[-2:] == ["caducado", GOOD_TOKEN]
+    token_file.unlink()
+    with pytest.raises(InvalidInput, match=r"ms365\.token"):
+        imap.connect(url)
