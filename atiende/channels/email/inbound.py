@@ -298,7 +298,7 @@ def sanitize_html(value: str) -> str:
     )
 
 
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
 _CID_SRC = re.compile(r'\ssrc="cid:([^"]*)"', re.IGNORECASE)
 _ALT = re.compile(r'\salt="([^"]*)"', re.IGNORECASE)
 
@@ -329,7 +329,7 @@ def link_inline_images(body_html: str, urls: dict[str, str]) -> str:
         alt = _ALT.search(tag)
         label = html.unescape(alt.group(1)).strip() if alt else ""
         text = f"[imagen no disponible: {label}]" if label else "[imagen no disponible]"
-        return f'<span class="imagen-no-disponible">{html.escape(text)}</span>'
+        return f"<span>{html.escape(text)}</span>"
 
     return sanitize_html(_IMG.sub(one, body_html))
 
