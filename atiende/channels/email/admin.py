@@ -27,9 +27,14 @@ def _describe(channel, kind: str) -> str:
         return f"no conectado ({env} sin valor)" if env else "no conectado"
     who = f"{url.user}@" if url.user else ""
     folder = f"/{url.folder}" if kind == "imap" else ""
-    return f"{url.scheme}://{who}{url.host}:{url.port}{folder}" + (
-        " (OAuth2)" if url.auth == "xoauth2" else ""
-    )
+    notes = []
+    if url.auth == "xoauth2":
+        source = url.token_file or (f"${url.token_env}" if url.token_env else "sin token")
+        notes.append(f"OAuth2, token de {source}")
+    if url.ca_file and (url.ssl or url.starttls):
+        notes.append(f"CA {url.ca_file}")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return f"{url.scheme}://{who}{url.host}:{url.port}{folder}{extra}"
 
 
 @admin.register(EmailChannel)

@@ -3,17 +3,24 @@
     imap://user:pass@host:143/INBOX     imaps://...:993     imap+starttls://...:143
     smtp://host:25   smtps://user:pass@host:465   smtp+starttls://user:pass@host:587
     ?auth=xoauth2&token_env=NAME   (OAuth2 access token read from the variable NAME)
+    ?auth=xoauth2&token_file=/path  (... or from a file, re-read on every connection)
+    ?ca=/path/ca.pem                (trust this CA bundle instead of the system's)
 
 User and password are percent-encoded; the IMAP path is the folder (default INBOX).
+Certificates are always verified (host name included). A server with a private CA is
+trusted through `?ca=` on its URL, or for every mailbox through ATIENDE_EMAIL_CA_FILE.
 """
 
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from atiende.core.errors import InvalidInput
+
+CA_FILE_ENV = "ATIENDE_EMAIL_CA_FILE"
 
 _PORTS = {
     "imap": 143,
@@ -36,6 +43,8 @@ class MailURL:
     auth: str  # "password" | "xoauth2" | "none"
     token_env: str
     processed_folder: str
+    ca_file: str = ""  # PEM bundle to trust instead of the system store ("" = system)
+    token_file: str = ""  # a file a token helper keeps fresh; wins over token_env
 
     @property
     def ssl(self) -> bool:
@@ -45,8 +54,29 @@ class MailURL:
     def starttls(self) -> bool:
         return self.scheme.endswith("+starttls")
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """Verifying context (certificate chain and host name), with the custom CA if any."""
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            raise InvalidInput(
+                f"No existe el archivo de autoridades de certificación {self.ca_file}."
+            )
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
     def token(self) -> str:
-        value = os.environ.get(self.token_env, "") if self.token_env else ""
+        """The OAuth2 access token, read at every connection: a long-running worker picks up
+        a token that a helper rewrote in the file (a process's environment cannot change)."""
+        if self.token_file:
+            try:
+                with open(self.token_file, encoding="utf-8") as handle:
+                    value = handle.read().strip()
+            except OSError as exc:
+                raise InvalidInput(
+                    f"No se pudo leer el token OAuth2 de {self.token_file}: {exc.strerror}."
+                ) from exc
+            if not value:
+                raise InvalidInput(f"El archivo {self.token_file} no tiene un token OAuth2.")
+            return value
+        value = os.environ.get(self.token_env, "").strip() if self.token_env else ""
         if not value:
             raise InvalidInput(
                 f"La variable {self.token_env or '(token_env)'} no tiene un token OAuth2."
@@ -78,7 +108,9 @@ def parse_url(url: str, *, kind: str) -> MailURL:
         folder=folder,
         auth=auth,
         token_env=query.get("token_env", ""),
+        token_file=query.get("token_file", ""),
         processed_folder=query.get("processed", "Procesados"),
+        ca_file=query.get("ca", "") or os.environ.get(CA_FILE_ENV, "").strip(),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -44,18 +43,25 @@ class PollResult:
 
 
 def connect(url: config.MailURL):
+    """A logged-in IMAPClient. TLS (implicit or STARTTLS) always verifies the certificate
+    and the host name, against `?ca=` / ATIENDE_EMAIL_CA_FILE when set."""
     from imapclient import IMAPClient
 
-    context = ssl.create_default_context()
+    context = url.ssl_context() if url.ssl or url.starttls else None
     client = IMAPClient(
         url.host, port=url.port, ssl=url.ssl, ssl_context=context if url.ssl else None, timeout=60
     )
-    if url.starttls:
-        client.starttls(context)
-    if url.auth == "xoauth2":
-        client.oauth2_login(url.user, url.token())
-    elif url.user:
-        client.login(url.user, url.password)
+    try:
+        if url.starttls:
+            client.starttls(context)
+        if url.auth == "xoauth2":
+            client.oauth2_login(url.user, url.token())
+        elif url.user:
+            client.login(url.user, url.password)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.shutdown()
+        raise
     return client
 
 

@@ -22,6 +22,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
+from urllib.parse import unquote
 
 import nh3
 
@@ -97,6 +98,8 @@ class ParsedEmail:
     bounce: Bounce | None = None
     return_path: str | None = None
     defects: list[str] = field(default_factory=list)
+    # Content-ID (without <>) → the attachment it names, for `cid:` links in the HTML.
+    content_ids: dict[str, InboundAttachment] = field(default_factory=dict)
 
 
 # -- decoding -------------------------------------------------------------------------
@@ -271,10 +274,16 @@ def trim_quoted(text: str) -> str:
 
 
 _ALLOWED_SCHEMES = {"http", "https", "mailto", "cid"}
+# The one same-site image source we allow: a case attachment's download URL, which
+# `link_inline_images` puts where the message said `cid:`. Any other relative URL is
+# dropped, so a sender cannot make an agent's browser request our own pages.
+_ATTACHMENT_URL = re.compile(r"^/api/v1/cases/CS\d{7}/attachments/\d+/download$")
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and not value.lower().startswith("cid:"):
+    if element == "img" and attribute == "src":
+        if value.lower().startswith("cid:") or _ATTACHMENT_URL.match(value):
+            return value
         return None  # remote images are trackers until an agent asks for them
     return value
 
@@ -287,6 +296,42 @@ def sanitize_html(value: str) -> str:
         attribute_filter=_keep_attribute,
         link_rel="noopener noreferrer",
     )
+
+
+_IMG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_CID_SRC = re.compile(r'\ssrc="cid:([^"]*)"', re.IGNORECASE)
+_ALT = re.compile(r'\salt="([^"]*)"', re.IGNORECASE)
+
+
+def content_id(value: str) -> str:
+    """A Content-ID header or a `cid:` URL (RFC 2392: percent-encoded) as one comparable key."""
+    value = unquote(html.unescape(value or "")).strip()
+    if value.lower().startswith("cid:"):
+        value = value[4:]
+    return value.strip().strip("<>").strip()
+
+
+def link_inline_images(body_html: str, urls: dict[str, str]) -> str:
+    """Point `cid:` images at their stored attachments (`urls`: Content-ID → download URL).
+    An image whose part we did not keep becomes a short text placeholder, never a request
+    anywhere. Works on `sanitize_html` output and sanitises the result again."""
+    if "cid:" not in body_html.lower():
+        return body_html
+
+    def one(match: re.Match) -> str:
+        tag = match.group(0)
+        src = _CID_SRC.search(tag)
+        if src is None:
+            return tag
+        url = urls.get(content_id(src.group(1)))
+        if url:
+            return tag.replace(src.group(0), f' src="{html.escape(url)}"')
+        alt = _ALT.search(tag)
+        label = html.unescape(alt.group(1)).strip() if alt else ""
+        text = f"[imagen no disponible: {label}]" if label else "[imagen no disponible]"
+        return f"<span>{html.escape(text)}</span>"
+
+    return sanitize_html(_IMG.sub(one, body_html))
 
 
 _BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\s*>")
@@ -358,7 +403,45 @@ def _content(part: Message) -> bytes:
     return data
 
 
-def _bounce(msg: Message, raw_text: str) -> Bounce | None:
+def _embedded_message_id(msg: Message) -> str | None:
+    """The Message-ID of the original inside a bounce: an attached message/rfc822, or
+    text/rfc822-headers (RFC 3462)."""
+    for part in msg.walk() if msg.is_multipart() else []:
+        t = part.get_content_type()
+        if t == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(inner, Message):
+                ids = message_ids(header(inner, "Message-ID"))
+                if ids:
+                    return ids[0]
+        elif t == "text/rfc822-headers":
+            inner = email.message_from_bytes(_content(part), policy=POLICY)
+            ids = message_ids(header(inner, "Message-ID"))
+            if ids:
+                return ids[0]
+    return None
+
+
+# "Message-ID: <...>" quoted in a bounce's text, possibly indented or behind "> ".
+_QUOTED_MESSAGE_ID = re.compile(r"(?im)^[\s>]*Message-ID:\s*(<[^<>\s]+>)")
+
+
+def _quoted_message_id(body: str, own_id: str | None) -> str | None:
+    for found in _QUOTED_MESSAGE_ID.finditer(body):
+        if found.group(1) != own_id:
+            return found.group(1)[:MAX_ID]
+    return None
+
+
+def _body_of(raw: bytes) -> str:
+    """Everything after the top-level header block, as text (for quoted headers)."""
+    body = raw.replace(b"\r\n", b"\n")
+    cut = body.find(b"\n\n")
+    return _utf8_or_cp1252(body[cut + 2 :] if cut >= 0 else b"")
+
+
+def _bounce(msg: Message, raw: bytes, own_id: str | None) -> Bounce | None:
     ctype = msg.get_content_type()
     report = (
         ctype == "multipart/report"
@@ -368,10 +451,8 @@ def _bounce(msg: Message, raw_text: str) -> Bounce | None:
         return None
     action = status = diagnostic = ""
     recipients: list[str] = []
-    original: str | None = None
     for part in msg.walk() if msg.is_multipart() else []:
-        t = part.get_content_type()
-        if t == "message/delivery-status":
+        if part.get_content_type() == "message/delivery-status":
             groups = part.get_payload()
             for g in groups[1:] if isinstance(groups, list) else []:
                 action = action or header(g, "Action").lower()
@@ -380,19 +461,101 @@ def _bounce(msg: Message, raw_text: str) -> Bounce | None:
                 rcpt = header(g, "Final-Recipient") or header(g, "Original-Recipient")
                 if rcpt:
                     recipients.append(rcpt.split(";", 1)[-1].strip().lower())
-        elif t == "message/rfc822" and original is None:
-            inner = part.get_payload()
-            inner = inner[0] if isinstance(inner, list) and inner else inner
-            if isinstance(inner, Message):
-                ids = message_ids(header(inner, "Message-ID"))
-                original = ids[0] if ids else None
-        elif t == "text/rfc822-headers" and original is None:
-            inner = email.message_from_bytes(_content(part), policy=POLICY)
-            ids = message_ids(header(inner, "Message-ID"))
-            original = ids[0] if ids else None
-    if original is None:
-        found = re.search(r"(?im)^\s*Message-ID:\s*(<[^<>\s]+>)", raw_text)
-        original = found.group(1) if found else None
+    original = _embedded_message_id(msg) or _quoted_message_id(_body_of(raw), own_id)
+    return Bounce(
+        action=action,
+        status=status,
+        recipients=recipients,
+        original_message_id=original,
+        diagnostic=diagnostic,
+    )
+
+
+# -- bounces that are not RFC 3464 reports (qmail, Exim, old Postfix/Sendmail, Exchange) --
+
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-?daemon|mdaemon)([+\-.].*)?$", re.IGNORECASE)
+_BOUNCE_SUBJECT = re.compile(
+    r"(?i)undeliver(ed|able)|non[- ]?deliver|delivery (status notification|failure|failed|"
+    r"problem|has failed)|mail delivery failed|returned mail|returning message to sender|"
+    r"failure notice|could not be delivered|delayed mail|delivery delayed|"
+    r"no se (pudo|puede) entregar|no entregado|devuelto al remitente|error de entrega|"
+    r"non remis|unzustellbar"
+)
+_BOUNCE_BODY = re.compile(
+    r"(?i)qmail-send program|mail delivery (software|subsystem|system)|"
+    r"could not be delivered|couldn't be delivered|wasn't able to deliver|"
+    r"was not delivered|delivery (to the following recipients? )?has failed|"
+    r"delivery to the following recipients? failed|permanent (fatal )?error|"
+    r"following address(es)? failed|returning message to sender|"
+    r"no se (pudo|puede) entregar|still being retried|will (keep|continue) trying"
+)
+_DELAY = re.compile(
+    r"(?i)still being retried|will (keep|continue) trying|delivery delayed|delayed mail|"
+    r"not yet been delivered|temporary (failure|error)|sigue intentando"
+)
+# Where the copy of the original starts in a text bounce: the report is what comes before.
+_COPY_START = re.compile(
+    r"(?im)^[\s-]*(below this line is a copy of the message|this is a copy of the message|"
+    r"original message (headers )?follows|original message|mensaje original|"
+    r"the original message|copia del mensaje)\b|^(Return-Path|Received|Message-ID):"
+)
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+_SMTP_REPLY = re.compile(r"(?<!\d)([45])\d\d(?=[\s-])")
+_LONE_ADDRESS = re.compile(r"(?m)^\s*<?([^<>\s@:]+@[^<>\s:]+\.[^<>\s:]+?)>?:?\s*$")
+
+
+def _looks_like_bounce(sender: str, display: str, return_path: str | None, subject: str, text: str):
+    automated = (
+        _DAEMON.match(sender.split("@", 1)[0])
+        or "mail delivery" in display.lower()
+        or return_path == ""
+    )
+    return bool(automated) and bool(_BOUNCE_SUBJECT.search(subject) or _BOUNCE_BODY.search(text))
+
+
+def _text_bounce(
+    msg: Message,
+    raw: bytes,
+    *,
+    sender: str,
+    display: str,
+    return_path: str | None,
+    subject: str,
+    text: str,
+    own_id: str | None,
+    hints: list[str],
+    own: set[str],
+) -> Bounce | None:
+    """A bounce written for people, recognised by who sends it and how it reads."""
+    if not _looks_like_bounce(sender, display, return_path, subject, text):
+        return None
+    cut = _COPY_START.search(text)
+    report = text[: cut.start()] if cut else text
+    found = _STATUS.search(report)
+    if found:
+        status = ".".join(found.groups())
+    else:
+        reply = _SMTP_REPLY.search(report)
+        status = f"{reply.group(1)}.0.0" if reply else ""
+    delayed = _DELAY.search(report) and not status.startswith("5")
+    action = "delayed" if delayed else "failed"
+    diagnostic = ""
+    for line in report.splitlines():
+        if _STATUS.search(line) or _SMTP_REPLY.search(line):
+            diagnostic = " ".join(line.split())[:200]
+            break
+    recipients = list(
+        dict.fromkeys(
+            a.lower()
+            for a in _LONE_ADDRESS.findall(report)
+            if a.lower() not in own and a.lower() != sender
+        )
+    )
+    original = (
+        _embedded_message_id(msg)
+        or _quoted_message_id(_body_of(raw), own_id)
+        or (hints[0] if hints else None)
+    )
     return Bounce(
         action=action,
         status=status,
@@ -496,20 +659,23 @@ def _parse(
         text, plain = "", None
 
     attachments = []
+    content_ids: dict[str, InboundAttachment] = {}
     n = 0
     for part in _leaves(msg):
         if part is plain or part is html_part or not _is_attachment(part):
             continue
         n += 1
-        attachments.append(
-            InboundAttachment(
-                filename=_filename(part, n),
-                content=_content(part),
-                content_type=part.get_content_type(),
-                inline=(part.get_content_disposition() == "inline" or bool(part.get("Content-ID")))
-                and part.get_content_disposition() != "attachment",
-            )
+        cid = content_id(_raw_header(part, "Content-ID") or "")
+        attachment = InboundAttachment(
+            filename=_filename(part, n),
+            content=_content(part),
+            content_type=part.get_content_type(),
+            inline=(part.get_content_disposition() == "inline" or bool(cid))
+            and part.get_content_disposition() != "attachment",
         )
+        attachments.append(attachment)
+        if cid:
+            content_ids.setdefault(cid, attachment)
 
     refs = message_ids(raw_headers.get("References"))
     in_reply = message_ids(raw_headers.get("In-Reply-To"))
@@ -521,8 +687,18 @@ def _parse(
             when = when.replace(tzinfo=dt.UTC)
     except Exception:
         when = None
-    raw_text = raw.decode("utf-8", "replace")
-    bounce = _bounce(msg, raw_text)
+    bounce = _bounce(msg, raw, message_id) or _text_bounce(
+        msg,
+        raw,
+        sender=sender,
+        display=name,
+        return_path=return_path,
+        subject=subject,
+        text=text,
+        own_id=message_id,
+        hints=hints,
+        own=own,
+    )
     body = trim_quoted(text) if text.strip() else ""
     if not body and not attachments:
         body = "(mensaje sin texto)"
@@ -551,4 +727,5 @@ def _parse(
         bounce=bounce,
         return_path=return_path,
         defects=defects,
+        content_ids=content_ids,
     )

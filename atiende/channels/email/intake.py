@@ -22,7 +22,7 @@ from django.db import transaction
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Direction, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
-from atiende.channels.email import inbound
+from atiende.channels.email import images, inbound
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.messages import InboundAttachment
 from atiende.channels.models import Channel
@@ -111,6 +111,7 @@ def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: st
         msg.attachments.append(InboundAttachment("mensaje-original.eml", raw, "message/rfc822"))
 
     got = receive_message(msg)
+    images.link_stored_images(got.note, parsed)
     note = got.note
     if got.duplicate:  # stored by a concurrent intake, with its record, in one transaction
         return Outcome("duplicate", note.pk, got.case.number)

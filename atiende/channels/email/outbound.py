@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import html
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -22,6 +21,7 @@ from atiende.channels.email import config
 from atiende.channels.email.inbound import message_ids
 from atiende.channels.models import Channel, Notification
 from atiende.core import clock
+from atiende.core.errors import InvalidInput
 from atiende.worker.errors import DeliveryError
 
 MAX_REFERENCES = 20
@@ -116,24 +116,28 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
 
 
 def _connect(url: config.MailURL) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = url.ssl_context() if url.ssl or url.starttls else None
     if url.ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.host, url.port, timeout=TIMEOUT, context=context)
     else:
         smtp = smtplib.SMTP(url.host, url.port, timeout=TIMEOUT)
-    smtp.ehlo()
-    if url.starttls:
-        smtp.starttls(context=context)
+    try:
         smtp.ehlo()
-    if url.auth == "xoauth2":
-        token = url.token()
-        smtp.auth(
-            "XOAUTH2",
-            lambda challenge=None: config.xoauth2(url.user, token),
-            initial_response_ok=True,
-        )
-    elif url.auth == "password" and url.user:
-        smtp.login(url.user, url.password)
+        if url.starttls:
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if url.auth == "xoauth2":
+            token = url.token()
+            smtp.auth(
+                "XOAUTH2",
+                lambda challenge=None: config.xoauth2(url.user, token),
+                initial_response_ok=True,
+            )
+        elif url.auth == "password" and url.user:
+            smtp.login(url.user, url.password)
+    except BaseException:
+        smtp.close()
+        raise
     return smtp
 
 
@@ -170,6 +174,8 @@ def send(url: config.MailURL, msg: EmailMessage, *, envelope_from: str, to: list
         raise DeliveryError(
             f"No se pudo conectar al servidor de correo {url.host}:{url.port} ({exc})."
         ) from exc
+    except InvalidInput as exc:  # no OAuth2 token yet, CA file missing: fixable, so retried
+        raise DeliveryError(f"{exc.message} ({url.host}:{url.port})") from exc
 
 
 def _smtp_url(channel: Channel) -> config.MailURL:

@@ -61,6 +61,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    tls: bool = False  # the connection was encrypted (STARTTLS or implicit TLS)
+    auth: object = None  # what the server's AUTH step accepted, if any
 
 
 @dataclass
@@ -76,9 +78,17 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        transport = getattr(server, "transport", None)
+        tls = transport is not None and transport.get_extra_info("ssl_object") is not None
         with self.lock:
             self.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                    tls=tls,
+                    auth=session.auth_data,
+                )
             )
         return "250 Message accepted for delivery"
 
@@ -113,10 +123,9 @@ def dovecot_session():
     server.stop()
 
 
-@pytest.fixture
-def dovecot(dovecot_session, correo, monkeypatch):
-    """The session's Dovecot with empty folders; `correo` reads its INBOX."""
-    c = dovecot_session.client()
+def empty_mailbox(server) -> None:
+    """Delete every folder but INBOX and every message in it."""
+    c = server.client()
     try:
         for _flags, _delim, name in c.list_folders():
             if name != "INBOX":
@@ -128,6 +137,12 @@ def dovecot(dovecot_session, correo, monkeypatch):
             c.expunge()
     finally:
         c.logout()
+
+
+@pytest.fixture
+def dovecot(dovecot_session, correo, monkeypatch):
+    """The session's Dovecot with empty folders; `correo` reads its INBOX."""
+    empty_mailbox(dovecot_session)
     monkeypatch.setenv("ATIENDE_CORREO_IMAP_URL", dovecot_session.url)
     return dovecot_session
 

@@ -37,12 +37,26 @@ class Dovecot:
     root: Path
     port: int
     process: subprocess.Popen
+    ssl_port: int | None = None  # implicit TLS (imaps), when started with certificates
+    ca: Path | None = None  # the CA that signed the server certificate
 
     @property
     def url(self) -> str:
         from urllib.parse import quote
 
         return f"imap://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{self.port}/INBOX"
+
+    def tls_url(self, scheme: str, *, ca: bool = True) -> str:
+        """An `imaps://` (implicit TLS port) or `imap+starttls://` (plain port) URL."""
+        from urllib.parse import quote
+
+        port = self.ssl_port if scheme == "imaps" else self.port
+        query = f"?ca={quote(str(self.ca))}" if ca and self.ca else ""
+        return f"{scheme}://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{port}/INBOX{query}"
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -82,7 +96,10 @@ class Dovecot:
             c.logout()
 
 
-def start() -> Dovecot:
+def start(*, certificates=None, oauth2_introspection_url: str | None = None) -> Dovecot:
+    """Start Dovecot. `certificates` (tests.tls.Certificates) turns on STARTTLS on the
+    plain port and an implicit-TLS port; `oauth2_introspection_url` adds SASL XOAUTH2 and
+    OAUTHBEARER, validated by POSTing the token to that URL (RFC 7662 introspection)."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     root = Path(tempfile.mkdtemp(prefix="atiende-dovecot-"))
     os.chmod(root, 0o755)
@@ -100,6 +117,36 @@ def start() -> Dovecot:
     os.chown(home, mail_user.pw_uid, mail_user.pw_gid) if os.getuid() == 0 else None
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
     os.chmod(root / "passwd", 0o644)
+    ssl_port = free_port() if certificates else None
+    if certificates:
+        tls = f"""
+ssl = yes
+ssl_cert = <{certificates.cert}
+ssl_key = <{certificates.key}
+ssl_min_protocol = TLSv1.2
+"""
+        imaps = f"address = 127.0.0.1\n    port = {ssl_port}\n    ssl = yes"
+    else:
+        tls, imaps = "ssl = no", "port = 0"
+    mechanisms = "plain login"
+    oauth2 = ""
+    if oauth2_introspection_url:
+        mechanisms += " xoauth2 oauthbearer"
+        (root / "oauth2.conf.ext").write_text(
+            f"introspection_url = {oauth2_introspection_url}\n"
+            "introspection_mode = post\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        os.chmod(root / "oauth2.conf.ext", 0o644)
+        oauth2 = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}"""
     (root / "dovecot.conf").write_text(f"""
 protocols = imap
 listen = 127.0.0.1
@@ -107,17 +154,19 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+{tls}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 0
 mail_location = maildir:{home}/%u
 mail_uid = {mail_user.pw_uid}
 mail_gid = {mail_user.pw_gid}
+{oauth2}
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
 userdb {{
@@ -130,7 +179,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 service anvil {{
@@ -158,7 +207,13 @@ protocol imap {{
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 if s.recv(100).startswith(b"* OK"):
-                    return Dovecot(root=root, port=port, process=proc)
+                    return Dovecot(
+                        root=root,
+                        port=port,
+                        process=proc,
+                        ssl_port=ssl_port,
+                        ca=certificates.ca if certificates else None,
+                    )
         except OSError:
             time.sleep(0.05)
     proc.kill()

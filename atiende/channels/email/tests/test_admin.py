@@ -28,6 +28,20 @@ def test_a_connected_channel_shows_where_it_reads_without_the_password(staff, co
     assert "imaps://mesa@imap.example.co:993/Soporte" in page and "secreto" not in page
 
 
+def test_a_mailbox_shows_where_its_oauth2_token_and_ca_come_from(staff, correo, monkeypatch):
+    monkeypatch.setenv(
+        "ATIENDE_CORREO_IMAP_URL",
+        "imaps://mesa%40acme.co@outlook.office365.com/INBOX?auth=xoauth2&token_env=MS365_TOKEN",
+    )
+    monkeypatch.setenv(
+        "ATIENDE_CORREO_SMTP_URL",
+        "smtp+starttls://relay.acme.co?ca=/etc/atiende/ca.pem",
+    )
+    page = staff.get("/admin/channels_email/emailchannel/").content.decode()
+    assert "(OAuth2, token de $MS365_TOKEN)" in page
+    assert "smtp+starttls://relay.acme.co:587 (CA /etc/atiende/ca.pem)" in page
+
+
 def test_an_admin_downloads_and_retries_a_quarantined_message(staff, correo, acme):
     correo.active = False
     correo.save()

@@ -56,3 +56,46 @@ def test_ingest_email_exits_75_when_the_database_is_unreachable(correo, tmp_path
 def test_ingest_email_rejects_an_unknown_channel_permanently(correo):
     done = ingest(fixture("plain.eml"), "--channel", "no-existe")
     assert done.returncode == 67 and "no-existe" in done.stderr.decode()
+
+
+def test_ingest_email_exits_65_with_a_message_on_empty_input(correo):
+    done = ingest(b"\r\n", "--channel", "correo")
+    assert done.returncode == 65 and "vacío" in done.stderr.decode()
+    assert Note.objects.count() == 0
+
+
+def test_ingest_email_exits_75_when_postgresql_refuses_the_connection(correo):
+    from atiende.channels.email.tests.dovecot import free_port
+
+    done = ingest(
+        fixture("plain.eml"),
+        "--channel",
+        "correo",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/atiende",
+    )
+    assert done.returncode == 75, (done.stdout, done.stderr)
+    assert b"temporal" in done.stderr
+
+
+def test_ingest_email_exits_75_when_attachments_cannot_be_written(correo, acme, tmp_path):
+    data = tmp_path / "datos"
+    data.mkdir()
+    (data / "attachments").write_text("un archivo donde debería estar el directorio de adjuntos")
+    done = ingest(fixture("plain.eml"), "--channel", "correo", ATIENDE_DATA_DIR=str(data))
+    assert done.returncode == 75, (done.stdout, done.stderr)
+    assert b"temporal" in done.stderr and Case.objects.count() == 0
+
+
+def test_ingest_email_takes_a_bounce_and_opens_no_case(correo, acme):
+    done = ingest(fixture("bounce_qmail.eml"), "--channel", "correo", "--sender", "")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("bounce")
+    assert Case.objects.count() == 0
+
+
+def test_ingest_email_exits_75_not_1_on_an_unexpected_error(correo, acme):
+    correo.settings |= {"auto_reply_max": "tres"}  # a bad setting makes intake raise
+    correo.save()
+    done = ingest(fixture("plain.eml"), "--channel", "correo")
+    assert done.returncode == 75, (done.stdout, done.stderr)
+    assert b"inesperado" in done.stderr and Case.objects.count() == 0

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from atiende.cases import services as cases
 from atiende.cases.models import Attachment, Case, Note
-from atiende.channels.email import intake
+from atiende.channels.email import inbound, intake
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.email.tests.conftest import fixture
 from atiende.worker.models import Job
 
 pytestmark = pytest.mark.usefixtures("frozen", "sla_targets")
 
+PNG = (  # the 1x1 image inside inline_image.eml
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 OUR_REPLY_ID = "<CS0000001.n3.atiende@certicamara.com>"
 
 
@@ -131,11 +136,40 @@ def test_attachments_encoded_names_are_stored_and_executables_refused(correo, ac
     assert "instalador.exe (ejecutable)" in Note.objects.get(pk=got.note_id).body_text
 
 
-def test_inline_image_is_a_case_attachment(correo, acme):
+def test_inline_image_is_a_case_attachment_and_the_html_shows_it(correo, acme, client, agent):
     got = ingest("inline_image.eml")
     png = Attachment.objects.get(note_id=got.note_id, content_type="image/png")
     assert png.size == 70
-    assert 'src="cid:pantallazo@acme"' in Note.objects.get(pk=got.note_id).body_html
+    url = f"/api/v1/cases/{got.case_number}/attachments/{png.pk}/download"
+    body_html = Note.objects.get(pk=got.note_id).body_html
+    assert f'<img src="{url}">' in body_html and "cid:" not in body_html
+    assert inbound.sanitize_html(body_html) == body_html  # what nh3 keeps on a second pass
+    client.force_login(agent)
+    served = client.get(url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content) == base64.b64decode(PNG)
+
+
+def test_inline_image_with_an_unknown_cid_becomes_a_placeholder(correo, acme):
+    got = ingest("inline_image_unknown_cid.eml")
+    png = Attachment.objects.get(note_id=got.note_id, content_type="image/png")
+    assert png.filename == "captura 1.png"
+    body_html = Note.objects.get(pk=got.note_id).body_html
+    url = f"/api/v1/cases/{got.case_number}/attachments/{png.pk}/download"
+    assert f'<img src="{url}" alt="captura 1">' in body_html
+    assert "[imagen no disponible: captura 2]" in body_html
+    assert "cid:" not in body_html and "/admin/logout/" not in body_html
+    assert body_html.count("<img") == 2  # the bare relative URL lost its src, not the tag
+
+
+def test_html_from_a_sender_keeps_no_relative_or_remote_image_source():
+    html = (
+        '<img src="/api/v1/cases/CS0000001/attachments/1/download">'
+        '<img src="/api/v1/cases/CS0000001/attachments/1/download/../../../../me">'
+        '<img src="//tracker.example.net/p.gif"><img src="https://tracker.example.net/p.gif">'
+    )
+    cleaned = inbound.sanitize_html(html)
+    assert cleaned.count("src=") == 1 and "tracker" not in cleaned and "/me" not in cleaned
 
 
 def test_reply_outlook_joins_the_case_by_subject_tag_and_trims_the_quote(correo, acme):
@@ -189,6 +223,55 @@ def test_bounce_marks_our_note_failed_and_opens_no_case(correo, acme, agent):
 def test_bounce_about_mail_we_never_sent_opens_no_case(correo, acme):
     assert ingest("bounce.eml").status == "bounce"
     assert Case.objects.count() == 0 and ReceivedEmail.objects.get().outcome == "bounce"
+
+
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("bounce_qmail.eml", "5.1.1"),
+        ("bounce_exim.eml", "5.1.1"),
+        ("bounce_exchange_undeliverable.eml", "5.1.10"),
+    ],
+)
+def test_text_bounce_marks_our_note_failed_and_opens_no_case(correo, acme, agent, name, status):
+    _, answer = first_case(correo, acme, agent)
+    got = ingest(name)
+    assert got.status == "bounce" and got.case_number == "CS0000001"
+    assert Case.objects.count() == 1 and acks(Case.objects.get()) == 1
+    answer.refresh_from_db()
+    assert answer.delivery_status == "failed" and status in answer.delivery_error
+    assert "pedro@acme.com.co" in answer.delivery_error
+    info = Note.objects.get(pk=got.note_id)
+    assert info.visibility == "internal" and "no se entregó" in info.body_text
+    assert ingest(name).status == "duplicate"
+
+
+def test_text_bounce_about_mail_we_never_sent_is_recorded_and_dropped(correo, acme):
+    got = ingest("bounce_qmail.eml")
+    assert got.status == "bounce" and got.case_number is None
+    assert Case.objects.count() == 0 and Note.objects.count() == 0
+    row = ReceivedEmail.objects.get()
+    assert row.outcome == "bounce" and "5.1.1" in row.detail
+
+
+def test_text_delay_warning_adds_a_note_but_does_not_fail_the_delivery(correo, acme, agent):
+    _, answer = first_case(correo, acme, agent)
+    got = ingest("bounce_delayed_text.eml")
+    assert got.status == "bounce" and Case.objects.count() == 1
+    answer.refresh_from_db()
+    assert answer.delivery_status != "failed"
+    assert "está demorado" in Note.objects.get(pk=got.note_id).body_text
+
+
+def test_a_person_writing_from_postmaster_opens_a_case(correo, acme):
+    got = ingest("postmaster_human.eml")
+    assert got.status == "stored" and got.case_number == "CS0000001"
+
+
+def test_a_customer_forwarding_an_undeliverable_notice_opens_a_case(correo, acme):
+    got = ingest("forwarded_undeliverable.eml")
+    assert got.status == "stored" and got.case_number == "CS0000001"
+    assert acks(Case.objects.get()) == 1
 
 
 def test_forwarded_message_is_kept_as_an_eml_attachment(correo, acme):

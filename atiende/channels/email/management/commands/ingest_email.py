@@ -1,13 +1,15 @@
 """`atiende ingest-email --channel correo < message.eml`: one message from an MTA pipe.
 
 Exit status (sysexits.h, what MTAs understand): 0 stored (or already stored, or kept in
-quarantine), 75 temporary failure (the MTA keeps the message and retries), 67 unknown
+quarantine), 75 temporary failure (the MTA keeps the message and retries: database or disk
+unavailable, and any unexpected error, so no mail is bounced because of a bug), 67 unknown
 channel, 65 empty input.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
@@ -52,6 +54,10 @@ class Command(BaseCommand):
             return EX_TEMPFAIL
         except OSError as exc:  # attachments directory full or unwritable
             self.stderr.write(f"ingest-email: error temporal de almacenamiento, reintente: {exc}")
+            return EX_TEMPFAIL
+        except Exception as exc:  # a bug or a bad setting: exit 1 would make the MTA bounce it
+            self.stderr.write(traceback.format_exc())
+            self.stderr.write(f"ingest-email: error inesperado, el MTA reintentará: {exc!r}")
             return EX_TEMPFAIL
         where = f" {outcome.case_number}" if outcome.case_number else ""
         self.stdout.write(f"{outcome.status}{where} {outcome.detail}".rstrip())
