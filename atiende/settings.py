@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "atiende.core.foreground.Middleware",  # requests before background work (see there)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,7 +105,7 @@ def _database() -> dict:
     url = os.environ.get("DATABASE_URL")
     if not url:
         url = f"sqlite:///{DATA_DIR / 'atiende.sqlite3'}"
-    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=False)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db["ENGINE"] = "atiende.core.sqlite"  # SQLite with a fair writer queue (see there)
         db["CONN_MAX_AGE"] = 0 if url.endswith(":memory:") else 60

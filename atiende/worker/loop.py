@@ -8,6 +8,7 @@ import time
 
 from django.db import close_old_connections
 
+from atiende.core.sqlite import base as sqlite
 from atiende.worker import queue
 
 log = logging.getLogger(__name__)
@@ -17,13 +18,18 @@ def run_forever(
     stop: threading.Event, *, idle_sleep: float = 1.0, owner: str | None = None
 ) -> None:
     owner = owner or queue.worker_id()
+    with sqlite.background():  # requests' writes go before the worker's (SQLite)
+        _loop(stop, idle_sleep=idle_sleep, owner=owner)
+
+
+def _loop(stop: threading.Event, *, idle_sleep: float, owner: str) -> None:
     queue.ensure_periodic()
     log.info("worker %s started", owner)
     while not stop.is_set():
         try:
             close_old_connections()
             queue.run_periodic(owner=owner)
-            ran = queue.run_pending(limit=50, owner=owner)
+            ran = queue.run_pending(limit=50, owner=owner, yield_between_jobs=True)
         except Exception:  # the database may be briefly unreachable; keep the loop alive
             log.exception("worker iteration failed")
             ran = 0

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from atiende.core import clock
+from atiende.core import clock, foreground
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -166,8 +166,11 @@ def retry(job: Job) -> None:
     )
 
 
-def run_pending(limit: int = 100, *, owner: str | None = None) -> int:
-    """Claim and run due jobs until none are left or `limit` ran. Used by tests and the loop."""
+def run_pending(
+    limit: int = 100, *, owner: str | None = None, yield_between_jobs: bool = False
+) -> int:
+    """Claim and run due jobs until none are left or `limit` ran. Used by tests and the loop,
+    which yields to requests in flight between jobs (see core.foreground)."""
     owner = owner or worker_id()
     done = 0
     while done < limit:
@@ -175,6 +178,8 @@ def run_pending(limit: int = 100, *, owner: str | None = None) -> int:
         if not batch:
             break
         for job in batch:
+            if yield_between_jobs:
+                foreground.yield_to_requests()
             run_job(job, owner=owner)
             done += 1
     return done

@@ -10,36 +10,89 @@ cases): same throughput, API p95 139 ms -> 58 ms and worst case 1.7 s -> 0.4 s.
 Works across threads and processes: each connection opens its own descriptor, and the
 kernel releases the lock if the process dies. Autocommit statements outside a transaction
 don't take it (SQLite's own locking still applies to them).
+
+Requests go first. Background work (the job worker, see `background()`) writes in longer
+transactions — a message that opens a case takes ~10 ms — and an acknowledgement that
+queued behind it would wait that long each time. A foreground writer holds a shared lock on
+a second file from the moment it queues until it commits; a background writer takes the
+write lock only when nobody holds that file (or after `BACKGROUND_PATIENCE` seconds, so it
+is never starved). Measured with bench/bench_whatsapp.py, see docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import threading
+import time
+from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
+
+BACKGROUND_PATIENCE = 0.5  # seconds a background writer gives way to requests, at most
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Mark this thread's write transactions as background work (they give way)."""
+    previous = getattr(_local, "background", False)
+    _local.background = True
+    try:
+        yield
+    finally:
+        _local.background = previous
+
+
+def _open(path: str) -> int:
+    return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
+    _front_fd: int | None = None
     _holding = False
+    _queued_in_front = False
 
     def _lock_file(self) -> int | None:
         if self._lock_fd is None:
             name = str(self.settings_dict["NAME"])
             if name == ":memory:" or name.startswith("file:"):
                 return None
-            self._lock_fd = os.open(f"{name}.writelock", os.O_CREAT | os.O_RDWR, 0o600)
+            self._lock_fd = _open(f"{name}.writelock")
+            self._front_fd = _open(f"{name}.foreground")
         return self._lock_fd
 
     def _release(self) -> None:
         if self._holding and self._lock_fd is not None:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        self._holding = False
+        if self._queued_in_front and self._front_fd is not None:
+            fcntl.flock(self._front_fd, fcntl.LOCK_UN)
+        self._holding = self._queued_in_front = False
+
+    def _give_way(self) -> None:
+        """Wait (a bounded time) until no foreground writer is queued or writing."""
+        deadline = time.monotonic() + BACKGROUND_PATIENCE
+        while True:
+            try:
+                fcntl.flock(self._front_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.001)
+            else:
+                fcntl.flock(self._front_fd, fcntl.LOCK_UN)
+                return
 
     def _start_transaction_under_autocommit(self):
         fd = self._lock_file() if self.transaction_mode == "IMMEDIATE" else None
         if fd is not None and not self._holding:
+            if getattr(_local, "background", False):
+                self._give_way()
+            else:
+                fcntl.flock(self._front_fd, fcntl.LOCK_SH)
+                self._queued_in_front = True
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._holding = True
         try:
@@ -65,6 +118,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._close()
         finally:
             self._release()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            for name in ("_lock_fd", "_front_fd"):
+                if getattr(self, name) is not None:
+                    os.close(getattr(self, name))
+                    setattr(self, name, None)

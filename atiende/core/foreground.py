@@ -1,0 +1,81 @@
+"""Requests first: background work on the same machine gives the processor to requests.
+
+On a small machine the job worker and the web server share the cores. A webhook must be
+acknowledged in milliseconds; the job that turns it into a case can wait a little. Every web
+process holds a shared `flock` on a file in the data directory while it has requests in
+flight (`Middleware`); between jobs, a worker on the same machine waits while that file is
+held, for at most `patience` seconds per job, so it never stops for long (`yield_to_requests`).
+The wait happens outside any transaction, so the worker never makes a request wait for a
+lock it holds. Workers on other machines are not slowed (they share no cores).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+
+from django.conf import settings
+
+PATIENCE_SECONDS = 0.02
+
+
+class _Flag:
+    """This process's share of the flag: taken by its first request in flight, released by
+    its last (an flock belongs to the open file, which the process's threads share)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._active = 0
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(settings.DATA_DIR / "requests.active", os.O_CREAT | os.O_RDWR, 0o600)
+        return self._fd
+
+    def enter(self) -> None:
+        with self._guard:
+            self._active += 1
+            if self._active == 1:
+                fcntl.flock(self._file(), fcntl.LOCK_SH)
+
+    def leave(self) -> None:
+        with self._guard:
+            self._active -= 1
+            if self._active == 0:
+                fcntl.flock(self._file(), fcntl.LOCK_UN)
+
+    def busy(self) -> bool:
+        """Does any web process on this machine have a request in flight?"""
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
+        return False
+
+
+_flag = _Flag()
+
+
+class Middleware:
+    """First in the stack: marks this process as serving requests while it does."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _flag.enter()
+        try:
+            return self.get_response(request)
+        finally:
+            _flag.leave()
+
+
+def yield_to_requests(patience: float = PATIENCE_SECONDS) -> None:
+    """Wait while requests are in flight on this machine, at most `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and _flag.busy():
+        time.sleep(0.001)
