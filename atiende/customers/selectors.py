@@ -79,3 +79,17 @@ def contact_list(
             | Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), number__contains=text))
         )
     return qs.order_by("name", "id")
+
+
+def whatsapp_contact(*, wa_id: str | None = None, user_id: str | None = None) -> Contact | None:
+    """The contact of a WhatsApp sender, for channel intake (no user scope: the system is
+    identifying who wrote). The BSUID decides when given; the number otherwise."""
+    if user_id:
+        found = (
+            Contact.objects.select_related("organization").filter(whatsapp_user_id=user_id).first()
+        )
+        if found is not None:
+            return found
+    if wa_id:
+        return Contact.objects.select_related("organization").filter(whatsapp_id=wa_id).first()
+    return None

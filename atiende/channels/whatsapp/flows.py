@@ -27,6 +27,8 @@ from atiende.channels.models import Channel
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
 from atiende.core import clock
+from atiende.core.errors import InvalidInput
+from atiende.customers import selectors as customer_selectors
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
 from atiende.sla.schedules import calendar
@@ -92,34 +94,34 @@ def is_monitoring(channel: Channel) -> bool:
 # -- sending (through the outbox: a job per message) ---------------------------------------
 
 
+def _send(channel: Channel, to: str, payload: dict) -> None:
+    if not to:
+        # The user hides the number (BSUID only) and the Cloud API reference we follow
+        # says nothing of addressing a message by BSUID: the prompt is not sent (the case
+        # still records everything; see docs/whatsapp.md, "Users who hide their number").
+        log.info("whatsapp: flow message on %s not sent: the user hides the number", channel.slug)
+        return
+    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": payload})
+
+
 def say(channel: Channel, to: str, body: str) -> None:
-    queue.enqueue(
-        "whatsapp.send",
-        {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {"type": "text", "text": {"body": body[:4096], "preview_url": False}},
-        },
-    )
+    _send(channel, to, {"type": "text", "text": {"body": body[:4096], "preview_url": False}})
 
 
 def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]) -> None:
-    queue.enqueue(
-        "whatsapp.send",
+    _send(
+        channel,
+        to,
         {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {
-                "type": "interactive",
-                "interactive": {
-                    "type": "button",
-                    "body": {"text": body[:1024]},
-                    "action": {
-                        "buttons": [
-                            {"type": "reply", "reply": {"id": i, "title": t[:20]}}
-                            for i, t in options[:3]
-                        ]
-                    },
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": body[:1024]},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": i, "title": t[:20]}}
+                        for i, t in options[:3]
+                    ]
                 },
             },
         },
@@ -127,32 +129,29 @@ def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]
 
 
 def menu(channel: Channel, to: str, name: str) -> None:
-    queue.enqueue(
-        "whatsapp.send",
+    _send(
+        channel,
+        to,
         {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {
-                "type": "interactive",
-                "interactive": {
-                    "type": "list",
-                    "body": {
-                        "text": text(
-                            channel, "menu", name=f" {name}" if name else "", channel=channel.name
-                        )[:1024]
-                    },
-                    "action": {
-                        "button": text(channel, "menu_button")[:20],
-                        "sections": [
-                            {
-                                "title": "Opciones",
-                                "rows": [
-                                    {"id": i, "title": t[:24], "description": d[:72]}
-                                    for i, t, d in MENU
-                                ],
-                            }
-                        ],
-                    },
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {
+                    "text": text(
+                        channel, "menu", name=f" {name}" if name else "", channel=channel.name
+                    )[:1024]
+                },
+                "action": {
+                    "button": text(channel, "menu_button")[:20],
+                    "sections": [
+                        {
+                            "title": "Opciones",
+                            "rows": [
+                                {"id": i, "title": t[:24], "description": d[:72]}
+                                for i, t, d in MENU
+                            ],
+                        }
+                    ],
                 },
             },
         },
@@ -171,8 +170,10 @@ def handle(channel: Channel, m: WaMessage) -> None:
                 ProcessedMessage.objects.create(channel=channel, message_id=m.id, received_at=now)
         except IntegrityError:
             return
-        wa_id = m.wa_id or m.user_id or ""
-        conv = _conversation(channel, wa_id, now)
+        if not (m.wa_id or m.user_id):
+            log.warning("whatsapp: message %s on %s has no sender; ignored", m.id, channel.slug)
+            return
+        conv = _conversation(channel, m, now)
         if conv.last_inbound_at is None or m.sent_at > conv.last_inbound_at:
             conv.last_inbound_at, conv.last_inbound_id = m.sent_at, m.id
         if m.type != "reaction":
@@ -187,27 +188,47 @@ def handle(channel: Channel, m: WaMessage) -> None:
         conv.save()
 
 
-def _conversation(channel: Channel, wa_id: str, now) -> Conversation:
-    try:
-        with transaction.atomic():
-            conv, _ = Conversation.objects.get_or_create(
-                channel=channel, wa_id=wa_id, defaults={"updated_at": now}
-            )
-    except IntegrityError:  # created concurrently
-        conv = Conversation.objects.get(channel=channel, wa_id=wa_id)
-    return Conversation.objects.select_for_update().get(pk=conv.pk)
+def _find_conversation(channel: Channel, m: WaMessage) -> Conversation | None:
+    """The BSUID decides when the message has one; the number otherwise."""
+    found = None
+    if m.user_id:
+        found = Conversation.objects.filter(channel=channel, user_id=m.user_id).first()
+    if found is None and m.wa_id:
+        found = Conversation.objects.filter(channel=channel, wa_id=m.wa_id).first()
+    return found
+
+
+def _conversation(channel: Channel, m: WaMessage, now) -> Conversation:
+    """The locked conversation of the sender, created on the first message; an id it
+    learns later (the BSUID of a user first seen by number, or the reverse) is kept."""
+    conv = _find_conversation(channel, m)
+    if conv is None:
+        try:
+            with transaction.atomic():
+                conv = Conversation.objects.create(
+                    channel=channel, wa_id=m.wa_id, user_id=m.user_id or "", updated_at=now
+                )
+        except IntegrityError:  # created concurrently
+            conv = _find_conversation(channel, m)
+    assert conv is not None
+    conv = Conversation.objects.select_for_update().get(pk=conv.pk)
+    if m.user_id and not conv.user_id:
+        conv.user_id = m.user_id
+    if (
+        m.wa_id
+        and not conv.wa_id
+        and not Conversation.objects.filter(channel=channel, wa_id=m.wa_id).exists()
+    ):
+        conv.wa_id = m.wa_id
+    return conv
 
 
 def _contact(m: WaMessage) -> Contact | None:
-    found = (
-        Contact.objects.filter(whatsapp_id=m.wa_id).select_related("organization").first()
-        if m.wa_id
-        else None
-    )
+    found = customer_selectors.whatsapp_contact(wa_id=m.wa_id or None, user_id=m.user_id)
     if found is None and m.wa_id:
         try:
             found = customers.find_contact(phone=f"+{m.wa_id}")
-        except Exception:
+        except InvalidInput:  # a WhatsApp id that is not a dialable number
             found = None
     return found
 
@@ -218,6 +239,7 @@ def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
         external_id=m.id,
         body_text=kw.pop("body", None) or m.text or "(mensaje vacío)",
         sender_whatsapp=m.wa_id or None,
+        sender_whatsapp_user=m.user_id,
         sender_name=m.name,
         in_reply_to=[x for x in (m.context_id, m.reaction_to) if x],
         received_at=m.sent_at,
@@ -255,6 +277,8 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
     state = conv.state or {}
     if r.new_case:
         page(channel, case)
+        if not conv.wa_id:
+            return  # the user hides the number: no interview we could send (see `_send`)
         contact = case.requester
         steps = (["org"] if contact is None or contact.organization_id is None else []) + [
             "service",
@@ -335,6 +359,11 @@ def page(channel: Channel, case: Case) -> None:
 
 
 def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
+    if not conv.wa_id:
+        # The user hides the number: a menu could not reach them, so every message goes
+        # to their open case on the line (or opens one) for an agent.
+        store(channel, m, join_open_case=True)
+        return
     state = conv.state or {}
     choice = m.reply_id or ""
     words = (m.text or "").strip().lower().strip("¡!¿?.")

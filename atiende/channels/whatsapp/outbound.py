@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import mimetypes
 
+from django.db.models import Max, Q
+
 from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
 from atiende.channels.models import Channel, Notification
 from atiende.channels.whatsapp import conf, graph
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
+from atiende.customers.models import Contact
 from atiende.worker.errors import DeliveryError
 
 WINDOW = dt.timedelta(hours=24)
@@ -41,13 +44,37 @@ def _params(text: str) -> list[dict[str, str]]:
     return [{"type": "text", "text": text}]
 
 
-def window_open(channel: Channel, wa_id: str, now: dt.datetime | None = None) -> bool:
+def window_open(
+    channel: Channel, wa_id: str, now: dt.datetime | None = None, *, user_id: str | None = None
+) -> bool:
+    """Less than 24 h since the user's latest message on `channel` (found by number or BSUID)."""
+    who = Q(wa_id=wa_id) if wa_id else Q(pk__in=[])
+    if user_id:
+        who |= Q(user_id=user_id)
     last = (
-        Conversation.objects.filter(channel=channel, wa_id=wa_id)
-        .values_list("last_inbound_at", flat=True)
-        .first()
+        Conversation.objects.filter(who, channel=channel, last_inbound_at__isnull=False)
+        .aggregate(last=Max("last_inbound_at"))
+        .get("last")
     )
     return last is not None and (now or clock.now()) < last + WINDOW
+
+
+def address_of(contact: Contact | None) -> str:
+    """The `to` of a send: the contact's WhatsApp number. The Cloud API reference atiende
+    follows gives no way to address a user by BSUID, so a user who hides the number cannot
+    be answered on WhatsApp: a permanent error that says so (the agent sees it on the note)."""
+    if contact is not None and contact.whatsapp_id:
+        return contact.whatsapp_id
+    if contact is not None and contact.whatsapp_user_id:
+        raise DeliveryError(
+            f"El cliente oculta su número de WhatsApp (usuario {contact.whatsapp_user_id}) y "
+            "atiende solo puede enviar mensajes a un número: responda por otro canal.",
+            permanent=True,
+        )
+    raise DeliveryError(
+        "El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
+        permanent=True,
+    )
 
 
 def _error(exc: graph.GraphError) -> DeliveryError:
@@ -94,15 +121,10 @@ class WhatsAppSender:
     def send_note(self, note: Note) -> str | None:
         case, channel = note.case, note.channel
         contact = case.requester
-        wa_id = contact.whatsapp_id if contact else None
-        if not wa_id:
-            raise DeliveryError(
-                "El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
-                permanent=True,
-            )
+        wa_id = address_of(contact)
         pnid = _phone_id(channel)
         body = (note.body_text or "").strip()
-        if window_open(channel, wa_id):
+        if window_open(channel, wa_id, user_id=contact.whatsapp_user_id if contact else None):
             try:
                 return self._free_form(pnid, wa_id, note, body)
             except graph.GraphError as exc:
@@ -147,15 +169,9 @@ class WhatsAppSender:
 
     def send_template(self, note: Note) -> str:
         """The note as the "case updated" template (Meta said the window had closed)."""
-        contact = note.case.requester
-        if not (contact and contact.whatsapp_id):
-            raise DeliveryError(
-                "El solicitante del caso no tiene número de WhatsApp.", permanent=True
-            )
+        wa_id = address_of(note.case.requester)
         pnid = _phone_id(note.channel)
-        return self._template(
-            pnid, note.channel, contact.whatsapp_id, note, (note.body_text or "").strip()
-        )
+        return self._template(pnid, note.channel, wa_id, note, (note.body_text or "").strip())
 
     def _template(self, pnid: str, channel: Channel, wa_id: str, note: Note, body: str) -> str:
         payload = template_payload(
