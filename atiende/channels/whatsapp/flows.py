@@ -10,7 +10,8 @@ Corporate line: a contact with an open case on the line simply talks on it. Othe
 menu: new request, report an incident, status of my case (answered only for cases of the
 contact's own organization; anything else gets the same "not found"), talk to an agent.
 
-Texts: every prompt has a key; a channel overrides it with the setting `text_<key>`.
+Texts: every prompt has a key in `options.TEXTS`; a channel overrides it with the setting
+`text_<key>` (the configuration loader refuses unknown keys and placeholders).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from atiende.channels.messages import InboundMessage, Received
 from atiende.channels.models import Channel
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
+from atiende.channels.whatsapp.options import TEXTS, split_list
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
 from atiende.customers import selectors as customer_selectors
@@ -36,28 +38,6 @@ from atiende.worker import queue
 
 log = logging.getLogger(__name__)
 
-TEXTS = {
-    "menu": "Hola{name}, le damos la bienvenida a {channel}. ¿En qué podemos ayudarle?",
-    "menu_button": "Ver opciones",
-    "ask_request": "Cuéntenos en un mensaje qué necesita y crearemos su caso.",
-    "ask_incident": "Describa el incidente: qué servicio está afectado y qué está pasando.",
-    "ask_number": "Escriba el número de su caso (por ejemplo CS0000123).",
-    "agent": "Un agente de servicio le responderá por este medio en su horario de atención.",
-    "not_found": "No encontramos un caso con el número {number} para usted. Revise el número o escriba «menú».",
-    "no_number": "No reconocimos un número de caso en su mensaje. Escriba el número (por ejemplo CS0000123) "
-    "o «menú» para volver.",
-    "status": "Caso {number} — {subject}\nEstado: {status}. Nivel de escalamiento: {level}.{last}",
-    "incident_org": "Para atenderle mejor: ¿de qué organización nos escribe?",
-    "incident_service": "¿Qué servicio está afectado?",
-    "incident_what": "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error).",
-    "incident_done": "Gracias. El Centro de Monitoreo ya está atendiendo su incidente {number}; "
-    "le escribiremos por este medio.",
-    "escalate_button": "Pedir escalamiento",
-    "escalate_unavailable": "En este momento no es posible solicitar el escalamiento por WhatsApp; "
-    "dejamos su solicitud en el caso {number} para un agente.",
-    "escalate_refused": "No es posible escalar el caso {number}: {reason}",
-    "page": "Incidente crítico {number} reportado por WhatsApp ({channel}) por {who}: {subject}",
-}
 MENU = [
     ("menu:solicitud", "Nueva solicitud", "Requerimientos y cambios"),
     ("menu:incidente", "Reportar un incidente", "Fallas del servicio"),
@@ -332,9 +312,9 @@ def page(channel: Channel, case: Case) -> None:
             for user in level.group.members.filter(is_active=True):
                 add("email", user.email, user.name)
     settings = channel.settings or {}
-    for number in str(settings.get("oncall_whatsapp") or "").split(","):
+    for number in split_list(settings.get("oncall_whatsapp")):
         add("whatsapp", number)
-    for address in str(settings.get("oncall_email") or "").split(","):
+    for address in split_list(settings.get("oncall_email")):
         add("email", address)
     if not recipients:
         log.warning("whatsapp: nobody to page for %s", case.number)
