@@ -10,6 +10,7 @@ Notifications to staff always use a template. Errors become `DeliveryError`s: te
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import mimetypes
 
 from django.db.models import Max, Q
@@ -17,11 +18,13 @@ from django.db.models import Max, Q
 from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
 from atiende.channels.models import Channel, Notification
-from atiende.channels.whatsapp import conf, graph
+from atiende.channels.whatsapp import conf, graph, media_links
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
 from atiende.customers.models import Contact
 from atiende.worker.errors import DeliveryError
+
+log = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(hours=24)
 TEXT_LIMIT = 4096
@@ -135,7 +138,8 @@ class WhatsAppSender:
     def _free_form(self, pnid: str, wa_id: str, note: Note, body: str) -> str:
         first = ""
         for att in Attachment.objects.filter(note=note, public=True).order_by("id"):
-            first = first or self._media(pnid, wa_id, att)
+            wamid = self._media(pnid, note.channel, wa_id, att)  # every one, not only the first
+            first = first or wamid
         if body or not first:
             chunks = [body[i : i + TEXT_LIMIT] for i in range(0, len(body), TEXT_LIMIT)] or [""]
             for chunk in chunks:
@@ -146,7 +150,7 @@ class WhatsAppSender:
                 first = first or wamid
         return first
 
-    def _media(self, pnid: str, wa_id: str, att: Attachment) -> str:
+    def _media(self, pnid: str, channel: Channel, wa_id: str, att: Attachment) -> str:
         mime = (
             att.content_type or mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
         )
@@ -161,8 +165,17 @@ class WhatsAppSender:
                 else "document"
             )
         )
-        media_id = graph.upload_media(pnid, att.filename, path_for(att.sha256).read_bytes(), mime)
-        obj: dict[str, str] = {"id": media_id}
+        obj: dict[str, str]
+        if (channel.settings or {}).get("media_by_link") and not conf.public_url():
+            log.warning(
+                "whatsapp: %s has media_by_link but ATIENDE_PUBLIC_URL is not set: uploading",
+                channel.slug,
+            )
+        if conf.media_by_link(channel):
+            obj = {"link": media_links.link_for(att)}  # Meta fetches it from atiende
+        else:
+            content = path_for(att.sha256).read_bytes()
+            obj = {"id": graph.upload_media(pnid, att.filename, content, mime)}
         if kind == "document":
             obj["filename"] = att.filename
         return graph.send(pnid, {"to": wa_id, "type": kind, kind: obj})
