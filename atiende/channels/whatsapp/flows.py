@@ -17,24 +17,26 @@ Texts: every prompt has a key in `options.TEXTS`; a channel overrides it with th
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from atiende.cases import acknowledgements
-from atiende.cases.models import Case, Visibility
 from atiende.channels import services as door
 from atiende.channels.messages import InboundMessage, Received
 from atiende.channels.models import Channel
+from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
 from atiende.channels.whatsapp.options import TEXTS, split_list
 from atiende.core import clock
-from atiende.core.errors import InvalidInput
 from atiende.customers import selectors as customer_selectors
-from atiende.customers import services as customers
-from atiende.customers.models import Contact
 from atiende.sla.schedules import calendar
 from atiende.worker import queue
+
+if TYPE_CHECKING:
+    from atiende.cases.models import Case
+    from atiende.customers.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -204,13 +206,9 @@ def _conversation(channel: Channel, m: WaMessage, now) -> Conversation:
 
 
 def _contact(m: WaMessage) -> Contact | None:
-    found = customer_selectors.whatsapp_contact(wa_id=m.wa_id or None, user_id=m.user_id)
-    if found is None and m.wa_id:
-        try:
-            found = customers.find_contact(phone=f"+{m.wa_id}")
-        except InvalidInput:  # a WhatsApp id that is not a dialable number
-            found = None
-    return found
+    return customer_selectors.whatsapp_contact(
+        wa_id=m.wa_id or None, user_id=m.user_id, by_phone=True
+    )
 
 
 def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
@@ -284,8 +282,6 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
 def page(channel: Channel, case: Case) -> None:
     """Page the level-1 group and the monitoring on-call: WhatsApp (template) where they
     have a number, email for the rest; through the "notify" job."""
-    from atiende.escalations.models import EscalationLevel
-
     recipients: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     template = (channel.settings or {}).get("template_page") or "pagina_incidente_critico"
@@ -303,14 +299,13 @@ def page(channel: Channel, case: Case) -> None:
                 | ({"template": template} if kind == "whatsapp" else {})
             )
 
-    level = EscalationLevel.objects.filter(number=1).select_related("group").first()
+    level = reads.first_level()
     if level is not None:
         for c in level.contacts or []:
             if c.get("kind") in ("whatsapp", "email"):
                 add(c["kind"], str(c.get("value", "")), c.get("label", ""))
-        if level.group is not None:
-            for user in level.group.members.filter(is_active=True):
-                add("email", user.email, user.name)
+        for user in reads.active_members(level):
+            add("email", user.email, user.name)
     settings = channel.settings or {}
     for number in split_list(settings.get("oncall_whatsapp")):
         add("whatsapp", number)
@@ -363,12 +358,7 @@ def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
         _status(channel, conv.wa_id, m)
         return
     contact = _contact(m)
-    has_open = (
-        contact is not None
-        and Case.objects.filter(requester=contact, channel=channel)
-        .exclude(status__in=("resolved", "closed", "cancelled"))
-        .exists()
-    )
+    has_open = contact is not None and reads.has_open_case(contact_id=contact.pk, channel=channel)
     if has_open and words not in MENU_WORDS:
         store(channel, m, join_open_case=True)
         return
@@ -468,7 +458,7 @@ def find_case_for(m: WaMessage, number: str) -> Case | None:
     contact = _contact(m)
     if contact is None:
         return None
-    case = Case.objects.filter(number=number.upper()).first()
+    case = reads.case_by_number(number)
     if case is None:
         return None
     if contact.organization_id is not None and case.organization_id == contact.organization_id:
@@ -487,11 +477,7 @@ def _status(channel: Channel, to: str, m: WaMessage) -> None:
     if case is None:
         say(channel, to, text(channel, "not_found", number=number))
         return
-    last = (
-        case.notes.filter(visibility=Visibility.PUBLIC, direction="outbound", automatic=False)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    last = reads.last_public_answer(case)
     tail = f"\nÚltima respuesta: {last.body_text[:500]}" if last else ""
     body = text(
         channel,

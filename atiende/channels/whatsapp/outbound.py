@@ -19,6 +19,7 @@ from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
 from atiende.channels.models import Channel, Notification
 from atiende.channels.whatsapp import conf, graph, media_links
+from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
 from atiende.customers.models import Contact
@@ -137,7 +138,7 @@ class WhatsAppSender:
 
     def _free_form(self, pnid: str, wa_id: str, note: Note, body: str) -> str:
         first = ""
-        for att in Attachment.objects.filter(note=note, public=True).order_by("id"):
+        for att in reads.public_attachments(note):
             wamid = self._media(pnid, note.channel, wa_id, att)  # every one, not only the first
             first = first or wamid
         if body or not first:

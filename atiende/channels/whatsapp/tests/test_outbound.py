@@ -217,7 +217,11 @@ def test_media_by_link_sends_a_signed_link_meta_can_fetch_and_uploads_nothing(
 ):
     note, _ = _attach(chat, agent)
     cases.add_attachment(
-        case=chat, note=note, filename="pantallazo.png", chunks=[b"\x89PNG\r\n\x1a\n img"], actor=agent
+        case=chat,
+        note=note,
+        filename="pantallazo.png",
+        chunks=[b"\x89PNG\r\n\x1a\n img"],
+        actor=agent,
     )
     queue.run_pending(50)
     assert [r for r in graph.requests if r.path.endswith("/media")] == []
