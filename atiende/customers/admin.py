@@ -23,5 +23,5 @@ class PhoneInline(admin.TabularInline):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "whatsapp_id", "whatsapp_user_id"]
     list_filter = ["organization"]
-    search_fields = ["name", "emails__address", "phones__number"]
+    search_fields = ["name", "emails__address", "phones__number", "whatsapp_user_id"]
     inlines = [EmailInline, PhoneInline]

@@ -196,13 +196,32 @@ def _conversation(channel: Channel, m: WaMessage, now) -> Conversation:
     conv = Conversation.objects.select_for_update().get(pk=conv.pk)
     if m.user_id and not conv.user_id:
         conv.user_id = m.user_id
-    if (
-        m.wa_id
-        and not conv.wa_id
-        and not Conversation.objects.filter(channel=channel, wa_id=m.wa_id).exists()
-    ):
-        conv.wa_id = m.wa_id
+    if m.wa_id and not conv.wa_id:
+        other = (
+            Conversation.objects.select_for_update()
+            .filter(channel=channel, wa_id=m.wa_id)
+            .exclude(pk=conv.pk)
+            .first()
+        )
+        if other is None:
+            conv.wa_id = m.wa_id
+        elif not other.user_id:
+            conv = _merge(into=other, gone=conv)
     return conv
+
+
+def _merge(*, into: Conversation, gone: Conversation) -> Conversation:
+    """The user wrote by number, then hid it (a second conversation, by BSUID), and now a
+    message carries both: one conversation, the one with the number (it can be answered),
+    with the latest window and the flow step of the latest message."""
+    into.user_id = gone.user_id
+    if gone.last_inbound_at and (
+        into.last_inbound_at is None or gone.last_inbound_at > into.last_inbound_at
+    ):
+        into.last_inbound_at, into.last_inbound_id = gone.last_inbound_at, gone.last_inbound_id
+        into.state = gone.state
+    gone.delete()
+    return into
 
 
 def _contact(m: WaMessage) -> Contact | None:

@@ -195,3 +195,19 @@ def test_a_whatsapp_contact_service_refuses_a_sender_without_ids():
 
     with pytest.raises(InvalidInput):
         customers.find_or_create_whatsapp_contact(wa_id=None, user_id=None)
+
+
+@pytest.mark.django_db
+def test_number_then_hidden_then_both_ends_in_one_conversation_that_can_be_answered(
+    meta, corporativo, graph, _frozen
+):
+    meta.text("Hola", line="corporativo")  # an old payload: number only
+    run()
+    _frozen.advance(minutes=5)
+    post(meta, "text_user_id_only.json", message_id="wamid.G1", line="corporativo")
+    assert Conversation.objects.count() == 2  # nothing links a BSUID-only message to a number
+    _frozen.advance(minutes=5)
+    post(meta, "text_user_id_and_number.json", message_id="wamid.G2", line="corporativo")
+    conv = Conversation.objects.get()
+    assert (conv.wa_id, conv.user_id) == ("573001234567", BSUID)
+    assert conv.last_inbound_id == "wamid.G2"
