@@ -31,6 +31,9 @@ class InboundMessage:
     sender_email: str | None = None
     sender_phone: str | None = None
     sender_whatsapp: str | None = None
+    # WhatsApp business-scoped user id (BSUID): the sender's key on WhatsApp, and the only
+    # one when the user hides the number (`sender_whatsapp` is then None).
+    sender_whatsapp_user: str | None = None
     sender_name: str = ""
     subject: str = ""
     body_html: str = ""

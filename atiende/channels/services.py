@@ -37,18 +37,13 @@ def find_case_number(text: str) -> str | None:
 
 
 def _contact_for(msg: InboundMessage) -> Contact:
-    if msg.sender_whatsapp:
-        found = Contact.objects.filter(whatsapp_id=msg.sender_whatsapp).first()
-        if found:
-            return found
-    contact = customers.find_or_create_contact(
-        email=msg.sender_email,
-        phone=msg.sender_phone or (f"+{msg.sender_whatsapp}" if msg.sender_whatsapp else None),
-        name=msg.sender_name,
+    if msg.sender_whatsapp or msg.sender_whatsapp_user:
+        return customers.find_or_create_whatsapp_contact(
+            wa_id=msg.sender_whatsapp, user_id=msg.sender_whatsapp_user, name=msg.sender_name
+        )
+    return customers.find_or_create_contact(
+        email=msg.sender_email, phone=msg.sender_phone, name=msg.sender_name
     )
-    if msg.sender_whatsapp and not contact.whatsapp_id:
-        customers.update_contact(contact=contact, whatsapp_id=msg.sender_whatsapp)
-    return contact
 
 
 def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:

@@ -31,6 +31,7 @@ from django.db import models, transaction
 from atiende.accounts import services as accounts
 from atiende.accounts.models import SupportGroup
 from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.whatsapp import options as whatsapp_options
 from atiende.configuration import settings as site
 from atiende.configuration.models import Setting
 from atiende.core import audit
@@ -652,6 +653,9 @@ def parse_channel(raw: Any, path: str, problems: Problems, schedules: set[str]) 
         hours.append(item)
     out["hours"] = hours
     out["settings"] = parse_channel_settings(f.raw.get("settings"), f.at("settings"), problems)
+    if kind == "whatsapp":
+        for key, message in whatsapp_options.check(out["settings"]):
+            problems.add(_join(f.at("settings"), key), message)
     return out
 
 

@@ -21,7 +21,7 @@ class PhoneInline(admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "whatsapp_id"]
+    list_display = ["name", "organization", "whatsapp_id", "whatsapp_user_id"]
     list_filter = ["organization"]
-    search_fields = ["name", "emails__address", "phones__number"]
+    search_fields = ["name", "emails__address", "phones__number", "whatsapp_user_id"]
     inlines = [EmailInline, PhoneInline]

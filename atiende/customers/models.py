@@ -24,6 +24,12 @@ class Contact(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     whatsapp_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    # The business-scoped user id (BSUID, e.g. "US.13491208655302741918") WhatsApp sends for
+    # every user, and alone when the user hides their number behind a username: WhatsApp
+    # contacts are keyed by it when known; `whatsapp_id` (the number) is an attribute.
+    whatsapp_user_id = models.CharField(
+        "WhatsApp BSUID", max_length=128, null=True, blank=True, unique=True
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from atiende.accounts.models import User
-from atiende.core.errors import NotFound
+from atiende.core.errors import InvalidInput, NotFound
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
+from atiende.customers.phones import to_e164
 
 
 def visible_organizations(user: User) -> QuerySet[Organization]:
@@ -79,3 +80,26 @@ def contact_list(
             | Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), number__contains=text))
         )
     return qs.order_by("name", "id")
+
+
+def whatsapp_contact(
+    *, wa_id: str | None = None, user_id: str | None = None, by_phone: bool = False
+) -> Contact | None:
+    """The contact of a WhatsApp sender, for channel intake (no user scope: the system is
+    identifying who wrote). The BSUID decides when given; the WhatsApp number otherwise;
+    with `by_phone`, also a contact whose phone is that number."""
+    contacts = Contact.objects.select_related("organization")
+    if user_id:
+        found = contacts.filter(whatsapp_user_id=user_id).first()
+        if found is not None:
+            return found
+    if not wa_id:
+        return None
+    found = contacts.filter(whatsapp_id=wa_id).first()
+    if found is None and by_phone:
+        try:
+            number = to_e164(f"+{wa_id}")
+        except InvalidInput:  # a WhatsApp id that is not a dialable number
+            return None
+        found = contacts.filter(phones__number=number).first()
+    return found

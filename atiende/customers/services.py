@@ -12,6 +12,7 @@ from atiende.core.snapshot import Snapshot
 from atiende.core.transactions import service
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
+from atiende.customers.selectors import whatsapp_contact
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -98,6 +99,7 @@ def create_contact(
     emails: list[str] | None = None,
     phones: list[str] | None = None,
     whatsapp_id: str | None = None,
+    whatsapp_user_id: str | None = None,
     actor=None,
 ) -> Contact:
     emails = [e.strip().lower() for e in (emails or []) if e.strip()]
@@ -119,12 +121,15 @@ def create_contact(
         numbers.append(n)
     if whatsapp_id and Contact.objects.filter(whatsapp_id=whatsapp_id).exists():
         errors["whatsapp_id"] = "Ese WhatsApp ya pertenece a otro contacto."
+    if whatsapp_user_id and Contact.objects.filter(whatsapp_user_id=whatsapp_user_id).exists():
+        errors["whatsapp_user_id"] = "Ese usuario de WhatsApp ya pertenece a otro contacto."
     if errors:
         raise InvalidInput("No se pudo crear el contacto.", errors=errors)
     contact = Contact.objects.create(
         name=(name or "").strip(),
         organization=organization,
         whatsapp_id=whatsapp_id or None,
+        whatsapp_user_id=whatsapp_user_id or None,
         created_at=clock.now(),
     )
     ContactEmail.objects.bulk_create([ContactEmail(contact=contact, address=e) for e in emails])
@@ -141,12 +146,13 @@ def create_contact(
             "emails": [None, emails],
             "phones": [None, numbers],
             "whatsapp_id": [None, whatsapp_id],
+            **({"whatsapp_user_id": [None, whatsapp_user_id]} if whatsapp_user_id else {}),
         },
     )
     return contact
 
 
-CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id")
+CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id", "whatsapp_user_id")
 
 
 @service
@@ -183,6 +189,9 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
         and Contact.objects.filter(whatsapp_id=whatsapp_id).exclude(pk=contact.pk).exists()
     ):
         errors["whatsapp_id"] = "Ese WhatsApp ya pertenece a otro contacto."
+    user_id = fields.get("whatsapp_user_id") or None
+    if user_id and Contact.objects.filter(whatsapp_user_id=user_id).exclude(pk=contact.pk).exists():
+        errors["whatsapp_user_id"] = "Ese usuario de WhatsApp ya pertenece a otro contacto."
     if errors:
         raise InvalidInput("No se pudo actualizar el contacto.", errors=errors)
 
@@ -193,6 +202,7 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
             "emails": sorted(contact.emails.values_list("address", flat=True)),
             "phones": sorted(contact.phones.values_list("number", flat=True)),
             "whatsapp_id": contact.whatsapp_id,
+            "whatsapp_user_id": contact.whatsapp_user_id,
         }
 
     before = state()
@@ -202,7 +212,9 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
         contact.organization = fields["organization"]
     if "whatsapp_id" in fields:
         contact.whatsapp_id = whatsapp_id
-    contact.save(update_fields=["name", "organization", "whatsapp_id"])
+    if "whatsapp_user_id" in fields:
+        contact.whatsapp_user_id = user_id
+    contact.save(update_fields=["name", "organization", "whatsapp_id", "whatsapp_user_id"])
     if emails is not None:
         contact.emails.exclude(address__in=emails).delete()
         have = set(contact.emails.values_list("address", flat=True))
@@ -268,3 +280,57 @@ def find_or_create_contact(
         if existing:
             return existing
         raise
+
+
+def find_or_create_whatsapp_contact(
+    *, wa_id: str | None = None, user_id: str | None = None, name: str = ""
+) -> Contact:
+    """The WhatsApp sender as a contact, keyed by the BSUID (`user_id`) when WhatsApp sends
+    one, else by the number (`wa_id`, digits without '+').
+
+    A user who hides the number arrives with the BSUID only: the contact has no phone. A
+    contact first seen with the number and later with both ids is the same contact: the
+    BSUID is attached to it (and the number to a BSUID-only contact once it shows up).
+    Safe under concurrent intake of the same new user: the unique ids decide.
+    """
+    if not (wa_id or user_id):
+        raise InvalidInput(
+            "El mensaje de WhatsApp no trae número ni usuario.", errors={"whatsapp": "obligatorio"}
+        )
+    try:
+        with transaction.atomic():
+            return _whatsapp_contact(wa_id, user_id, name)
+    except (IntegrityError, InvalidInput):  # created concurrently: it exists now
+        return _whatsapp_contact(wa_id, user_id, name)
+
+
+def _whatsapp_contact(wa_id: str | None, user_id: str | None, name: str) -> Contact:
+    contact = whatsapp_contact(wa_id=wa_id, user_id=user_id)
+    phone = None
+    if wa_id:
+        try:
+            phone = to_e164(f"+{wa_id}")
+        except InvalidInput:
+            phone = None  # a WhatsApp id that is not a dialable number: kept as the id only
+        if contact is None and phone:
+            contact = find_contact(phone=phone)
+    if contact is None:
+        return create_contact(
+            name=name or (phone or "") or (f"@{user_id}" if user_id else ""),
+            phones=[phone] if phone else [],
+            whatsapp_id=wa_id or None,
+            whatsapp_user_id=user_id or None,
+        )
+    missing: dict = {}
+    if wa_id and not contact.whatsapp_id:
+        taken = whatsapp_contact(wa_id=wa_id)
+        if taken is None or taken.pk == contact.pk:
+            missing["whatsapp_id"] = wa_id
+            owner = find_contact(phone=phone) if phone else None
+            if phone and owner is None:  # the number, now known, is the contact's phone too
+                missing["phones"] = [*contact.phones.values_list("number", flat=True), phone]
+    if user_id and not contact.whatsapp_user_id:
+        missing["whatsapp_user_id"] = user_id
+    if missing:
+        update_contact(contact=contact, **missing)
+    return contact

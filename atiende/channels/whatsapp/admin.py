@@ -5,10 +5,17 @@ from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["wa_id", "channel", "last_inbound_at", "updated_at"]
+    list_display = ["wa_id", "user_id", "channel", "last_inbound_at", "updated_at"]
     list_filter = ["channel"]
-    search_fields = ["wa_id"]
-    readonly_fields = ["channel", "wa_id", "last_inbound_at", "last_inbound_id", "updated_at"]
+    search_fields = ["wa_id", "user_id"]
+    readonly_fields = [
+        "channel",
+        "wa_id",
+        "user_id",
+        "last_inbound_at",
+        "last_inbound_id",
+        "updated_at",
+    ]
     actions = ["reset_flow"]
 
     @admin.action(description="Reiniciar el flujo guiado (el cliente vuelve al menú)")

@@ -31,6 +31,18 @@ def graph_url() -> str:
     return os.environ.get("ATIENDE_WHATSAPP_GRAPH_URL", "").rstrip("/") or DEFAULT_GRAPH_URL
 
 
+def public_url() -> str:
+    """atiende's public base URL (`ATIENDE_PUBLIC_URL`, e.g. https://mesa.example.com), which
+    Meta can reach; needed to send media by link. Empty when not configured."""
+    return os.environ.get("ATIENDE_PUBLIC_URL", "").strip().rstrip("/")
+
+
+def media_by_link(channel: Channel) -> bool:
+    """Send a note's attachments as links Meta downloads (instead of uploading them): when
+    the channel asks for it (`media_by_link: true`) and atiende has a public URL."""
+    return bool((channel.settings or {}).get("media_by_link")) and bool(public_url())
+
+
 def phone_number_id(channel: Channel) -> str:
     name = (channel.settings or {}).get("phone_number_id_env")
     return os.environ.get(name, "").strip() if name else ""

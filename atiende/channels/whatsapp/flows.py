@@ -10,52 +10,36 @@ Corporate line: a contact with an open case on the line simply talks on it. Othe
 menu: new request, report an incident, status of my case (answered only for cases of the
 contact's own organization; anything else gets the same "not found"), talk to an agent.
 
-Texts: every prompt has a key; a channel overrides it with the setting `text_<key>`.
+Texts: every prompt has a key in `options.TEXTS`; a channel overrides it with the setting
+`text_<key>` (the configuration loader refuses unknown keys and placeholders).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from atiende.cases import acknowledgements
-from atiende.cases.models import Case, Visibility
 from atiende.channels import services as door
 from atiende.channels.messages import InboundMessage, Received
 from atiende.channels.models import Channel
+from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, ProcessedMessage
+from atiende.channels.whatsapp.options import TEXTS, split_list
 from atiende.core import clock
-from atiende.customers import services as customers
-from atiende.customers.models import Contact
+from atiende.customers import selectors as customer_selectors
 from atiende.sla.schedules import calendar
 from atiende.worker import queue
 
+if TYPE_CHECKING:
+    from atiende.cases.models import Case
+    from atiende.customers.models import Contact
+
 log = logging.getLogger(__name__)
 
-TEXTS = {
-    "menu": "Hola{name}, le damos la bienvenida a {channel}. ¿En qué podemos ayudarle?",
-    "menu_button": "Ver opciones",
-    "ask_request": "Cuéntenos en un mensaje qué necesita y crearemos su caso.",
-    "ask_incident": "Describa el incidente: qué servicio está afectado y qué está pasando.",
-    "ask_number": "Escriba el número de su caso (por ejemplo CS0000123).",
-    "agent": "Un agente de servicio le responderá por este medio en su horario de atención.",
-    "not_found": "No encontramos un caso con el número {number} para usted. Revise el número o escriba «menú».",
-    "no_number": "No reconocimos un número de caso en su mensaje. Escriba el número (por ejemplo CS0000123) "
-    "o «menú» para volver.",
-    "status": "Caso {number} — {subject}\nEstado: {status}. Nivel de escalamiento: {level}.{last}",
-    "incident_org": "Para atenderle mejor: ¿de qué organización nos escribe?",
-    "incident_service": "¿Qué servicio está afectado?",
-    "incident_what": "Describa qué está pasando (desde cuándo, a quiénes afecta, mensajes de error).",
-    "incident_done": "Gracias. El Centro de Monitoreo ya está atendiendo su incidente {number}; "
-    "le escribiremos por este medio.",
-    "escalate_button": "Pedir escalamiento",
-    "escalate_unavailable": "En este momento no es posible solicitar el escalamiento por WhatsApp; "
-    "dejamos su solicitud en el caso {number} para un agente.",
-    "escalate_refused": "No es posible escalar el caso {number}: {reason}",
-    "page": "Incidente crítico {number} reportado por WhatsApp ({channel}) por {who}: {subject}",
-}
 MENU = [
     ("menu:solicitud", "Nueva solicitud", "Requerimientos y cambios"),
     ("menu:incidente", "Reportar un incidente", "Fallas del servicio"),
@@ -92,34 +76,34 @@ def is_monitoring(channel: Channel) -> bool:
 # -- sending (through the outbox: a job per message) ---------------------------------------
 
 
+def _send(channel: Channel, to: str, payload: dict) -> None:
+    if not to:
+        # The user hides the number (BSUID only) and the Cloud API reference we follow
+        # says nothing of addressing a message by BSUID: the prompt is not sent (the case
+        # still records everything; see docs/whatsapp.md, "Users who hide their number").
+        log.info("whatsapp: flow message on %s not sent: the user hides the number", channel.slug)
+        return
+    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": payload})
+
+
 def say(channel: Channel, to: str, body: str) -> None:
-    queue.enqueue(
-        "whatsapp.send",
-        {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {"type": "text", "text": {"body": body[:4096], "preview_url": False}},
-        },
-    )
+    _send(channel, to, {"type": "text", "text": {"body": body[:4096], "preview_url": False}})
 
 
 def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]) -> None:
-    queue.enqueue(
-        "whatsapp.send",
+    _send(
+        channel,
+        to,
         {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {
-                "type": "interactive",
-                "interactive": {
-                    "type": "button",
-                    "body": {"text": body[:1024]},
-                    "action": {
-                        "buttons": [
-                            {"type": "reply", "reply": {"id": i, "title": t[:20]}}
-                            for i, t in options[:3]
-                        ]
-                    },
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": body[:1024]},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": i, "title": t[:20]}}
+                        for i, t in options[:3]
+                    ]
                 },
             },
         },
@@ -127,32 +111,29 @@ def buttons(channel: Channel, to: str, body: str, options: list[tuple[str, str]]
 
 
 def menu(channel: Channel, to: str, name: str) -> None:
-    queue.enqueue(
-        "whatsapp.send",
+    _send(
+        channel,
+        to,
         {
-            "channel_id": channel.pk,
-            "to": to,
-            "payload": {
-                "type": "interactive",
-                "interactive": {
-                    "type": "list",
-                    "body": {
-                        "text": text(
-                            channel, "menu", name=f" {name}" if name else "", channel=channel.name
-                        )[:1024]
-                    },
-                    "action": {
-                        "button": text(channel, "menu_button")[:20],
-                        "sections": [
-                            {
-                                "title": "Opciones",
-                                "rows": [
-                                    {"id": i, "title": t[:24], "description": d[:72]}
-                                    for i, t, d in MENU
-                                ],
-                            }
-                        ],
-                    },
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {
+                    "text": text(
+                        channel, "menu", name=f" {name}" if name else "", channel=channel.name
+                    )[:1024]
+                },
+                "action": {
+                    "button": text(channel, "menu_button")[:20],
+                    "sections": [
+                        {
+                            "title": "Opciones",
+                            "rows": [
+                                {"id": i, "title": t[:24], "description": d[:72]}
+                                for i, t, d in MENU
+                            ],
+                        }
+                    ],
                 },
             },
         },
@@ -171,8 +152,10 @@ def handle(channel: Channel, m: WaMessage) -> None:
                 ProcessedMessage.objects.create(channel=channel, message_id=m.id, received_at=now)
         except IntegrityError:
             return
-        wa_id = m.wa_id or m.user_id or ""
-        conv = _conversation(channel, wa_id, now)
+        if not (m.wa_id or m.user_id):
+            log.warning("whatsapp: message %s on %s has no sender; ignored", m.id, channel.slug)
+            return
+        conv = _conversation(channel, m, now)
         if conv.last_inbound_at is None or m.sent_at > conv.last_inbound_at:
             conv.last_inbound_at, conv.last_inbound_id = m.sent_at, m.id
         if m.type != "reaction":
@@ -187,29 +170,64 @@ def handle(channel: Channel, m: WaMessage) -> None:
         conv.save()
 
 
-def _conversation(channel: Channel, wa_id: str, now) -> Conversation:
-    try:
-        with transaction.atomic():
-            conv, _ = Conversation.objects.get_or_create(
-                channel=channel, wa_id=wa_id, defaults={"updated_at": now}
-            )
-    except IntegrityError:  # created concurrently
-        conv = Conversation.objects.get(channel=channel, wa_id=wa_id)
-    return Conversation.objects.select_for_update().get(pk=conv.pk)
+def _find_conversation(channel: Channel, m: WaMessage) -> Conversation | None:
+    """The BSUID decides when the message has one; the number otherwise."""
+    found = None
+    if m.user_id:
+        found = Conversation.objects.filter(channel=channel, user_id=m.user_id).first()
+    if found is None and m.wa_id:
+        found = Conversation.objects.filter(channel=channel, wa_id=m.wa_id).first()
+    return found
+
+
+def _conversation(channel: Channel, m: WaMessage, now) -> Conversation:
+    """The locked conversation of the sender, created on the first message; an id it
+    learns later (the BSUID of a user first seen by number, or the reverse) is kept."""
+    conv = _find_conversation(channel, m)
+    if conv is None:
+        try:
+            with transaction.atomic():
+                conv = Conversation.objects.create(
+                    channel=channel, wa_id=m.wa_id, user_id=m.user_id or "", updated_at=now
+                )
+        except IntegrityError:  # created concurrently
+            conv = _find_conversation(channel, m)
+    assert conv is not None
+    conv = Conversation.objects.select_for_update().get(pk=conv.pk)
+    if m.user_id and not conv.user_id:
+        conv.user_id = m.user_id
+    if m.wa_id and not conv.wa_id:
+        other = (
+            Conversation.objects.select_for_update()
+            .filter(channel=channel, wa_id=m.wa_id)
+            .exclude(pk=conv.pk)
+            .first()
+        )
+        if other is None:
+            conv.wa_id = m.wa_id
+        elif not other.user_id:
+            conv = _merge(into=other, gone=conv)
+    return conv
+
+
+def _merge(*, into: Conversation, gone: Conversation) -> Conversation:
+    """The user wrote by number, then hid it (a second conversation, by BSUID), and now a
+    message carries both: one conversation, the one with the number (it can be answered),
+    with the latest window and the flow step of the latest message."""
+    into.user_id = gone.user_id
+    if gone.last_inbound_at and (
+        into.last_inbound_at is None or gone.last_inbound_at > into.last_inbound_at
+    ):
+        into.last_inbound_at, into.last_inbound_id = gone.last_inbound_at, gone.last_inbound_id
+        into.state = gone.state
+    gone.delete()
+    return into
 
 
 def _contact(m: WaMessage) -> Contact | None:
-    found = (
-        Contact.objects.filter(whatsapp_id=m.wa_id).select_related("organization").first()
-        if m.wa_id
-        else None
+    return customer_selectors.whatsapp_contact(
+        wa_id=m.wa_id or None, user_id=m.user_id, by_phone=True
     )
-    if found is None and m.wa_id:
-        try:
-            found = customers.find_contact(phone=f"+{m.wa_id}")
-        except Exception:
-            found = None
-    return found
 
 
 def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
@@ -218,6 +236,7 @@ def _inbound(channel: Channel, m: WaMessage, **kw) -> InboundMessage:
         external_id=m.id,
         body_text=kw.pop("body", None) or m.text or "(mensaje vacío)",
         sender_whatsapp=m.wa_id or None,
+        sender_whatsapp_user=m.user_id,
         sender_name=m.name,
         in_reply_to=[x for x in (m.context_id, m.reaction_to) if x],
         received_at=m.sent_at,
@@ -255,6 +274,8 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
     state = conv.state or {}
     if r.new_case:
         page(channel, case)
+        if not conv.wa_id:
+            return  # the user hides the number: no interview we could send (see `_send`)
         contact = case.requester
         steps = (["org"] if contact is None or contact.organization_id is None else []) + [
             "service",
@@ -280,8 +301,6 @@ def _monitoring(channel: Channel, conv: Conversation, m: WaMessage) -> None:
 def page(channel: Channel, case: Case) -> None:
     """Page the level-1 group and the monitoring on-call: WhatsApp (template) where they
     have a number, email for the rest; through the "notify" job."""
-    from atiende.escalations.models import EscalationLevel
-
     recipients: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     template = (channel.settings or {}).get("template_page") or "pagina_incidente_critico"
@@ -299,18 +318,17 @@ def page(channel: Channel, case: Case) -> None:
                 | ({"template": template} if kind == "whatsapp" else {})
             )
 
-    level = EscalationLevel.objects.filter(number=1).select_related("group").first()
+    level = reads.first_level()
     if level is not None:
         for c in level.contacts or []:
             if c.get("kind") in ("whatsapp", "email"):
                 add(c["kind"], str(c.get("value", "")), c.get("label", ""))
-        if level.group is not None:
-            for user in level.group.members.filter(is_active=True):
-                add("email", user.email, user.name)
+        for user in reads.active_members(level):
+            add("email", user.email, user.name)
     settings = channel.settings or {}
-    for number in str(settings.get("oncall_whatsapp") or "").split(","):
+    for number in split_list(settings.get("oncall_whatsapp")):
         add("whatsapp", number)
-    for address in str(settings.get("oncall_email") or "").split(","):
+    for address in split_list(settings.get("oncall_email")):
         add("email", address)
     if not recipients:
         log.warning("whatsapp: nobody to page for %s", case.number)
@@ -335,6 +353,11 @@ def page(channel: Channel, case: Case) -> None:
 
 
 def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
+    if not conv.wa_id:
+        # The user hides the number: a menu could not reach them, so every message goes
+        # to their open case on the line (or opens one) for an agent.
+        store(channel, m, join_open_case=True)
+        return
     state = conv.state or {}
     choice = m.reply_id or ""
     words = (m.text or "").strip().lower().strip("¡!¿?.")
@@ -354,12 +377,7 @@ def _corporate(channel: Channel, conv: Conversation, m: WaMessage) -> None:
         _status(channel, conv.wa_id, m)
         return
     contact = _contact(m)
-    has_open = (
-        contact is not None
-        and Case.objects.filter(requester=contact, channel=channel)
-        .exclude(status__in=("resolved", "closed", "cancelled"))
-        .exists()
-    )
+    has_open = contact is not None and reads.has_open_case(contact_id=contact.pk, channel=channel)
     if has_open and words not in MENU_WORDS:
         store(channel, m, join_open_case=True)
         return
@@ -459,7 +477,7 @@ def find_case_for(m: WaMessage, number: str) -> Case | None:
     contact = _contact(m)
     if contact is None:
         return None
-    case = Case.objects.filter(number=number.upper()).first()
+    case = reads.case_by_number(number)
     if case is None:
         return None
     if contact.organization_id is not None and case.organization_id == contact.organization_id:
@@ -478,11 +496,7 @@ def _status(channel: Channel, to: str, m: WaMessage) -> None:
     if case is None:
         say(channel, to, text(channel, "not_found", number=number))
         return
-    last = (
-        case.notes.filter(visibility=Visibility.PUBLIC, direction="outbound", automatic=False)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    last = reads.last_public_answer(case)
     tail = f"\nÚltima respuesta: {last.body_text[:500]}" if last else ""
     body = text(
         channel,

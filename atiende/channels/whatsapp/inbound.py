@@ -48,7 +48,10 @@ class WaMessage:
     context_id: str | None = None  # the wamid this message answers
     forwarded: bool = False
     reaction_to: str | None = None
-    user_id: str | None = None  # business-scoped user id (BSUID), when the user hides the number
+    # Business-scoped user id (BSUID): sent for every user by newer webhooks, and alone
+    # (`wa_id` empty) when the user hides the number behind a username.
+    user_id: str | None = None
+    username: str = ""
 
     @property
     def sent_at(self) -> dt.datetime:
@@ -116,15 +119,17 @@ def parse(body: Any) -> Batch:
                 str(meta.get("phone_number_id", "")),
                 str(meta.get("display_phone_number", "")),
             )
-            names = {}
+            senders: dict[str, dict[str, Any]] = {}
             for c in value.get("contacts") or []:
-                key = c.get("wa_id") or c.get("user_id")
-                if key:
-                    names[key] = (c.get("profile") or {}).get("name", "")
+                if not isinstance(c, dict):
+                    continue
+                for key in (c.get("wa_id"), c.get("user_id")):
+                    if key:
+                        senders[str(key)] = c
             for m in value.get("messages") or []:
                 if not isinstance(m, dict) or not m.get("id"):
                     raise Malformed("message without id")
-                batch.messages.append(_message(m, pnid, display, names))
+                batch.messages.append(_message(m, pnid, display, senders))
             for s in value.get("statuses") or []:
                 if not isinstance(s, dict) or not s.get("id"):
                     raise Malformed("status without id")
@@ -144,22 +149,29 @@ def parse(body: Any) -> Batch:
     return batch
 
 
-def _message(m: dict[str, Any], pnid: str, display: str, names: dict[str, str]) -> WaMessage:
-    sender = str(m.get("from") or m.get("from_user_id") or "")
+def _message(
+    m: dict[str, Any], pnid: str, display: str, senders: dict[str, dict[str, Any]]
+) -> WaMessage:
+    # The sender: its number (`from`, omitted when the user hides it) and its business-scoped
+    # user id (`from_user_id`); what the message lacks, its entry in `contacts[]` may have.
+    contact = senders.get(str(m.get("from") or "")) or senders.get(str(m.get("from_user_id") or ""))
+    contact = contact or {}
+    profile = contact.get("profile") or {}
     kind = str(m.get("type", "unsupported"))
     context = m.get("context") or {}
     msg = WaMessage(
         phone_number_id=pnid,
         display_phone_number=display,
         id=str(m["id"]),
-        wa_id=str(m.get("from") or ""),
-        name=names.get(sender, ""),
+        wa_id=str(m.get("from") or contact.get("wa_id") or ""),
+        name=str(profile.get("name") or profile.get("username") or ""),
         timestamp=_int(m.get("timestamp")),
         type=kind,
         text="",
         context_id=context.get("id"),
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
-        user_id=m.get("from_user_id"),
+        user_id=str(m.get("from_user_id") or contact.get("user_id") or "") or None,
+        username=str(profile.get("username") or ""),
     )
     obj = m.get(kind) if isinstance(m.get(kind), dict) else {}
     if kind == "text":

@@ -9,6 +9,7 @@ from atiende.cases import services as cases
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.channels.models import Channel, Notification, NotificationStatus
 from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound
+from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
 from atiende.core.errors import DomainError
 from atiende.worker import queue
@@ -72,11 +73,7 @@ def apply_status(s: inbound.WaStatus) -> bool:
     status = STATUS.get(s.status)
     if status is None:
         return True
-    note = (
-        Note.objects.select_related("case")
-        .filter(external_id=s.id, channel__kind="whatsapp")
-        .first()
-    )
+    note = reads.sent_note(s.id)
     if note is not None:
         cases.record_delivery(
             note=note, status=status, error=s.error_text if status == Delivery.FAILED else ""
@@ -92,7 +89,7 @@ def apply_status(s: inbound.WaStatus) -> bool:
                 dedupe_key=f"whatsapp-template:{note.pk}",
             )
         return True
-    n = Notification.objects.filter(external_id=s.id, kind="whatsapp").first()
+    n = reads.sent_notification(s.id)
     if n is not None:
         if status == Delivery.FAILED:
             Notification.objects.filter(pk=n.pk).update(

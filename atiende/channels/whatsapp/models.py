@@ -4,12 +4,16 @@ from django.db import models
 class Conversation(models.Model):
     """One WhatsApp user on one of our numbers: the 24-hour window and the guided flow.
 
-    `last_inbound_at` is the time of the user's latest message (the customer service
-    window lasts 24 hours from it); `state` is the step of the guided flow and its data.
+    The user is known by the number (`wa_id`, also the address we send to) and/or the
+    business-scoped user id (`user_id`, BSUID); a user who hides the number has only the
+    latter, and is found by it first. `last_inbound_at` is the time of the user's latest
+    message (the customer service window lasts 24 hours from it); `state` is the step of
+    the guided flow and its data.
     """
 
     channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
-    wa_id = models.CharField(max_length=64)
+    wa_id = models.CharField(max_length=64, blank=True)
+    user_id = models.CharField(max_length=128, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_inbound_id = models.CharField(max_length=255, blank=True)
     state = models.JSONField(default=dict, blank=True)
@@ -17,13 +21,25 @@ class Conversation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "wa_id"], name="wa_conversation_unique")
+            models.UniqueConstraint(
+                fields=["channel", "wa_id"],
+                condition=~models.Q(wa_id=""),
+                name="wa_conversation_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "user_id"],
+                condition=~models.Q(user_id=""),
+                name="wa_conversation_user_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(wa_id="", user_id=""), name="wa_conversation_has_user"
+            ),
         ]
         verbose_name = "conversación de WhatsApp"
         verbose_name_plural = "conversaciones de WhatsApp"
 
     def __str__(self) -> str:
-        return f"{self.channel_id}:{self.wa_id}"
+        return f"{self.channel_id}:{self.wa_id or self.user_id}"
 
 
 class ProcessedMessage(models.Model):

@@ -10,15 +10,22 @@ Notifications to staff always use a template. Errors become `DeliveryError`s: te
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import mimetypes
+
+from django.db.models import Max, Q
 
 from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
 from atiende.channels.models import Channel, Notification
-from atiende.channels.whatsapp import conf, graph
+from atiende.channels.whatsapp import conf, graph, media_links
+from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
+from atiende.customers.models import Contact
 from atiende.worker.errors import DeliveryError
+
+log = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(hours=24)
 TEXT_LIMIT = 4096
@@ -41,13 +48,37 @@ def _params(text: str) -> list[dict[str, str]]:
     return [{"type": "text", "text": text}]
 
 
-def window_open(channel: Channel, wa_id: str, now: dt.datetime | None = None) -> bool:
+def window_open(
+    channel: Channel, wa_id: str, now: dt.datetime | None = None, *, user_id: str | None = None
+) -> bool:
+    """Less than 24 h since the user's latest message on `channel` (found by number or BSUID)."""
+    who = Q(wa_id=wa_id) if wa_id else Q(pk__in=[])
+    if user_id:
+        who |= Q(user_id=user_id)
     last = (
-        Conversation.objects.filter(channel=channel, wa_id=wa_id)
-        .values_list("last_inbound_at", flat=True)
-        .first()
+        Conversation.objects.filter(who, channel=channel, last_inbound_at__isnull=False)
+        .aggregate(last=Max("last_inbound_at"))
+        .get("last")
     )
     return last is not None and (now or clock.now()) < last + WINDOW
+
+
+def address_of(contact: Contact | None) -> str:
+    """The `to` of a send: the contact's WhatsApp number. The Cloud API reference atiende
+    follows gives no way to address a user by BSUID, so a user who hides the number cannot
+    be answered on WhatsApp: a permanent error that says so (the agent sees it on the note)."""
+    if contact is not None and contact.whatsapp_id:
+        return contact.whatsapp_id
+    if contact is not None and contact.whatsapp_user_id:
+        raise DeliveryError(
+            f"El cliente oculta su número de WhatsApp (usuario {contact.whatsapp_user_id}) y "
+            "atiende solo puede enviar mensajes a un número: responda por otro canal.",
+            permanent=True,
+        )
+    raise DeliveryError(
+        "El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
+        permanent=True,
+    )
 
 
 def _error(exc: graph.GraphError) -> DeliveryError:
@@ -94,15 +125,10 @@ class WhatsAppSender:
     def send_note(self, note: Note) -> str | None:
         case, channel = note.case, note.channel
         contact = case.requester
-        wa_id = contact.whatsapp_id if contact else None
-        if not wa_id:
-            raise DeliveryError(
-                "El solicitante del caso no tiene número de WhatsApp; responda por otro canal.",
-                permanent=True,
-            )
+        wa_id = address_of(contact)
         pnid = _phone_id(channel)
         body = (note.body_text or "").strip()
-        if window_open(channel, wa_id):
+        if window_open(channel, wa_id, user_id=contact.whatsapp_user_id if contact else None):
             try:
                 return self._free_form(pnid, wa_id, note, body)
             except graph.GraphError as exc:
@@ -112,8 +138,9 @@ class WhatsAppSender:
 
     def _free_form(self, pnid: str, wa_id: str, note: Note, body: str) -> str:
         first = ""
-        for att in Attachment.objects.filter(note=note, public=True).order_by("id"):
-            first = first or self._media(pnid, wa_id, att)
+        for att in reads.public_attachments(note):
+            wamid = self._media(pnid, note.channel, wa_id, att)  # every one, not only the first
+            first = first or wamid
         if body or not first:
             chunks = [body[i : i + TEXT_LIMIT] for i in range(0, len(body), TEXT_LIMIT)] or [""]
             for chunk in chunks:
@@ -124,7 +151,7 @@ class WhatsAppSender:
                 first = first or wamid
         return first
 
-    def _media(self, pnid: str, wa_id: str, att: Attachment) -> str:
+    def _media(self, pnid: str, channel: Channel, wa_id: str, att: Attachment) -> str:
         mime = (
             att.content_type or mimetypes.guess_type(att.filename)[0] or "application/octet-stream"
         )
@@ -139,23 +166,26 @@ class WhatsAppSender:
                 else "document"
             )
         )
-        media_id = graph.upload_media(pnid, att.filename, path_for(att.sha256).read_bytes(), mime)
-        obj: dict[str, str] = {"id": media_id}
+        obj: dict[str, str]
+        if (channel.settings or {}).get("media_by_link") and not conf.public_url():
+            log.warning(
+                "whatsapp: %s has media_by_link but ATIENDE_PUBLIC_URL is not set: uploading",
+                channel.slug,
+            )
+        if conf.media_by_link(channel):
+            obj = {"link": media_links.link_for(att)}  # Meta fetches it from atiende
+        else:
+            content = path_for(att.sha256).read_bytes()
+            obj = {"id": graph.upload_media(pnid, att.filename, content, mime)}
         if kind == "document":
             obj["filename"] = att.filename
         return graph.send(pnid, {"to": wa_id, "type": kind, kind: obj})
 
     def send_template(self, note: Note) -> str:
         """The note as the "case updated" template (Meta said the window had closed)."""
-        contact = note.case.requester
-        if not (contact and contact.whatsapp_id):
-            raise DeliveryError(
-                "El solicitante del caso no tiene número de WhatsApp.", permanent=True
-            )
+        wa_id = address_of(note.case.requester)
         pnid = _phone_id(note.channel)
-        return self._template(
-            pnid, note.channel, contact.whatsapp_id, note, (note.body_text or "").strip()
-        )
+        return self._template(pnid, note.channel, wa_id, note, (note.body_text or "").strip())
 
     def _template(self, pnid: str, channel: Channel, wa_id: str, note: Note, body: str) -> str:
         payload = template_payload(

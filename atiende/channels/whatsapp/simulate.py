@@ -54,12 +54,16 @@ def message(
     message_id: str | None = None,
     timestamp: int | None = None,
     extra: dict | None = None,
+    user_id: str | None = None,
 ) -> dict:
     m: dict[str, Any] = {
-        "from": wa_id,
         "id": message_id or new_message_id(),
         "timestamp": str(int(timestamp if timestamp is not None else time.time())),
     }
+    if wa_id:  # omitted when the user hides the number
+        m["from"] = wa_id
+    if user_id:
+        m["from_user_id"] = user_id
     if reply_id is not None:
         kind = "list_reply" if reply_id.startswith("menu:") else "button_reply"
         m |= {
@@ -81,11 +85,21 @@ def text_notification(
     reply_id: str | None = None,
     message_id: str | None = None,
     timestamp: int | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
+    """A text (or a reply) from `wa_id`; with `user_id` the sender also has a BSUID, and
+    with `user_id` and no `wa_id` the sender hides the number (a username profile)."""
+    contact: dict[str, Any] = {"profile": {"name": name or wa_id or ""}}
+    if wa_id:
+        contact["wa_id"] = wa_id
+    if user_id:
+        contact["user_id"] = user_id
+        if not wa_id:
+            contact["profile"] = {"username": name or "usuario"}
     return envelope(
         phone_number_id=phone_number_id,
         display_phone_number=display_phone_number,
-        contacts=[{"profile": {"name": name or wa_id}, "wa_id": wa_id}],
+        contacts=[contact],
         messages=[
             message(
                 wa_id=wa_id,
@@ -93,6 +107,7 @@ def text_notification(
                 reply_id=reply_id,
                 message_id=message_id,
                 timestamp=timestamp,
+                user_id=user_id,
             )
         ],
     )

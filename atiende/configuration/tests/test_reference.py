@@ -122,7 +122,9 @@ def test_channel_secrets_are_only_names_of_environment_variables(loaded):
         "smtp_url_env": "ATIENDE_CORREO_SMTP_URL",
     }
     assert settings["whatsapp-monitoreo"] == {
-        "phone_number_id_env": "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID"
+        "phone_number_id_env": "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID",
+        "oncall_whatsapp": "",
+        "oncall_email": "",
     }
     assert settings["whatsapp-corporativo"] == {
         "phone_number_id_env": "ATIENDE_WA_CORPORATIVO_PHONE_NUMBER_ID"

@@ -48,3 +48,38 @@ def test_organization_slugs_and_domains_are_validated(db):
     with pytest.raises(InvalidInput) as err:
         services.create_organization(slug="Mal Slug", name="", email_domains=["no es dominio"])
     assert {"slug", "name"} <= set(err.value.errors)
+
+
+BSUID = "US.13491208655302741918"
+
+
+def test_a_whatsapp_user_who_hides_the_number_is_a_contact_without_phone(db):
+    contact = services.find_or_create_whatsapp_contact(user_id=BSUID, name="ana.gomez")
+    assert (contact.whatsapp_user_id, contact.whatsapp_id) == (BSUID, None)
+    assert not contact.phones.exists()
+    assert services.find_or_create_whatsapp_contact(user_id=BSUID).pk == contact.pk
+
+
+def test_a_whatsapp_contact_known_by_phone_gets_the_user_id(acme):
+    known = services.create_contact(name="Ana", organization=acme, phones=["+573001234567"])
+    contact = services.find_or_create_whatsapp_contact(wa_id="573001234567", user_id=BSUID)
+    assert contact.pk == known.pk
+    assert (contact.whatsapp_id, contact.whatsapp_user_id) == ("573001234567", BSUID)
+    assert services.find_or_create_whatsapp_contact(user_id=BSUID).pk == known.pk
+
+
+def test_the_user_id_decides_over_the_number(db):
+    by_user = services.find_or_create_whatsapp_contact(user_id=BSUID)
+    other = services.create_contact(name="Otro", whatsapp_id="573001234567")
+    found = services.find_or_create_whatsapp_contact(wa_id="573001234567", user_id=BSUID)
+    assert found.pk == by_user.pk
+    # The number belongs to another contact: it is not moved silently.
+    found.refresh_from_db()
+    assert found.whatsapp_id is None and other.pk != found.pk
+
+
+def test_a_whatsapp_user_id_belongs_to_one_contact(db):
+    services.create_contact(name="Ana", whatsapp_user_id=BSUID)
+    with pytest.raises(InvalidInput) as err:
+        services.create_contact(name="Otra", whatsapp_user_id=BSUID)
+    assert "whatsapp_user_id" in err.value.errors

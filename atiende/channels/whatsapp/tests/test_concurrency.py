@@ -41,3 +41,45 @@ def test_two_workers_racing_on_one_message_store_it_once(graph, monitoreo):
     assert not errors
     assert Note.objects.filter(external_id="wamid.RACE").count() == 1
     assert Case.objects.count() == 1 and ProcessedMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_hidden_number_writing_to_four_workers_at_once_is_one_contact(graph, monitoreo):
+    """Four different first messages of a user known only by BSUID, processed at once."""
+    from atiende.customers.models import Contact
+
+    messages = [
+        inbound.parse(
+            simulate.text_notification(
+                phone_number_id=MONITOREO_ID,
+                display_phone_number="573184872656",
+                wa_id="",
+                user_id="US.13491208655302741918",
+                text=f"Mensaje {i}",
+                message_id=f"wamid.BSUID{i}",
+            )
+        ).messages[0]
+        for i in range(4)
+    ]
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work(m):
+        try:
+            barrier.wait()
+            flows.handle(monitoreo, m)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(m,)) for m in messages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Contact.objects.filter(whatsapp_user_id="US.13491208655302741918").count() == 1
+    assert Contact.objects.count() == 1
+    assert Case.objects.count() == 1
+    assert Note.objects.filter(direction="inbound").count() == 4

@@ -191,3 +191,83 @@ def test_read_receipts_are_sent_for_inbound_messages(meta, monitoreo, graph):
     queue.run_pending(500)
     assert graph.reads() == [wamid]
     assert Note.objects.filter(external_id=wamid).exists()
+
+
+# -- media by link ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def by_link(monitoreo, monkeypatch):
+    monkeypatch.setenv("ATIENDE_PUBLIC_URL", "https://mesa.example.test/")
+    monitoreo.settings |= {"media_by_link": True}
+    monitoreo.save()
+    return monitoreo
+
+
+def _attach(case, agent, name="procedimiento.pdf", content=b"%PDF-1.4 doc", public=True):
+    note = cases.add_note(case=case, actor=agent, body_text="Adjunto el procedimiento.")
+    att = cases.add_attachment(
+        case=case, note=note, filename=name, chunks=[content], actor=agent, public=public
+    )
+    return note, att
+
+
+def test_media_by_link_sends_a_signed_link_meta_can_fetch_and_uploads_nothing(
+    chat, agent, graph, by_link, client
+):
+    note, _ = _attach(chat, agent)
+    cases.add_attachment(
+        case=chat,
+        note=note,
+        filename="pantallazo.png",
+        chunks=[b"\x89PNG\r\n\x1a\n img"],
+        actor=agent,
+    )
+    queue.run_pending(50)
+    assert [r for r in graph.requests if r.path.endswith("/media")] == []
+    doc, image, text = graph.sends()
+    assert (doc["type"], image["type"], text["type"]) == ("document", "image", "text")
+    assert set(doc["document"]) == {"link", "filename"}
+    assert doc["document"]["filename"] == "procedimiento.pdf"
+    assert set(image["image"]) == {"link"}
+    link = doc["document"]["link"]
+    assert link.startswith("https://mesa.example.test/webhooks/whatsapp/media/")
+    assert link.endswith("/procedimiento.pdf")
+    # What Meta gets when it fetches the link: the file, without any credential.
+    resp = client.get(link.removeprefix("https://mesa.example.test"))
+    assert resp.status_code == 200 and b"".join(resp.streaming_content) == b"%PDF-1.4 doc"
+    assert resp["Content-Type"] == "application/pdf"
+    got = client.get(image["image"]["link"].removeprefix("https://mesa.example.test"))
+    assert b"".join(got.streaming_content) == b"\x89PNG\r\n\x1a\n img"
+
+
+def test_a_tampered_or_expired_media_link_is_not_found(
+    chat, agent, graph, by_link, client, monkeypatch
+):
+    from atiende.channels.whatsapp import media_links
+
+    _, att = _attach(chat, agent)
+    path = media_links.link_for(att).removeprefix("https://mesa.example.test")
+    token = path.split("/")[-2]
+    assert client.get(path.replace(token, token[:-2] + "xx")).status_code == 404
+    assert client.get("/webhooks/whatsapp/media/nada/procedimiento.pdf").status_code == 404
+    monkeypatch.setattr(media_links, "MAX_AGE", dt.timedelta(seconds=-1))
+    assert client.get(path).status_code == 404
+
+
+def test_an_internal_attachment_has_no_working_link(chat, agent, by_link, client):
+    from atiende.channels.whatsapp import media_links
+
+    _, att = _attach(chat, agent, name="interno.pdf", public=False)
+    path = media_links.link_for(att).removeprefix("https://mesa.example.test")
+    assert client.get(path).status_code == 404
+
+
+def test_media_by_link_without_a_public_url_uploads_instead(
+    chat, agent, graph, by_link, monkeypatch
+):
+    monkeypatch.delenv("ATIENDE_PUBLIC_URL")
+    _attach(chat, agent)
+    queue.run_pending(50)
+    assert len([r for r in graph.requests if r.path.endswith("/media")]) == 1
+    assert set(graph.sends()[0]["document"]) == {"id", "filename"}

@@ -1,6 +1,8 @@
 """`atiende whatsapp-simulate --channel whatsapp-monitoreo --from 573001112233 "texto"`:
 post a correctly signed webhook notification to a running atiende, to try the flows
-without Meta. `--reply ID` taps a button or list option instead (e.g. menu:estado)."""
+without Meta. `--reply ID` taps a button or list option instead (e.g. menu:estado);
+`--user-id US.…` adds a business-scoped user id, and without `--from` plays a user who
+hides the number."""
 
 from __future__ import annotations
 
@@ -23,8 +25,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--from",
             dest="wa_id",
-            required=True,
+            default="",
             help="número del cliente, solo dígitos (573001112233)",
+        )
+        parser.add_argument(
+            "--user-id",
+            default=None,
+            help="identificador de usuario (BSUID, p. ej. US.13491208655302741918); "
+            "sin --from simula un cliente que oculta su número",
         )
         parser.add_argument("--name", default="", help="nombre de perfil del cliente")
         parser.add_argument(
@@ -52,6 +60,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "Falta el secreto: defina ATIENDE_WHATSAPP_APP_SECRET o use --secret."
             )
+        if not opts["wa_id"] and not opts["user_id"]:
+            raise CommandError("Indique el número (--from) o el usuario (--user-id).")
         if not opts["text"] and not opts["reply"]:
             raise CommandError("Escriba un texto o use --reply.")
         display = to_e164(channel.address).lstrip("+") if channel.address else ""
@@ -62,6 +72,7 @@ class Command(BaseCommand):
             text=opts["text"],
             name=opts["name"],
             reply_id=opts["reply"],
+            user_id=opts["user_id"],
         )
         raw = simulate.encode(body)
         url = opts["url"].rstrip("/") + "/webhooks/whatsapp"
