@@ -12,7 +12,7 @@ from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler
 
 
-@handler("deliver_note")
+@handler("deliver_note", atomic=False)
 def deliver_note(payload: dict) -> None:
     note = Note.objects.select_related("case", "channel").filter(pk=payload["note_id"]).first()
     if note is None or note.delivery_status not in (Delivery.PENDING, Delivery.FAILED):
@@ -58,7 +58,7 @@ def notify(payload: dict) -> None:
         queue.enqueue("deliver_notification", {"notification_id": n.pk})
 
 
-@handler("deliver_notification")
+@handler("deliver_notification", atomic=False)
 def deliver_notification(payload: dict) -> None:
     n = Notification.objects.filter(pk=payload["notification_id"]).first()
     if n is None or n.status == NotificationStatus.SENT:

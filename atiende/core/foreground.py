@@ -18,7 +18,7 @@ import time
 
 from django.conf import settings
 
-PATIENCE_SECONDS = 0.02
+PATIENCE_SECONDS = 0.25
 
 
 class _Flag:
@@ -29,6 +29,7 @@ class _Flag:
         self._guard = threading.Lock()
         self._active = 0
         self._fd: int | None = None
+        self._probe: int | None = None  # its own open file, so it sees this process's lock
 
     def _file(self) -> int:
         if self._fd is None:
@@ -49,15 +50,22 @@ class _Flag:
 
     def busy(self) -> bool:
         """Does any web process on this machine have a request in flight?"""
+        if self._probe is None:
+            self._probe = flag_file()
         try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
-        fcntl.flock(self._file(), fcntl.LOCK_UN)
+        fcntl.flock(self._probe, fcntl.LOCK_UN)
         return False
 
 
 _flag = _Flag()
+
+
+def flag_file() -> int:
+    """A descriptor of the flag's file, of the caller's own (to test it with flock)."""
+    return os.open(settings.DATA_DIR / "requests.active", os.O_CREAT | os.O_RDWR, 0o600)
 
 
 class Middleware:

@@ -105,20 +105,16 @@ def run_job(job: Job, *, owner: str | None = None) -> str:
     try:
         if func is None:
             raise DeliveryError(f"no handler for job kind {job.kind!r}", permanent=True)
+        if job.kind in registry.OUTSIDE_TRANSACTION:
+            func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
+            if not _finish(job, owner, attempts):
+                log.warning("job %s finished after its lease ended", job.pk)
+            return JobStatus.DONE
         with transaction.atomic():
             func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
             # Finishing inside the handler's transaction: the handler's writes and "done"
             # land together, so a crash between them cannot run the job's effects twice.
-            updated = Job.objects.filter(
-                pk=job.pk, locked_by=owner, status=JobStatus.RUNNING
-            ).update(
-                status=JobStatus.DONE,
-                attempts=attempts,
-                finished_at=clock.now(),
-                lease_until=None,
-                last_error="",
-            )
-            if not updated:
+            if not _finish(job, owner, attempts):
                 raise _LeaseLost()
         return JobStatus.DONE
     except _LeaseLost:
@@ -146,6 +142,19 @@ def run_job(job: Job, *, owner: str | None = None) -> str:
 
 class _LeaseLost(Exception):
     pass
+
+
+def _finish(job: Job, owner: str, attempts: int) -> bool:
+    """Mark the job done, if it is still ours."""
+    return bool(
+        Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).update(
+            status=JobStatus.DONE,
+            attempts=attempts,
+            finished_at=clock.now(),
+            lease_until=None,
+            last_error="",
+        )
+    )
 
 
 def _on_failure(job: Job, error: str) -> None:

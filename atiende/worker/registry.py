@@ -20,13 +20,25 @@ class Periodic:
 
 
 HANDLERS: dict[str, Handler] = {}
+OUTSIDE_TRANSACTION: set[str] = set()
 PERIODIC: dict[str, Periodic] = {}
 _loaded = False
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
+    """Register the handler of a job kind.
+
+    By default a handler runs in one transaction with the job's completion, so its writes
+    and "done" land together. A handler that talks to another system (SMTP, the Graph API)
+    says `atomic=False`: it runs outside a transaction, so no lock or SQLite write turn is
+    held while the other side answers, and its own writes after the call are short
+    transactions of their own. Such a send is at least once either way (a crash after the
+    call and before the job is marked done sends again), so nothing is lost by it."""
+
     def register(func: Handler) -> Handler:
         HANDLERS[kind] = func
+        if not atomic:
+            OUTSIDE_TRANSACTION.add(kind)
         return func
 
     return register

@@ -99,7 +99,7 @@ def apply_status(s: inbound.WaStatus) -> bool:
     return False
 
 
-@handler("whatsapp.resend_as_template")
+@handler("whatsapp.resend_as_template", atomic=False)
 def resend_as_template(payload: dict) -> None:
     note = (
         Note.objects.select_related("case", "channel", "case__requester")
@@ -126,13 +126,13 @@ def late_status(payload: dict) -> None:
         raise DeliveryError(f"no hay un mensaje enviado con id {payload['status']['id']}")
 
 
-@handler("whatsapp.send")
+@handler("whatsapp.send", atomic=False)
 def send(payload: dict) -> None:
     channel = Channel.objects.get(pk=payload["channel_id"])
     outbound.send_payload(channel, payload["to"], payload["payload"])
 
 
-@handler("whatsapp.mark_read")
+@handler("whatsapp.mark_read", atomic=False)
 def mark_read(payload: dict) -> None:
     channel = Channel.objects.get(pk=payload["channel_id"])
     pnid = conf.phone_number_id(channel)
@@ -144,7 +144,7 @@ def mark_read(payload: dict) -> None:
         raise DeliveryError(str(exc), permanent=not exc.temporary) from exc
 
 
-@handler("whatsapp.media")
+@handler("whatsapp.media", atomic=False)
 def download_media(payload: dict) -> None:
     note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
     if note is None or note.attachments.exists():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +32,62 @@ from collections.abc import Iterator
 from django.db.backends.sqlite3 import base
 
 BACKGROUND_PATIENCE = 0.5  # seconds a background writer gives way to requests, at most
+CHECKPOINT_EVERY = 500  # commits in this process between two WAL checkpoints
+CHECKPOINT_PATIENCE = 10.0  # seconds a checkpoint waits for a moment without requests
 _local = threading.local()
+
+
+class _Checkpointer:
+    """WAL checkpoints off the writers' path.
+
+    SQLite's automatic checkpoint runs inside the COMMIT that fills the WAL: that writer
+    copies pages and syncs the database file while every other writer waits for its turn
+    (measured: acknowledgement p99 50 -> 140 ms under load). Connections here turn it off
+    (`wal_autocheckpoint=0`, see settings) and this thread, one per process, runs a PASSIVE
+    checkpoint — which never blocks writers — every CHECKPOINT_EVERY commits, at a moment
+    when no request is being served (it still competes for the disk and the processor), or after
+    CHECKPOINT_PATIENCE seconds of waiting for one. SQLite also checkpoints when the last
+    connection to the database closes.
+    """
+
+    def __init__(self) -> None:
+        self._commits = 0
+        self._wake = threading.Event()
+        self._pid = 0
+
+    def committed(self, path: str) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY:
+            return
+        if self._pid != os.getpid():  # first time in this process (threads don't survive fork)
+            self._pid = os.getpid()
+            threading.Thread(
+                target=self._run, args=(path,), name="atiende-sqlite-checkpoint", daemon=True
+            ).start()
+        self._wake.set()
+
+    def _run(self, path: str) -> None:
+        conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
+        from atiende.core import foreground  # requests in flight, on this machine
+
+        front = foreground.flag_file()
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            deadline = time.monotonic() + CHECKPOINT_PATIENCE
+            while time.monotonic() < deadline:
+                try:
+                    fcntl.flock(front, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    time.sleep(0.01)  # requests are being served
+                else:
+                    fcntl.flock(front, fcntl.LOCK_UN)
+                    break
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+_checkpointer = _Checkpointer()
 
 
 @contextlib.contextmanager
@@ -85,7 +141,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 fcntl.flock(self._front_fd, fcntl.LOCK_UN)
                 return
 
-    def _start_transaction_under_autocommit(self):
+    def _take_turn(self) -> None:
         fd = self._lock_file() if self.transaction_mode == "IMMEDIATE" else None
         if fd is not None and not self._holding:
             if getattr(_local, "background", False):
@@ -95,6 +151,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self._queued_in_front = True
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._holding = True
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=_Cursor)
+        cursor.owner = self
+        return cursor
+
+    def _start_transaction_under_autocommit(self):
+        self._take_turn()
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -106,6 +170,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._commit()
         finally:
             self._release()
+        if self._lock_fd is not None:
+            _checkpointer.committed(str(self.settings_dict["NAME"]))
 
     def _rollback(self):
         try:
@@ -122,3 +188,41 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 if getattr(self, name) is not None:
                     os.close(getattr(self, name))
                     setattr(self, name, None)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    """A write outside a transaction (autocommit: a lone INSERT or UPDATE) queues for its
+    turn like a transaction does, instead of meeting SQLite's sleep-and-retry."""
+
+    owner: DatabaseWrapper | None = None
+
+    def _alone(self, query: str) -> bool:
+        owner = self.owner
+        return (
+            owner is not None
+            and owner.get_autocommit()
+            and not owner._holding
+            and query.lstrip()[:6].upper() in _WRITES
+        )
+
+    def execute(self, query, params=None):
+        if not self._alone(query):
+            return super().execute(query, params)
+        self.owner._take_turn()
+        try:
+            return super().execute(query, params)
+        finally:
+            self.owner._release()
+            _checkpointer.committed(str(self.owner.settings_dict["NAME"]))
+
+    def executemany(self, query, param_list):
+        if not self._alone(query):
+            return super().executemany(query, param_list)
+        self.owner._take_turn()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            self.owner._release()

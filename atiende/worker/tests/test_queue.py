@@ -197,3 +197,26 @@ def test_a_periodic_task_never_runs_twice_at_once():
         assert queue.run_periodic(owner="b") == []  # not due again for 60 s
     finally:
         del registry.PERIODIC["test.sweep"]
+
+
+seen_in_transaction: list[bool] = []
+
+
+@registry.handler("test.outside", atomic=False)
+def _outside(payload):
+    seen_in_transaction.append(connection.in_atomic_block)
+
+
+@registry.handler("test.inside")
+def _inside(payload):
+    seen_in_transaction.append(connection.in_atomic_block)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_that_talks_to_another_system_runs_outside_a_transaction():
+    seen_in_transaction.clear()
+    queue.enqueue("test.outside", {})
+    queue.enqueue("test.inside", {})
+    assert queue.run_pending() == 2
+    assert seen_in_transaction == [False, True]
+    assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.DONE}
