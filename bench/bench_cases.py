@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import sys
 import threading
 import time
@@ -93,6 +94,34 @@ def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[f
     if errors:
         raise SystemExit(f"API creation errors: {len(errors)}, first: {errors[0]}")
     return per_worker * concurrency / elapsed, latencies
+
+
+def bench_api_create_wrk(base: str, token: str, n: int, concurrency: int) -> tuple[float, str]:
+    """The same POSTs from wrk (see common.wrk_post)."""
+    import json
+
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    requests = [
+        (
+            headers,
+            json.dumps(
+                {
+                    "subject": f"Caso API {i}",
+                    "description": "bench",
+                    "type": "incident",
+                    "priority": "high",
+                    "organization": "org-1",
+                    "channel": "api",
+                }
+            ).encode(),
+        )
+        for i in range(n)
+    ]
+    r = common.wrk_post(base, "/api/v1/cases", requests, concurrency=concurrency, expect=201)
+    return n / r["seconds"], (
+        f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms; "
+        f"{int(r['requests'])} posts"
+    )
 
 
 def load_cases(total: int) -> None:
@@ -210,6 +239,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator for the API creation: wrk (the default when installed) or "
+        "Python threads (http.client), which take CPU from the server on two cores",
+    )
     args = parser.parse_args()
 
     env = common.prepare_environment(args.db)
@@ -226,10 +262,14 @@ def main() -> None:
             f"[{args.db}] service open_case: {rate:.0f} cases/s ({args.service_n} cases, one thread)"
         )
         with common.server() as base:
-            api_rate, lat = bench_api_create(base, token, args.api_n, args.concurrency)
+            if args.client == "wrk":
+                api_rate, figures = bench_api_create_wrk(base, token, args.api_n, args.concurrency)
+            else:
+                api_rate, lat = bench_api_create(base, token, args.api_n, args.concurrency)
+                figures = common.summary_ms(lat)
             print(
                 f"[{args.db}] API POST /cases: {api_rate:.0f} cases/s ({args.api_n} cases, "
-                f"{args.concurrency} clients; {common.summary_ms(lat)})"
+                f"{args.concurrency} connections, client {args.client}; {figures})"
             )
         load_cases(args.cases)
         from atiende.cases.models import Case

@@ -14,14 +14,11 @@ acknowledgements, pages and read receipts the worker sends.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -55,46 +52,13 @@ def signed_bodies(n: int, contacts: int, prefix: str = "BENCH") -> list[tuple[by
 
 
 def post_all_wrk(base: str, n: int, concurrency: int, contacts: int) -> tuple[dict, float]:
-    """Post with wrk (C, one thread, `concurrency` keep-alive connections): the load
-    generator takes little of the two cores the server needs. Latencies come from wrk."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as f:
-        for raw, sig in signed_bodies(n, contacts):
-            f.write(sig.encode() + b"\t" + raw + b"\n")
-    done_file = f.name + ".done"
+    """Post with wrk (see common.wrk_post)."""
+    requests = [
+        ({"Content-Type": "application/json", "X-Hub-Signature-256": sig}, raw)
+        for raw, sig in signed_bodies(n, contacts)
+    ]
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            "wrk",
-            "-t",
-            "1",
-            "-c",
-            str(concurrency),
-            "-d",
-            "600s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(Path(__file__).with_name("webhooks.lua")),
-            base,
-        ],
-        env=os.environ | {"BODIES": f.name, "DONE_FILE": done_file},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    while not os.path.exists(done_file) and proc.poll() is None:
-        time.sleep(0.01)
-    acked_at = time.perf_counter()
-    proc.send_signal(signal.SIGINT)  # wrk then stops and reports (see webhooks.lua)
-    out = proc.communicate(timeout=60)[0]
-    for name in (f.name, done_file):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    result = {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
-    if result["errors"] or result["non200"]:
-        raise SystemExit(f"webhook errors: {line}")
-    result["acked_s"] = acked_at - start
-    return result, start
+    return common.wrk_post(base, "/webhooks/whatsapp", requests, concurrency=concurrency), start
 
 
 def post_all(
@@ -163,7 +127,9 @@ def main() -> None:
         help="load generator: wrk (apt-get install wrk; the default when present) or "
         "Python threads (http.client), which take CPU from the server on two cores",
     )
-    parser.add_argument("--server-threads", type=int, default=8, help="threads per web process")
+    parser.add_argument(
+        "--server-threads", type=int, default=4, help="threads per web process (as atiende serve)"
+    )
     args = parser.parse_args()
     env = common.prepare_environment(args.db)
     workers = args.workers or (1 if args.db == "sqlite" else 2)
@@ -203,9 +169,9 @@ def main() -> None:
             try:
                 if args.client == "wrk":
                     wrk, start = post_all_wrk(base, args.n, args.concurrency, args.contacts)
-                    ack = (wrk["p50_us"] / 1000, wrk["p99_us"] / 1000, wrk["max_us"] / 1000)
-                    posted = wrk["requests"]
-                    acked = wrk["acked_s"]
+                    ack = (wrk["p50"], wrk["p99"], wrk["max"])
+                    posted = int(wrk["requests"])
+                    acked = wrk["seconds"]
                 else:
                     latencies, start = post_all(base, args.n, args.concurrency, args.contacts)
                     ms = sorted(x * 1000 for x in latencies)

@@ -89,7 +89,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(threads: int = 8) -> Iterator[str]:
+def server(threads: int = 2) -> Iterator[str]:
     """Run `atiende serve` (gunicorn, no job worker) against the bench database."""
     port = free_port()
     proc = subprocess.Popen(
@@ -152,3 +152,71 @@ def seed_organizations(n: int) -> None:
 
     for i in range(n):
         customers.create_organization(slug=f"org-{i}", name=f"Organización {i}")
+
+
+def wrk_post(
+    base: str,
+    path: str,
+    requests: list[tuple[dict[str, str], bytes]],
+    *,
+    concurrency: int,
+    expect: int = 200,
+) -> dict[str, float]:
+    """POST `requests` (headers, body) with wrk: C, one thread, `concurrency` keep-alive
+    connections, so the load generator takes little of the cores the server needs.
+    Returns wrk's counts and latencies (ms) and `seconds`, until every request was answered."""
+    import shutil
+    import signal
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --client python")
+    with tempfile.NamedTemporaryFile("wb", suffix=".requests", delete=False) as f:
+        for headers, body in requests:
+            assert b"\n" not in body and b"\t" not in body
+            fields = [f"{k}: {v}".encode() for k, v in headers.items()]
+            f.write(b"\t".join([*fields, body]) + b"\n")
+    done_file = f.name + ".done"
+    env = os.environ | {
+        "REQUESTS": f.name,
+        "DONE_FILE": done_file,
+        "WRK_PATH": path,
+        "EXPECT": str(expect),
+    }
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(concurrency),
+            "-d",
+            "600s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(Path(__file__).with_name("wrk_post.lua")),
+            base,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    while not os.path.exists(done_file) and proc.poll() is None:
+        time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    proc.send_signal(signal.SIGINT)  # wrk stops and reports through done()
+    out = proc.communicate(timeout=60)[0]
+    for name in (f.name, done_file):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+    line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result: {out[-500:]}")
+    result: dict[str, float] = {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    if result["errors"] or result["unexpected"]:
+        raise SystemExit(f"wrk saw errors: {line}")
+    for key in ("p50", "p95", "p99", "max"):
+        result[key] = result.pop(f"{key}_us") / 1000
+    result["seconds"] = seconds
+    return result
