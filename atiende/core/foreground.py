@@ -4,7 +4,8 @@ On a small machine the job worker and the web server share the cores. A webhook 
 acknowledged in milliseconds; the job that turns it into a case can wait a little. Every web
 process holds a shared `flock` on a file in the data directory while it has requests in
 flight (`Middleware`); between jobs, a worker on the same machine waits while that file is
-held, for at most `patience` seconds per job, so it never stops for long (`yield_to_requests`).
+held (or was, in the last `QUIET_SECONDS`), for at most `PATIENCE_SECONDS` per job, so it
+slows down during a burst and never stops for long (`yield_to_requests`).
 The wait happens outside any transaction, so the worker never makes a request wait for a
 lock it holds. Workers on other machines are not slowed (they share no cores).
 """
@@ -19,6 +20,7 @@ import time
 from django.conf import settings
 
 PATIENCE_SECONDS = 0.25
+QUIET_SECONDS = 0.02
 
 
 class _Flag:
@@ -46,10 +48,12 @@ class _Flag:
         with self._guard:
             self._active -= 1
             if self._active == 0:
+                os.utime(self._file())  # when this process last served a request
                 fcntl.flock(self._file(), fcntl.LOCK_UN)
 
-    def busy(self) -> bool:
-        """Does any web process on this machine have a request in flight?"""
+    def busy(self, quiet: float) -> bool:
+        """Is a request in flight on this machine, or did one end less than `quiet`
+        seconds ago?"""
         if self._probe is None:
             self._probe = flag_file()
         try:
@@ -57,7 +61,7 @@ class _Flag:
         except BlockingIOError:
             return True
         fcntl.flock(self._probe, fcntl.LOCK_UN)
-        return False
+        return time.time() - os.fstat(self._probe).st_mtime < quiet
 
 
 _flag = _Flag()
@@ -82,8 +86,9 @@ class Middleware:
             _flag.leave()
 
 
-def yield_to_requests(patience: float = PATIENCE_SECONDS) -> None:
-    """Wait while requests are in flight on this machine, at most `patience` seconds."""
+def yield_to_requests(patience: float = PATIENCE_SECONDS, *, quiet: float = QUIET_SECONDS) -> None:
+    """Wait until no request has been served on this machine for `quiet` seconds (the gaps
+    between the requests of a burst are shorter), at most `patience` seconds."""
     deadline = time.monotonic() + patience
-    while time.monotonic() < deadline and _flag.busy():
+    while _flag.busy(quiet) and time.monotonic() < deadline:
         time.sleep(0.001)
