@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import shutil
 import sys
@@ -45,12 +46,24 @@ def bench_service(n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def case_body(i: int) -> str:
+    return json.dumps(
+        {
+            "subject": f"Caso API {i}",
+            "description": "bench",
+            "type": "incident",
+            "priority": "high",
+            "organization": "org-1",
+            "channel": "api",
+        }
+    )
+
+
 def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[float, list[float]]:
     """POST cases from `concurrency` keep-alive connections. The load generator shares the
     machine's two cores with the server, so it uses the lightest client at hand (stdlib
     http.client) to leave the CPU to what is measured."""
     import http.client
-    import json
     from urllib.parse import urlsplit
 
     host, port = urlsplit(base).hostname, urlsplit(base).port
@@ -63,16 +76,7 @@ def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[f
     def work():
         conn = http.client.HTTPConnection(host, port, timeout=30)
         for i in range(per_worker):
-            body = json.dumps(
-                {
-                    "subject": f"Caso API {i}",
-                    "description": "bench",
-                    "type": "incident",
-                    "priority": "high",
-                    "organization": "org-1",
-                    "channel": "api",
-                }
-            )
+            body = case_body(i)
             t = time.perf_counter()
             conn.request("POST", "/api/v1/cases", body, headers)
             resp = conn.getresponse()
@@ -98,25 +102,9 @@ def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[f
 
 def bench_api_create_wrk(base: str, token: str, n: int, concurrency: int) -> tuple[float, str]:
     """The same POSTs from wrk (see common.wrk_post)."""
-    import json
 
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    requests = [
-        (
-            headers,
-            json.dumps(
-                {
-                    "subject": f"Caso API {i}",
-                    "description": "bench",
-                    "type": "incident",
-                    "priority": "high",
-                    "organization": "org-1",
-                    "channel": "api",
-                }
-            ).encode(),
-        )
-        for i in range(n)
-    ]
+    requests = [(headers, case_body(i).encode()) for i in range(n)]
     r = common.wrk_post(base, "/api/v1/cases", requests, concurrency=concurrency, expect=201)
     return n / r["seconds"], (
         f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms; "

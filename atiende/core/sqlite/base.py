@@ -208,21 +208,19 @@ class _Cursor(base.SQLiteCursorWrapper):
             and query.lstrip()[:6].upper() in _WRITES
         )
 
-    def execute(self, query, params=None):
+    def _in_turn(self, query: str, run):
         if not self._alone(query):
-            return super().execute(query, params)
-        self.owner._take_turn()
+            return run()
+        owner = self.owner
+        owner._take_turn()
         try:
-            return super().execute(query, params)
+            return run()
         finally:
-            self.owner._release()
-            _checkpointer.committed(str(self.owner.settings_dict["NAME"]))
+            owner._release()
+            _checkpointer.committed(str(owner.settings_dict["NAME"]))
+
+    def execute(self, query, params=None):
+        return self._in_turn(query, lambda: super(_Cursor, self).execute(query, params))
 
     def executemany(self, query, param_list):
-        if not self._alone(query):
-            return super().executemany(query, param_list)
-        self.owner._take_turn()
-        try:
-            return super().executemany(query, param_list)
-        finally:
-            self.owner._release()
+        return self._in_turn(query, lambda: super(_Cursor, self).executemany(query, param_list))
