@@ -15,7 +15,6 @@ import json
 import random
 import shutil
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -59,52 +58,22 @@ def case_body(i: int) -> str:
     )
 
 
-def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[float, list[float]]:
-    """POST cases from `concurrency` keep-alive connections. The load generator shares the
-    machine's two cores with the server, so it uses the lightest client at hand (stdlib
-    http.client) to leave the CPU to what is measured."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    host, port = urlsplit(base).hostname, urlsplit(base).port
+def _api_requests(token: str, n: int) -> list[tuple[dict[str, str], bytes]]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    per_worker = n // concurrency
+    return [(headers, case_body(i).encode()) for i in range(n)]
 
-    def work():
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        for i in range(per_worker):
-            body = case_body(i)
-            t = time.perf_counter()
-            conn.request("POST", "/api/v1/cases", body, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            dt_ = time.perf_counter() - t
-            with lock:
-                latencies.append(dt_)
-                if resp.status != 201:
-                    errors.append(f"{resp.status} {data[:200]!r}")
-        conn.close()
 
-    threads = [threading.Thread(target=work) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"API creation errors: {len(errors)}, first: {errors[0]}")
-    return per_worker * concurrency / elapsed, latencies
+def bench_api_create(base: str, token: str, n: int, concurrency: int) -> tuple[float, list[float]]:
+    """POST cases from `concurrency` Python threads (see common.python_post)."""
+    latencies, seconds = common.python_post(
+        base, "/api/v1/cases", _api_requests(token, n), concurrency=concurrency, expect=201
+    )
+    return n / seconds, latencies
 
 
 def bench_api_create_wrk(base: str, token: str, n: int, concurrency: int) -> tuple[float, str]:
     """The same POSTs from wrk (see common.wrk_post)."""
-
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    requests = [(headers, case_body(i).encode()) for i in range(n)]
+    requests = _api_requests(token, n)
     r = common.wrk_post(base, "/api/v1/cases", requests, concurrency=concurrency, expect=201)
     return n / r["seconds"], (
         f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms; "

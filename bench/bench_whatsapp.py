@@ -14,15 +14,12 @@ acknowledgements, pages and read receipts the worker sends.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
@@ -51,12 +48,16 @@ def signed_bodies(n: int, contacts: int, prefix: str = "BENCH") -> list[tuple[by
     return bodies
 
 
+def _requests(n: int, contacts: int, prefix: str = "BENCH") -> list[tuple[dict[str, str], bytes]]:
+    return [
+        ({"Content-Type": "application/json", "X-Hub-Signature-256": sig}, raw)
+        for raw, sig in signed_bodies(n, contacts, prefix)
+    ]
+
+
 def post_all_wrk(base: str, n: int, concurrency: int, contacts: int) -> tuple[dict, float]:
     """Post with wrk (see common.wrk_post)."""
-    requests = [
-        ({"Content-Type": "application/json", "X-Hub-Signature-256": sig}, raw)
-        for raw, sig in signed_bodies(n, contacts)
-    ]
+    requests = _requests(n, contacts)
     start = time.perf_counter()
     return common.wrk_post(base, "/webhooks/whatsapp", requests, concurrency=concurrency), start
 
@@ -64,40 +65,10 @@ def post_all_wrk(base: str, n: int, concurrency: int, contacts: int) -> tuple[di
 def post_all(
     base: str, n: int, concurrency: int, contacts: int, prefix: str = "BENCH"
 ) -> tuple[list[float], float]:
-    host, port = urlsplit(base).hostname, urlsplit(base).port
-    bodies = signed_bodies(n, contacts, prefix)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    chunks = [bodies[k::concurrency] for k in range(concurrency)]
-
-    def work(mine):
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        for raw, sig in mine:
-            t = time.perf_counter()
-            conn.request(
-                "POST",
-                "/webhooks/whatsapp",
-                raw,
-                {"Content-Type": "application/json", "X-Hub-Signature-256": sig},
-            )
-            resp = conn.getresponse()
-            data = resp.read()
-            took = time.perf_counter() - t
-            with lock:
-                latencies.append(took)
-                if resp.status != 200:
-                    errors.append(f"{resp.status} {data[:200]!r}")
-        conn.close()
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
+    """Post from Python threads (see common.python_post)."""
+    requests = _requests(n, contacts, prefix)
     start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise SystemExit(f"{len(errors)} webhook errors, first: {errors[0]}")
+    latencies, _ = common.python_post(base, "/webhooks/whatsapp", requests, concurrency=concurrency)
     return latencies, start
 
 

@@ -27,22 +27,7 @@ def prepare_environment(db: str) -> dict[str, str]:
     }
     if db == "postgres":
         name = f"atiende_bench_{os.getpid()}"
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-c",
-                f"DROP DATABASE IF EXISTS {name}",
-                "-c",
-                f"CREATE DATABASE {name}",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        _psql(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}", check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -50,23 +35,19 @@ def prepare_environment(db: str) -> dict[str, str]:
     return env
 
 
+def _psql(*statements: str, check: bool) -> None:
+    commands = [arg for sql in statements for arg in ("-c", sql)]
+    subprocess.run(
+        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", *commands],
+        check=check,
+        capture_output=True,
+    )
+
+
 def drop_environment(env: dict[str, str]) -> None:
     url = env.get("DATABASE_URL")
     if url:
-        name = url.rsplit("/", 1)[-1]
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-c",
-                f"DROP DATABASE IF EXISTS {name}",
-            ],
-            capture_output=True,
-        )
+        _psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[-1]}", check=False)
 
 
 def setup_django() -> None:
@@ -220,3 +201,50 @@ def wrk_post(
         result[key] = result.pop(f"{key}_us") / 1000
     result["seconds"] = seconds
     return result
+
+
+def python_post(
+    base: str,
+    path: str,
+    requests: list[tuple[dict[str, str], bytes]],
+    *,
+    concurrency: int,
+    expect: int = 200,
+) -> tuple[list[float], float]:
+    """POST `requests` from `concurrency` Python threads (stdlib http.client, keep-alive),
+    the fallback when wrk is missing. Returns each request's latency (s) and the seconds
+    until all were answered. Python threads take CPU from a server on the same cores."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def work(mine: list[tuple[dict[str, str], bytes]]) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        for headers, body in mine:
+            t = time.perf_counter()
+            conn.request("POST", path, body, headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            took = time.perf_counter() - t
+            with lock:
+                latencies.append(took)
+                if resp.status != expect:
+                    errors.append(f"{resp.status} {data[:200]!r}")
+        conn.close()
+
+    threads = [
+        threading.Thread(target=work, args=(requests[k::concurrency],)) for k in range(concurrency)
+    ]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} errors posting to {path}, first: {errors[0]}")
+    return latencies, time.perf_counter() - start
