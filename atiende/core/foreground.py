@@ -35,7 +35,7 @@ class _Flag:
 
     def _file(self) -> int:
         if self._fd is None:
-            self._fd = os.open(settings.DATA_DIR / "requests.active", os.O_CREAT | os.O_RDWR, 0o600)
+            self._fd = _open_flag()
         return self._fd
 
     def enter(self) -> None:
@@ -55,21 +55,27 @@ class _Flag:
         """Is a request in flight on this machine, or did one end less than `quiet`
         seconds ago?"""
         if self._probe is None:
-            self._probe = flag_file()
-        try:
-            fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            self._probe = _open_flag()
+        if held(self._probe):
             return True
-        fcntl.flock(self._probe, fcntl.LOCK_UN)
         return time.time() - os.fstat(self._probe).st_mtime < quiet
 
 
-_flag = _Flag()
-
-
-def flag_file() -> int:
-    """A descriptor of the flag's file, of the caller's own (to test it with flock)."""
+def _open_flag() -> int:
     return os.open(settings.DATA_DIR / "requests.active", os.O_CREAT | os.O_RDWR, 0o600)
+
+
+def held(fd: int) -> bool:
+    """Does another open file hold a lock (shared or exclusive) on this one's file?"""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
+
+
+_flag = _Flag()
 
 
 class Middleware:

@@ -20,7 +20,8 @@ from django.db import DatabaseError, close_old_connections, transaction
 from atiende.channels.email import config, intake
 from atiende.channels.email.models import MailboxState
 from atiende.channels.models import Channel
-from atiende.core import audit, clock
+from atiende.core import clock
+from atiende.core.transactions import service_scope
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _store_group(
         return f"imap:{folder}:{uidvalidity}:{uid}"
 
     try:
-        with transaction.atomic(), audit.batched():
+        with service_scope():
             return [
                 _store_one(channel, uid, raw, source=source(uid), own=own) for uid, raw in items
             ]

@@ -27,8 +27,9 @@ from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.messages import InboundAttachment
 from atiende.channels.models import Channel
 from atiende.channels.services import receive_message
-from atiende.core import audit, clock
+from atiende.core import clock
 from atiende.core.errors import DomainError, NotFound
+from atiende.core.transactions import service_scope
 from atiende.customers.models import ContactEmail
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def ingest(
     except inbound.Unparseable as exc:
         return quarantine(channel, raw, str(exc), source=source)
     try:
-        with transaction.atomic(), audit.batched():
+        with service_scope():
             return _store(channel, parsed, raw, source)
     except DomainError as exc:  # e.g. the channel was deactivated: keep the mail for later
         return quarantine(

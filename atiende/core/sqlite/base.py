@@ -31,6 +31,8 @@ from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 
+from atiende.core import foreground
+
 BACKGROUND_PATIENCE = 0.5  # seconds a background writer gives way to requests, at most
 CHECKPOINT_EVERY = 500  # commits in this process between two WAL checkpoints
 CHECKPOINT_PATIENCE = 10.0  # seconds a checkpoint waits for a moment without requests
@@ -68,21 +70,10 @@ class _Checkpointer:
 
     def _run(self, path: str) -> None:
         conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
-        from atiende.core import foreground  # requests in flight, on this machine
-
-        front = foreground.flag_file()
         while True:
             self._wake.wait()
             self._wake.clear()
-            deadline = time.monotonic() + CHECKPOINT_PATIENCE
-            while time.monotonic() < deadline:
-                try:
-                    fcntl.flock(front, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    time.sleep(0.01)  # requests are being served
-                else:
-                    fcntl.flock(front, fcntl.LOCK_UN)
-                    break
+            foreground.yield_to_requests(patience=CHECKPOINT_PATIENCE)
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
@@ -130,16 +121,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _give_way(self) -> None:
         """Wait (a bounded time) until no foreground writer is queued or writing."""
         deadline = time.monotonic() + BACKGROUND_PATIENCE
-        while True:
-            try:
-                fcntl.flock(self._front_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(0.001)
-            else:
-                fcntl.flock(self._front_fd, fcntl.LOCK_UN)
-                return
+        while foreground.held(self._front_fd) and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def _take_turn(self) -> None:
         fd = self._lock_file() if self.transaction_mode == "IMMEDIATE" else None

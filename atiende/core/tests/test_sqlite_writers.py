@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from atiende.configuration.models import Setting
+from atiende.core import foreground
 from atiende.core.sqlite import base as sqlite
 
 pytestmark = [
@@ -19,15 +20,6 @@ pytestmark = [
 
 def _front_file() -> int:
     return os.open(f"{connection.settings_dict['NAME']}.foreground", os.O_CREAT | os.O_RDWR)
-
-
-def _foreground_queued(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return False
 
 
 def _in_thread(fn) -> threading.Thread:
@@ -65,11 +57,12 @@ def test_a_write_outside_a_transaction_queues_for_its_turn():
         assert not done.is_set()
         # It waits in the writers' queue (holding its place in the foreground file), not
         # in SQLite's sleep-and-retry.
-        assert _foreground_queued(front)
+        assert foreground.held(front)
         release.set()
         assert done.wait(5)
-        a.join(5), b.join(5)
-        assert not _foreground_queued(front)
+        a.join(5)
+        b.join(5)
+        assert not foreground.held(front)
     finally:
         release.set()
         os.close(front)
