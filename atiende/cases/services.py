@@ -338,7 +338,7 @@ def add_note(
         case=case,
         visibility=visibility,
         direction=direction,
-        author_user=actor if getattr(actor, "is_authenticated", False) else None,
+        author_user=audit.signed_in(actor),
         author_contact=author_contact,
         channel=channel,
         body_text=body_text or "",
@@ -446,7 +446,7 @@ def add_attachment(
         content_type=stored.content_type,
         sha256=stored.sha256,
         public=public,
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=audit.signed_in(actor),
         created_at=clock.now(),
     )
     audit.record(

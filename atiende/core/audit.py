@@ -49,6 +49,11 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
+def signed_in(actor: Any) -> Any:
+    """The actor as a user to store, or None for the system, a contact or an anonymous user."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def record(
     *,
     actor: Any,
@@ -58,7 +63,7 @@ def record(
     case: Any = None,
     at: dt.datetime | None = None,
 ) -> AuditEntry:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = signed_in(actor)
     label = str(actor) if actor is not None else "sistema"
     entry = AuditEntry(
         at=at or clock.now(),

@@ -96,7 +96,7 @@ def request_escalation(
         case=case,
         from_level=case.level,
         to_level=case.level + 1,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=audit.signed_in(actor),
         requested_by_contact=contact,
         via=via,
         grounds=result.grounds,
