@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("ATIENDE_DATA_DIR", "var")).resolve()
@@ -127,13 +128,18 @@ def _database() -> dict:
         }
         # A file, not :memory:, so tests that use several threads share one database.
         db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-    else:
+    elif db["ENGINE"] == "django.db.backends.postgresql":
+        db["ENGINE"] = "atiende.core.postgresql"  # with deferred rows (atiende/core/deferred.py)
         # Random reads cost little more than sequential ones on the SSDs and page cache
         # atiende runs on; with PostgreSQL's default (4, for spinning disks) the planner
         # scans every case instead of using the trigram index for a text search `q=`
         # (bench/bench_cases.py: count of a 16% match 40 -> 20 ms). Per connection, so a
         # shared server's other databases keep theirs.
         db.setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: atiende runs on SQLite or PostgreSQL, not {url.split(':', 1)[0]!r}."
+        )
     return db
 
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from atiende.core import deferred
+
 
 class CaseType(models.TextChoices):
     REQUEST = "request", "Requerimiento"
@@ -190,6 +192,8 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+
+    objects = deferred.Manager()  # rows may be written late: core/deferred.py
 
     class Meta:
         ordering = ["created_at", "id"]

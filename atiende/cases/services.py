@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
 from atiende.cases import storage, transitions
@@ -25,9 +25,9 @@ from atiende.cases.models import (
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
-from atiende.core import audit, clock
+from atiende.core import audit, clock, deferred
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
-from atiende.core.transactions import service
+from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
 from atiende.sla import services as sla
 from atiende.worker import queue
@@ -351,9 +351,11 @@ def add_note(
     )
     if external_id is not None:
         try:
-            with transaction.atomic():
+            with service_scope():  # in a batch(), a clash redoes the batch item by item
                 note.save()
         except IntegrityError:
+            if batching():
+                raise
             existing = Note.objects.get(channel=channel, external_id=external_id)
             existing.created = False
             return existing
@@ -438,7 +440,7 @@ def add_attachment(
     if actor is not None and actor.is_customer:
         public = True
     stored = storage.store(chunks, filename)
-    row = Attachment.objects.create(
+    row = Attachment(
         case=case,
         note=note,
         filename=stored.filename,
@@ -449,6 +451,7 @@ def add_attachment(
         uploaded_by=audit.signed_in(actor),
         created_at=clock.now(),
     )
+    deferred.insert(row)  # its id is set when the service's transaction writes it
     audit.record(
         actor=actor,
         action="attachment.added",

@@ -77,8 +77,14 @@ def _belongs(contact: Contact, case: Case) -> bool:
     return contact.organization_id == case.organization_id
 
 
-def receive_message(msg: InboundMessage) -> Received:
-    """Store `msg` exactly once, as a note on its case or on a new case."""
+def receive_message(
+    msg: InboundMessage, *, sender: Contact | None = None, looked_up: bool = False
+) -> Received:
+    """Store `msg` exactly once, as a note on its case or on a new case.
+
+    An adapter that stores many messages at once may look them up together first:
+    `looked_up=True` says it found no trace of this one (the unique external id still
+    decides), and `sender` is the sender's contact when it found one."""
     channel = selectors.channel(msg.channel)
     if channel is None:
         raise NotFound(f"No existe el canal {msg.channel!r}.")
@@ -86,19 +92,20 @@ def receive_message(msg: InboundMessage) -> Received:
         raise InvalidInput(
             "El mensaje no tiene identificador.", errors={"external_id": "obligatorio"}
         )
-    stored = Note.objects.filter(channel=channel, external_id=msg.external_id)
-    if stored.exists():  # the common case is a new message: ask cheaply first
-        existing = stored.select_related("case").get()
-        return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
+    if not looked_up:
+        stored = Note.objects.filter(channel=channel, external_id=msg.external_id)
+        if stored.exists():  # the common case is a new message: ask cheaply first
+            existing = stored.select_related("case").get()
+            return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
         with service_scope():
-            return _receive(msg, channel)
+            return _receive(msg, channel, sender)
     except _Duplicate as dup:
         return Received(case=dup.note.case, note=dup.note, new_case=False, duplicate=True)
 
 
-def _receive(msg: InboundMessage, channel: Channel) -> Received:
-    contact = _contact_for(msg)
+def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> Received:
+    contact = sender or _contact_for(msg)
     case = _thread(msg, channel, contact)
     unverified = False
     new_case = False

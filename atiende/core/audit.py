@@ -10,7 +10,7 @@ import enum
 import uuid
 from typing import Any
 
-from atiende.core import clock
+from atiende.core import clock, deferred
 from atiende.core.models import AuditEntry
 
 # Entries recorded inside `batched()`, written together when the outermost batch ends.
@@ -75,10 +75,16 @@ def record(
         case=case,
         changes=_plain(changes or {}),
     )
+    unsaved = hasattr(obj, "_meta") and obj.pk is None  # a deferred row (core/deferred.py)
     pending = _pending.get()
     if pending is None:
+        if unsaved:
+            deferred.flush()
+            entry.object_id = str(obj.pk)
         entry.save()
     else:
+        if unsaved:
+            entry._object = obj  # its id is known when the batch is written
         pending.append(entry)
     return entry
 
@@ -90,7 +96,8 @@ def batched():
     Use it inside the transaction of the change it audits (a service opening a case writes
     three or four entries; an email intake pass writes a few per message). Entries recorded
     in a block that raises are dropped with it, as its savepoint's rows are; nothing is
-    written if the outermost batch raises. Entries get their ids when written."""
+    written if the outermost batch raises. Entries get their ids when written; an entry about
+    a deferred row (core/deferred.py) names it by the id the row has by then."""
     pending = _pending.get()
     if pending is not None:  # nested: the outermost batch writes
         mark = len(pending)
@@ -105,6 +112,9 @@ def batched():
     try:
         yield
         if pending:
+            for entry in pending:
+                if hasattr(entry, "_object"):
+                    entry.object_id = str(entry._object.pk)
             AuditEntry.objects.bulk_create(pending)
     finally:
         _pending.reset(token)

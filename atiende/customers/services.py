@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
 from atiende.core.snapshot import Snapshot
-from atiende.core.transactions import service
+from atiende.core.transactions import service, service_scope
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
 from atiende.customers.selectors import whatsapp_contact
@@ -249,6 +249,12 @@ def find_contact(*, email: str | None = None, phone: str | None = None) -> Conta
     return None
 
 
+def contacts_by_email(addresses: set[str]) -> dict[str, Contact]:
+    """The contacts of these (lower-case) addresses, with their organizations, in one query."""
+    rows = ContactEmail.objects.select_related("contact__organization")
+    return {row.address: row.contact for row in rows.filter(address__in=addresses)}
+
+
 def find_or_create_contact(
     *,
     email: str | None = None,
@@ -267,7 +273,7 @@ def find_or_create_contact(
     if organization is None and email:
         organization = organization_for_email(email)
     try:
-        with transaction.atomic():
+        with service_scope():
             return create_contact(
                 name=name or (email or phone or ""),
                 organization=organization,

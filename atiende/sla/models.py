@@ -1,5 +1,7 @@
 from django.db import models
 
+from atiende.core import deferred
+
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -85,6 +87,8 @@ class SlaTimer(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     at_risk_flagged_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
+
+    objects = deferred.Manager()  # rows may be written late: core/deferred.py
 
     class Meta:
         ordering = ["case", "kind"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from atiende.core import audit, clock, events
+from atiende.core import audit, clock, deferred, events
 from atiende.sla import schedules
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import SlaTimer, TimerKind
@@ -92,7 +92,7 @@ def start_timers(case: Any) -> list[SlaTimer]:
         )
         _recompute(timer, cal, case.created_at)
         timers.append(timer)
-    SlaTimer.objects.bulk_create(timers)
+    deferred.insert(*timers)
     return timers
 
 

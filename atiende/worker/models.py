@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from atiende.core import deferred
+
 
 class JobStatus(models.TextChoices):
     PENDING = "pending", "Pendiente"
@@ -28,6 +30,8 @@ class Job(models.Model):
     dedupe_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = deferred.Manager()  # rows may be written late: core/deferred.py
 
     class Meta:
         ordering = ["id"]

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from atiende.core import clock, foreground
+from atiende.core import clock, deferred, foreground
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -52,7 +52,9 @@ def enqueue(
         max_attempts=max_attempts,
     )
     if dedupe_key is None:
-        return Job.objects.create(**fields)
+        job = Job(**fields)
+        deferred.insert(job)  # written with the transaction's other jobs (core/deferred.py)
+        return job
     try:
         with transaction.atomic():
             return Job.objects.create(**fields)

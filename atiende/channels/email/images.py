@@ -1,8 +1,9 @@
 """Inline images: after a message's attachments are stored, its HTML points at them.
 
 `inbound.parse` keeps `cid:` sources (it cannot know where the parts will be stored);
-`link_stored_images` runs right after `receive_message`, finds the stored attachment of
-each Content-ID by its SHA-256 and rewrites the note's HTML with `inbound.link_inline_images`.
+`link_stored_images` runs after `receive_message` has stored a group of mails, finds the
+stored attachment of each Content-ID by its SHA-256 and rewrites the note's HTML with
+`inbound.link_inline_images`.
 """
 
 from __future__ import annotations
@@ -15,26 +16,31 @@ from atiende.cases.models import Attachment, Note
 from atiende.channels.email import inbound
 
 
-def link_stored_images(note: Note, parsed: inbound.ParsedEmail) -> None:
-    if not note.body_html or "cid:" not in note.body_html.lower():
+def link_stored_images(stored: list[tuple[Note, inbound.ParsedEmail]]) -> None:
+    """Rewrite the HTML of these just-stored notes: one query for all their images."""
+    stored = [(n, p) for n, p in stored if n.body_html and "cid:" in n.body_html.lower()]
+    if not stored:
         return
     wanted = {
-        cid: hashlib.sha256(att.content).hexdigest() for cid, att in parsed.content_ids.items()
+        note.pk: {cid: hashlib.sha256(a.content).hexdigest() for cid, a in p.content_ids.items()}
+        for note, p in stored
     }
-    stored = dict(
-        Attachment.objects.filter(note=note, sha256__in=set(wanted.values())).values_list(
-            "sha256", "pk"
-        )
-    )
-    number = note.case.number
-    urls = {
-        cid: reverse(
-            "api-v1:download_attachment", kwargs={"number": number, "attachment_id": stored[sha]}
-        )
-        for cid, sha in wanted.items()
-        if sha in stored
+    ids = {
+        (note_id, sha): pk
+        for note_id, sha, pk in Attachment.objects.filter(
+            note__in=list(wanted), sha256__in={sha for w in wanted.values() for sha in w.values()}
+        ).values_list("note_id", "sha256", "pk")
     }
-    body_html = inbound.link_inline_images(note.body_html, urls)
-    if body_html != note.body_html:
-        Note.objects.filter(pk=note.pk).update(body_html=body_html)
-        note.body_html = body_html
+    for note, _ in stored:
+        urls = {
+            cid: reverse(
+                "api-v1:download_attachment",
+                kwargs={"number": note.case.number, "attachment_id": ids[note.pk, sha]},
+            )
+            for cid, sha in wanted[note.pk].items()
+            if (note.pk, sha) in ids
+        }
+        body_html = inbound.link_inline_images(note.body_html, urls)
+        if body_html != note.body_html:
+            Note.objects.filter(pk=note.pk).update(body_html=body_html)
+            note.body_html = body_html

@@ -1,9 +1,9 @@
 """The IMAP poller: fetch new mail, store it, and only then dispose of it on the server.
 
 Per folder we remember (UIDVALIDITY, last UID). Messages are read with BODY.PEEK[] (no
-\\Seen), each one is committed through `intake.ingest`, and after a chunk is committed it
-is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID EXPUNGE where MOVE is
-missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
+\\Seen), stored by `intake.ingest_many` (TX_GROUP to a transaction), and after a chunk is
+committed it is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID EXPUNGE
+where MOVE is missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
 and committed ones recognised as duplicates on the next pass: nothing lost, nothing doubled.
 """
 
@@ -15,13 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections
 
 from atiende.channels.email import config, intake
 from atiende.channels.email.models import MailboxState
 from atiende.channels.models import Channel
 from atiende.core import clock
-from atiende.core.transactions import service_scope
 
 log = logging.getLogger(__name__)
 
@@ -87,45 +86,6 @@ def _dispose(client, uids: list[int], url: config.MailURL, mode: str) -> None:
         client.expunge()
 
 
-def _store_one(channel: Channel, uid: int, raw: bytes, *, source: str, own: set[str]) -> str:
-    try:
-        return intake.ingest(raw, channel=channel, source=source, own=own).status
-    except DatabaseError:
-        raise
-    except Exception as exc:  # a bug on one message must not block the mailbox
-        log.exception("email %s could not be stored; quarantined", source)
-        return intake.quarantine(channel, raw, f"Error inesperado: {exc!r}", source=source).status
-
-
-def _store_group(
-    channel: Channel,
-    items: list[tuple[int, bytes]],
-    *,
-    folder: str,
-    uidvalidity: int,
-    own: set[str],
-) -> list[str]:
-    """Store a few messages in one transaction (one commit, one WAL flush, instead of one
-    each); if the group fails, store them one by one so no message holds back the others."""
-
-    def source(uid: int) -> str:
-        return f"imap:{folder}:{uidvalidity}:{uid}"
-
-    try:
-        with service_scope():
-            return [
-                _store_one(channel, uid, raw, source=source(uid), own=own) for uid, raw in items
-            ]
-    except DatabaseError:
-        if len(items) == 1:
-            raise
-    out = []
-    for uid, raw in items:
-        with transaction.atomic():
-            out.append(_store_one(channel, uid, raw, source=source(uid), own=own))
-    return out
-
-
 def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
     """One pass over the channel's folder. Database errors propagate (nothing is disposed)."""
     url = config.url_for(channel, "imap")
@@ -157,11 +117,12 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
                 (uid, fetched[uid][b"BODY[]"]) for uid in batch if b"BODY[]" in fetched.get(uid, {})
             ]
             for start_group in range(0, len(items), TX_GROUP):
-                group = items[start_group : start_group + TX_GROUP]
-                for status in _store_group(
-                    channel, group, folder=url.folder, uidvalidity=uidvalidity, own=own
-                ):
-                    result.add(status)
+                group = [
+                    (raw, f"imap:{url.folder}:{uidvalidity}:{uid}")
+                    for uid, raw in items[start_group : start_group + TX_GROUP]
+                ]
+                for outcome in intake.ingest_many(channel, group, own=own):
+                    result.add(outcome.status)
             done = [uid for uid, _ in items]  # committed: now they may leave the folder
             _dispose(client, done, url, mode)
             if done:

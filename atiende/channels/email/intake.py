@@ -1,6 +1,9 @@
 """Raw mail in, one note out: the path shared by the IMAP poller, `ingest-email` and the
 quarantine's retry. Parsing is `inbound.py`; storing goes through the one door,
-`channels.services.receive_message`.
+`channels.services.receive_message`. The poller stores each fetch's mail in groups
+(`ingest_many`): one transaction, one lookup of Message-IDs, senders and recent answers
+for the group, and one INSERT per table for what the group creates besides its cases and
+notes.
 
 Outcomes: "stored" (a note), "duplicate" (already stored: same Message-ID and content),
 "bounce" (a delivery report about our own mail: that note is marked failed, no case is
@@ -14,10 +17,11 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Count, Q
 
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Direction, Note, Visibility
@@ -27,10 +31,11 @@ from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.messages import InboundAttachment
 from atiende.channels.models import Channel
 from atiende.channels.services import receive_message
-from atiende.core import clock
+from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
-from atiende.core.transactions import service_scope
-from atiende.customers.models import ContactEmail
+from atiende.core.transactions import batch, service_scope
+from atiende.customers import services as customers
+from atiende.customers.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -81,29 +86,146 @@ def ingest(
         return quarantine(channel, raw, str(exc), source=source)
     try:
         with service_scope():
-            return _store(channel, parsed, raw, source)
+            return _store_all(channel, [(parsed, raw, source)])[0]
     except DomainError as exc:  # e.g. the channel was deactivated: keep the mail for later
         return quarantine(
             channel, raw, f"{exc.message} {getattr(exc, 'errors', '') or ''}".strip(), source=source
         )
 
 
-def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: str) -> Outcome:
+def ingest_many(
+    channel: Channel, items: list[tuple[bytes, str]], *, own: set[str]
+) -> list[Outcome]:
+    """Store several mails (raw bytes, source) in one transaction: one commit, and the
+    lookups and inserts of all of them together (`transactions.batch`). If any of them
+    fails, each is stored on its own, so that no message holds back the others. A
+    database error propagates (nothing of the group is committed)."""
+    parsed: list[inbound.ParsedEmail | None] = []
+    for raw, _ in items:
+        try:
+            parsed.append(inbound.parse(raw, channel=channel.slug, own_addresses=own))
+        except Exception:  # unparseable, or a bug: quarantined below, on its own
+            parsed.append(None)
+    if len(items) > 1 and any(p is not None for p in parsed):
+        try:
+            with batch():
+                mails = [
+                    (p, raw, source)
+                    for p, (raw, source) in zip(parsed, items, strict=True)
+                    if p is not None
+                ]
+                outcomes = iter(_store_all(channel, mails))
+                stored = [next(outcomes) if p is not None else None for p in parsed]
+        except Exception as exc:
+            log.info("storing %d mails together failed (%r): one by one", len(items), exc)
+        else:
+            return [
+                done or ingest_safely(channel, raw, source=source, own=own)
+                for done, (raw, source) in zip(stored, items, strict=True)
+            ]
+    return [ingest_safely(channel, raw, source=source, own=own) for raw, source in items]
+
+
+def ingest_safely(channel: Channel, raw: bytes, *, source: str, own: set[str]) -> Outcome:
+    """`ingest`, with a bug on one message quarantining it instead of blocking the mailbox."""
+    try:
+        return ingest(raw, channel=channel, source=source, own=own)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        log.exception("email %s could not be stored; quarantined", source)
+        return quarantine(channel, raw, f"Error inesperado: {exc!r}", source=source)
+
+
+def _store_all(
+    channel: Channel, mails: list[tuple[inbound.ParsedEmail, bytes, str]]
+) -> list[Outcome]:
+    known = _Known.load(channel, [parsed for parsed, _, _ in mails])
+    outcomes = [_store(channel, parsed, raw, source, known) for parsed, raw, source in mails]
+    images.link_stored_images(known.notes)
+    return outcomes
+
+
+@dataclass
+class _Known:
+    """What storing some mails needs to know from the database, read with one query each
+    for all of them, and kept current as they are stored one after the other."""
+
+    # Mail already kept, by Message-ID (or, without one, by content key external id).
+    earlier: dict[tuple[str, str], list[ReceivedEmail]]
+    contacts: dict[str, Contact]  # sender address -> contact; absent: not a contact yet
+    answers: dict[int, int]  # contact id -> automatic answers sent within the interval
+    answer_limit: int
+    notes: list[tuple[Note, inbound.ParsedEmail]] = field(default_factory=list)  # stored
+
+    @classmethod
+    def load(cls, channel: Channel, mails: list[inbound.ParsedEmail]) -> _Known:
+        keys = {_key(p) for p in mails}
+        mids = [k for kind, k in keys if kind == "mid"]
+        eids = [k for kind, k in keys if kind == "eid"]
+        earlier: dict[tuple[str, str], list[ReceivedEmail]] = {}
+        if keys:
+            rows = ReceivedEmail.objects.filter(channel=channel).only(
+                "pk", "content_key", "message_id", "external_id"
+            )
+            for row in rows.filter(Q(message_id__in=mids) | Q(external_id__in=eids)):
+                if row.message_id in mids:
+                    earlier.setdefault(("mid", row.message_id), []).append(row)
+                if row.external_id in eids:
+                    earlier.setdefault(("eid", row.external_id), []).append(row)
+        senders = {_address(p) for p in mails} - {""}
+        contacts = customers.contacts_by_email(senders) if senders else {}
+        opts = channel.settings or {}
+        interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
+        asking = {contacts[a].pk for a in senders if a in contacts}
+        answers: dict[int, int] = {}
+        if asking:
+            since = clock.now() - dt.timedelta(seconds=interval)
+            answers = dict(
+                Note.objects.filter(
+                    automatic=True, case__requester_id__in=asking, created_at__gte=since
+                )
+                .values_list("case__requester_id")
+                .annotate(n=Count("id"))
+            )
+        limit = int(opts.get("auto_reply_max", DEFAULT_AUTO_REPLY_MAX))
+        return cls(earlier, contacts, answers, limit)
+
+    def answered_recently(self, contact: Contact | None) -> bool:
+        """RFC 3834's rate limit: a sender gets at most a few automatic answers per
+        interval, so an autoresponder that hides its headers cannot make us open and answer
+        cases forever. A first-time sender has had no answers."""
+        return contact is not None and self.answers.get(contact.pk, 0) >= self.answer_limit
+
+
+def _key(parsed: inbound.ParsedEmail) -> tuple[str, str]:
+    if parsed.message_id:
+        return ("mid", parsed.message_id)
+    return ("eid", parsed.message.external_id)
+
+
+def _address(parsed: inbound.ParsedEmail) -> str:
+    return (parsed.message.sender_email or "").strip().lower()
+
+
+def _store(
+    channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: str, known: _Known
+) -> Outcome:
     msg = parsed.message
-    mid = parsed.message_id
-    # One query: every mail we kept under this Message-ID (or this content key when it has none).
-    rows = ReceivedEmail.objects.filter(channel=channel).only("pk", "content_key")
-    earlier = list(rows.filter(message_id=mid) if mid else rows.filter(external_id=msg.external_id))
+    key = _key(parsed)
+    earlier = known.earlier.get(key, [])
     same = next((r for r in earlier if r.content_key == parsed.content_key), None)
     if same is not None:
-        return _duplicate(ReceivedEmail.objects.select_related("note__case").get(pk=same.pk))
+        return _duplicate(same)
     if earlier:  # a sender reusing one Message-ID for different mail: two notes
-        msg.external_id = f"{mid[:200]}#{parsed.content_key[:16]}"
+        msg.external_id = f"{parsed.message_id[:200]}#{parsed.content_key[:16]}"
 
     if parsed.bounce is not None:
         return _bounce(channel, parsed, source)
 
-    if msg.acknowledge and _answered_recently(channel, msg.sender_email or ""):
+    address = _address(parsed)
+    contact = known.contacts.get(address)
+    if msg.acknowledge and known.answered_recently(contact):
         msg.acknowledge = False
     msg.attachments, refused = _acceptable(msg.attachments)
     if refused:
@@ -111,15 +233,23 @@ def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: st
     if len(raw) <= settings.ATIENDE_MAX_ATTACHMENT_BYTES:
         msg.attachments.append(InboundAttachment("mensaje-original.eml", raw, "message/rfc822"))
 
-    got = receive_message(msg)
-    images.link_stored_images(got.note, parsed)
+    # Nothing under this Message-ID in our records: the note is new unless another poller
+    # stores it at this moment, which the unique external id settles.
+    got = receive_message(msg, sender=contact, looked_up=True)
     note = got.note
     if got.duplicate:  # stored by a concurrent intake, with its record, in one transaction
         return Outcome("duplicate", note.pk, got.case.number)
+    known.notes.append((note, parsed))
+    if address and note.author_contact is not None:
+        known.contacts[address] = note.author_contact
+    if got.new_case and msg.acknowledge:
+        known.answers[note.author_contact_id] = known.answers.get(note.author_contact_id, 0) + 1
     # No savepoint of its own: a clash here means another poller stored this mail at the
-    # same moment; the error rolls back this message's savepoint and the caller's retry
+    # same moment; the error rolls back this message's transaction and the caller's retry
     # finds it stored.
-    _record(channel, parsed, msg.external_id, note=note, outcome="note", source=source)
+    known.earlier.setdefault(key, []).append(
+        _record(channel, parsed, msg.external_id, note=note, outcome="note", source=source)
+    )
     return Outcome(
         "stored",
         note.pk,
@@ -129,6 +259,8 @@ def _store(channel: Channel, parsed: inbound.ParsedEmail, raw: bytes, source: st
 
 
 def _duplicate(row: ReceivedEmail) -> Outcome:
+    deferred.flush()  # a record of this same batch gets its id
+    row = ReceivedEmail.objects.select_related("note__case").get(pk=row.pk)
     note = row.note
     return Outcome(
         "duplicate", row.note_id, note.case.number if note is not None else None, detail=row.detail
@@ -144,8 +276,8 @@ def _record(
     outcome: str,
     source: str,
     detail: str = "",
-) -> None:
-    ReceivedEmail.objects.create(
+) -> ReceivedEmail:
+    row = ReceivedEmail(
         channel=channel,
         external_id=external_id,
         message_id=parsed.message_id or "",
@@ -156,23 +288,8 @@ def _record(
         source=source[:300],
         created_at=clock.now(),
     )
-
-
-def _answered_recently(channel: Channel, sender: str) -> bool:
-    """RFC 3834's rate limit: a sender gets at most a few automatic answers per interval,
-    so an autoresponder that hides its headers cannot make us open and answer cases forever."""
-    opts = channel.settings or {}
-    interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
-    limit = int(opts.get("auto_reply_max", DEFAULT_AUTO_REPLY_MAX))
-    since = clock.now() - dt.timedelta(seconds=interval)
-    contact = ContactEmail.objects.filter(address=sender).values_list("contact_id", flat=True)
-    contact_id = next(iter(contact[:1]), None)
-    if contact_id is None:  # a first-time sender has had no answers
-        return False
-    sent = Note.objects.filter(
-        automatic=True, case__requester_id=contact_id, created_at__gte=since
-    ).values_list("pk", flat=True)
-    return len(sent[:limit]) >= limit
+    deferred.insert(row)
+    return row
 
 
 def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from atiende.channels.models import Channel
+from atiende.core import deferred
 
 
 class EmailChannel(Channel):
@@ -31,6 +32,8 @@ class ReceivedEmail(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
+
+    objects = deferred.Manager()  # rows may be written late: core/deferred.py
 
     class Meta:
         constraints = [

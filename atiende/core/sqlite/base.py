@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 
-from atiende.core import foreground
+from atiende.core import deferred, foreground
 
 BACKGROUND_PATIENCE = 0.5  # seconds a background writer gives way to requests, at most
 CHECKPOINT_EVERY = 500  # commits in this process between two WAL checkpoints
@@ -96,7 +96,7 @@ def _open(path: str) -> int:
     return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(deferred.ConnectionHooks, base.DatabaseWrapper):
     _lock_fd: int | None = None
     _front_fd: int | None = None
     _holding = False

@@ -1,4 +1,7 @@
-"""Services share their caller's transaction; audit entries are written together."""
+"""Services share their caller's transaction; audit entries are written together; a batch
+of items shares one transaction."""
+
+import contextlib
 
 import pytest
 from django.db import connection, transaction
@@ -6,7 +9,7 @@ from django.db import connection, transaction
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
 from atiende.core.models import AuditEntry
-from atiende.core.transactions import service
+from atiende.core.transactions import Spoiled, batch, service, service_scope
 from atiende.customers.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +113,55 @@ def test_a_caller_that_catches_a_service_error_keeps_a_usable_transaction():
     assert list(
         Organization.objects.filter(slug__startswith="g").values_list("slug", flat=True)
     ) == ["g2"]
+
+
+# -- batch(): many items in one transaction, redone one by one when one fails --
+
+
+@service
+def _item(slug: str, *, fail: bool = False) -> Organization:
+    with service_scope():  # what an item's entry point does (receive_message, ingest)
+        return _create_and_audit(slug, fail=fail)
+
+
+def _spy_savepoints(found: list[str]):
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("SAVEPOINT"):
+            found.append(sql)
+        return execute(sql, params, many, context)
+
+    return spy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_stores_its_items_in_one_transaction_without_a_savepoint_each():
+    savepoints: list[str] = []
+    with connection.execute_wrapper(_spy_savepoints(savepoints)), batch():
+        for n in range(5):
+            _item(f"h{n}")
+    assert savepoints == []
+    assert Organization.objects.filter(slug__startswith="h").count() == 5
+    assert AuditEntry.objects.filter(action="test.created").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_that_fails_spoils_the_batch_even_when_its_error_is_caught():
+    with pytest.raises(Spoiled) as raised, batch():
+        _item("i1")
+        with contextlib.suppress(InvalidInput):  # caught: outside a batch it would be fine
+            _item("i2", fail=True)
+        _item("i3")
+    assert isinstance(raised.value.__cause__, InvalidInput)
+    # Everything rolled back: the owner redoes the items one by one.
+    assert not Organization.objects.filter(slug__startswith="i").exists()
+    assert not AuditEntry.objects.exists()
+    for slug in ("i1", "i2", "i3"):
+        with contextlib.suppress(InvalidInput):
+            _item(slug, fail=slug == "i2")
+    assert set(Organization.objects.values_list("slug", flat=True)) >= {"i1", "i3"}
+    assert not Organization.objects.filter(slug="i2").exists()
+
+
+def test_a_batch_cannot_run_inside_a_service():
+    with pytest.raises(RuntimeError), service_scope(), batch():
+        pass

@@ -16,6 +16,7 @@ from atiende.channels.email import config, imap
 from atiende.channels.email.models import MailboxState, QuarantinedEmail, ReceivedEmail
 from atiende.channels.email.tests.conftest import ATIENDE, fixture, subprocess_env
 from atiende.core.errors import InvalidInput
+from atiende.customers.models import Contact
 from atiende.worker import queue
 
 
@@ -58,6 +59,52 @@ class TestPoller:
         assert (result.stored, result.quarantined) == (2, 1)
         assert QuarantinedEmail.objects.get().source.startswith("imap:INBOX:")
         assert dovecot.count("INBOX") == 0
+
+    def test_one_fetch_stores_repeats_once_and_knows_a_new_sender_by_their_second_mail(
+        self, dovecot, correo, acme
+    ):
+        # All of these go in one transaction (intake.ingest_many): what the first mails
+        # store must be seen by the later ones.
+        correo.settings |= {"auto_reply_max": 1}
+        correo.save()
+        again = numbered(1).replace(b"Cliente 1 <cliente1@", b"Cliente Nuevo <nuevo@")
+        dovecot.deliver(
+            [
+                numbered(1).replace(b"cliente1@acme.com.co", b"nuevo@acme.com.co"),
+                numbered(2),
+                numbered(1).replace(b"cliente1@acme.com.co", b"nuevo@acme.com.co"),
+                again.replace(b"<lote-1@", b"<lote-1b@"),
+            ]
+        )
+        result = imap.poll_once(correo)
+        assert (result.fetched, result.stored, result.duplicate) == (4, 3, 1)
+        assert Contact.objects.filter(emails__address="nuevo@acme.com.co").count() == 1
+        cases = list(Case.objects.filter(requester__emails__address="nuevo@acme.com.co"))
+        assert len(cases) == 2
+        # At most one automatic answer per interval: the second case got none.
+        acks = Note.objects.filter(case__in=cases, automatic=True)
+        assert acks.count() == 1
+        assert ReceivedEmail.objects.count() == 3
+
+    def test_a_mail_that_fails_to_store_is_quarantined_and_the_rest_of_its_group_stored(
+        self, dovecot, correo, acme, monkeypatch
+    ):
+        from atiende.channels.email import intake
+
+        real = intake.receive_message
+
+        def failing(msg, **kwargs):  # a bug that strikes one message only
+            if "número 2" in msg.subject:
+                raise RuntimeError("fallo de prueba")
+            return real(msg, **kwargs)
+
+        monkeypatch.setattr(intake, "receive_message", failing)
+        dovecot.deliver([numbered(i) for i in range(1, 6)])
+        result = imap.poll_once(correo)
+        assert (result.stored, result.quarantined) == (4, 1)
+        assert "fallo de prueba" in QuarantinedEmail.objects.get().reason
+        assert Note.objects.filter(direction="inbound").count() == 4
+        assert ReceivedEmail.objects.count() == 4 and dovecot.count("INBOX") == 0
 
     def test_a_new_uidvalidity_rescans_without_doubling(self, dovecot, correo, acme):
         correo.settings |= {"imap_after": "seen"}
