@@ -33,6 +33,10 @@ class ContactOut(Schema):
     emails: list[str]
     phones: list[str]
     whatsapp_id: str | None
+    whatsapp_user_id: str | None = Field(
+        description="Usuario de WhatsApp (BSUID) con que escribió el contacto; lo asigna "
+        "WhatsApp y es el único dato de quien oculta su número. Solo lectura."
+    )
     created_at: dt.datetime
 
 
@@ -73,6 +77,7 @@ def contact_out(contact: Contact) -> dict[str, Any]:
         "emails": [e.address for e in contact.emails.all()],
         "phones": [p.number for p in contact.phones.all()],
         "whatsapp_id": contact.whatsapp_id,
+        "whatsapp_user_id": contact.whatsapp_user_id,
         "created_at": contact.created_at,
     }
 

@@ -477,8 +477,12 @@ def close_resolved_cases(*, now: dt.datetime | None = None) -> int:
     return closed
 
 
-def record_delivery(*, note: Note, status: str, error: str = "") -> None:
-    """Update an outbound note's delivery state (worker and provider status callbacks)."""
+@service
+def record_delivery(
+    *, note: Note, status: str, error: str = "", external_id: str | None = None
+) -> None:
+    """Update an outbound note's delivery state (worker and provider status callbacks);
+    `external_id` is the provider's id for what was sent, when sending gave one."""
     order = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
     current = note.delivery_status
     # Status callbacks can arrive out of order: never move backwards (except to failed).
@@ -489,9 +493,10 @@ def record_delivery(*, note: Note, status: str, error: str = "") -> None:
         and order.index(status) < order.index(current)
     ):
         return
-    Note.objects.filter(pk=note.pk).update(
-        delivery_status=status, delivery_error=error[:4000], delivery_updated_at=clock.now()
-    )
+    fields = {"delivery_status": status, "delivery_error": error[:4000]}
+    if external_id:
+        fields["external_id"] = note.external_id = external_id
+    Note.objects.filter(pk=note.pk).update(**fields, delivery_updated_at=clock.now())
     audit.record(
         actor=None,
         action="note.delivery",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Note
-from atiende.channels import senders
+from atiende.channels import senders, services
 from atiende.channels.models import Notification, NotificationStatus
-from atiende.core import clock
-from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler
 
@@ -25,9 +23,7 @@ def deliver_note(payload: dict) -> None:
             permanent=True,
         )
     external_id = sender.send_note(note)
-    if external_id:
-        Note.objects.filter(pk=note.pk).update(external_id=external_id)
-    case_services.record_delivery(note=note, status=Delivery.SENT)
+    case_services.record_delivery(note=note, status=Delivery.SENT, external_id=external_id)
 
 
 @handler("deliver_note:failed")
@@ -42,20 +38,13 @@ def deliver_note_failed(payload: dict) -> None:
 @handler("notify")
 def notify(payload: dict) -> None:
     """Fan a case event out to its recipients: one Notification row and one delivery job each."""
-    now = clock.now()
-    for r in payload["recipients"]:
-        n = Notification.objects.create(
-            case_id=payload.get("case_id"),
-            event=payload["event"],
-            kind=r["kind"],
-            address=r["address"],
-            name=r.get("name", ""),
-            subject=payload.get("subject", ""),
-            body=payload["body"],
-            template=r.get("template", ""),
-            created_at=now,
-        )
-        queue.enqueue("deliver_notification", {"notification_id": n.pk})
+    services.queue_notifications(
+        case_id=payload.get("case_id"),
+        event=payload["event"],
+        subject=payload.get("subject", ""),
+        body=payload["body"],
+        recipients=payload["recipients"],
+    )
 
 
 @handler("deliver_notification", atomic=False)
@@ -69,14 +58,11 @@ def deliver_notification(payload: dict) -> None:
             f"No hay un medio de envío configurado para notificaciones por {n.get_kind_display()}.",
             permanent=True,
         )
-    external_id = sender.send_notification(n)
-    Notification.objects.filter(pk=n.pk).update(
-        status=NotificationStatus.SENT, sent_at=clock.now(), external_id=external_id or "", error=""
-    )
+    services.notification_sent(n, external_id=sender.send_notification(n) or "")
 
 
 @handler("deliver_notification:failed")
 def deliver_notification_failed(payload: dict) -> None:
-    Notification.objects.filter(pk=payload["notification_id"]).update(
-        status=NotificationStatus.FAILED, error=payload.get("_error", "")[:4000]
-    )
+    n = Notification.objects.filter(pk=payload["notification_id"]).first()
+    if n is not None:
+        services.notification_failed(n, error=payload.get("_error", ""))

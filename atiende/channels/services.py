@@ -16,11 +16,13 @@ from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
 from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
-from atiende.channels.models import Channel
+from atiende.channels.models import Channel, Notification, NotificationStatus
+from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, NotFound
-from atiende.core.transactions import service_scope
+from atiende.core.transactions import service, service_scope
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
+from atiende.worker import queue
 
 CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)
 FINISHED = ("closed", "cancelled")
@@ -149,3 +151,66 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
             case=case, note=note, filename=att.filename, chunks=[att.content], public=not unverified
         )
     return Received(case=case, note=note, new_case=new_case, duplicate=False, unverified=unverified)
+
+
+# -- notifications to people about case events (breaches, escalations, pages) --
+
+
+@service
+def queue_notifications(
+    *, case_id: int | None, event: str, subject: str, body: str, recipients: list[dict]
+) -> list[Notification]:
+    """One Notification per recipient ({kind, address, name?, template?}) and its delivery
+    job, in this transaction."""
+    now = clock.now()
+    out = []
+    for r in recipients:
+        n = Notification.objects.create(
+            case_id=case_id,
+            event=event,
+            kind=r["kind"],
+            address=r["address"],
+            name=r.get("name", ""),
+            subject=subject,
+            body=body,
+            template=r.get("template", ""),
+            created_at=now,
+        )
+        queue.enqueue("deliver_notification", {"notification_id": n.pk})
+        out.append(n)
+    return out
+
+
+@service
+def notification_sent(notification: Notification, *, external_id: str = "") -> None:
+    _set_notification(
+        notification,
+        status=NotificationStatus.SENT,
+        sent_at=clock.now(),
+        external_id=external_id,
+        error="",
+    )
+
+
+@service
+def notification_failed(notification: Notification, *, error: str) -> None:
+    """A notification that will not be delivered (the sender refused it for good, or a
+    provider's status callback reported the failure)."""
+    _set_notification(notification, status=NotificationStatus.FAILED, error=error[:4000])
+
+
+def _set_notification(notification: Notification, **fields) -> None:
+    before = notification.status
+    Notification.objects.filter(pk=notification.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(notification, name, value)
+    audit.record(
+        actor=None,
+        action=f"notification.{fields['status']}",
+        obj=notification,
+        case=notification.case,
+        changes={
+            "status": [before, fields["status"]],
+            **({"error": fields["error"]} if fields.get("error") else {}),
+        },
+    )

@@ -17,8 +17,18 @@ def test_staff_list_contacts_filtered_by_organization_and_text(
         "emails": ["pedro@acme.com.co"],
         "phones": [],
         "whatsapp_id": None,
+        "whatsapp_user_id": None,
         "created_at": body["items"][0]["created_at"],
     }
+
+
+def test_a_whatsapp_user_who_hides_the_number_shows_their_user_id(api):
+    from atiende.customers import services
+
+    contact = services.find_or_create_whatsapp_contact(user_id="CO.1234567890", name="Anónima")
+    body = api.get(f"/contacts/{contact.pk}", as_="agent").json()
+    assert (body["whatsapp_id"], body["whatsapp_user_id"]) == (None, "CO.1234567890")
+    assert body["phones"] == []
 
 
 def test_customer_sees_only_contacts_of_their_organization(api, acme_contact, globex_contact):

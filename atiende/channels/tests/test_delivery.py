@@ -93,25 +93,38 @@ def test_delivery_states_never_go_backwards(email_case, agent):
     assert Note.objects.get(pk=note.pk).delivery_status == "read"
 
 
-def test_a_case_event_notifies_each_recipient_once(email_case, email_sender):
+def _notify_and_deliver(case, *addresses: str) -> None:
+    """A case event for these email recipients, fanned out and delivered by the worker."""
     with clock.frozen(T0):
         queue.enqueue(
             "notify",
             {
-                "case_id": email_case.pk,
+                "case_id": case.pk,
                 "event": "sla.breached",
                 "subject": "s",
                 "body": "b",
-                "recipients": [
-                    {"kind": "email", "address": "a@x.co"},
-                    {"kind": "email", "address": "b@x.co"},
-                ],
+                "recipients": [{"kind": "email", "address": a} for a in addresses],
             },
         )
         queue.run_pending()
         queue.run_pending()
+
+
+def test_a_case_event_notifies_each_recipient_once(email_case, email_sender):
+    _notify_and_deliver(email_case, "a@x.co", "b@x.co")
     assert sorted(email_sender.notifications) == ["a@x.co", "b@x.co"]
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert (
         Job.objects.filter(status="done").count() == 3
     )  # the fan-out and one delivery per recipient
+
+
+def test_a_notification_refused_for_good_is_marked_failed_with_the_reason(email_case, email_sender):
+    from atiende.core.models import AuditEntry
+
+    email_sender.fail = DeliveryError("buzón inexistente", permanent=True)
+    _notify_and_deliver(email_case, "nadie@x.co")
+    n = Notification.objects.get()
+    assert n.status == "failed" and "buzón inexistente" in n.error
+    entry = AuditEntry.objects.get(action="notification.failed")
+    assert entry.case_id == email_case.pk and entry.object_id == str(n.pk)

@@ -7,7 +7,8 @@ import mimetypes
 
 from atiende.cases import services as cases
 from atiende.cases.models import Delivery, Note, Visibility
-from atiende.channels.models import Channel, Notification, NotificationStatus
+from atiende.channels import services as channel_services
+from atiende.channels.models import Channel
 from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound
 from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
@@ -92,9 +93,7 @@ def apply_status(s: inbound.WaStatus) -> bool:
     n = reads.sent_notification(s.id)
     if n is not None:
         if status == Delivery.FAILED:
-            Notification.objects.filter(pk=n.pk).update(
-                status=NotificationStatus.FAILED, error=s.error_text
-            )
+            channel_services.notification_failed(n, error=s.error_text)
         return True
     return False
 
@@ -109,8 +108,7 @@ def resend_as_template(payload: dict) -> None:
     if note is None or note.delivery_status != Delivery.FAILED:
         return
     wamid = outbound.WhatsAppSender().send_template(note)
-    Note.objects.filter(pk=note.pk).update(external_id=wamid)
-    cases.record_delivery(note=note, status=Delivery.SENT)
+    cases.record_delivery(note=note, status=Delivery.SENT, external_id=wamid)
 
 
 @handler("whatsapp.resend_as_template:failed")

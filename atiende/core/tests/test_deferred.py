@@ -99,3 +99,11 @@ def test_an_audit_entry_names_a_deferred_row_by_its_id():
         audit.record(actor=None, action="job.queued", obj=job)
     entry = AuditEntry.objects.get(action="job.queued")
     assert entry.object_id == str(job.pk) != "None"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_writes_what_is_still_pending():
+    with transaction.atomic():  # a plain transaction, no service scope
+        deferred.insert(_job("committed"), _job("committed"))
+        assert _in_table("committed") == 0
+    assert _in_table("committed") == 2

@@ -25,10 +25,8 @@ MANAGER_USE = {
     "media_links.py": {"Attachment"},
     "conf.py": set(),
     "outbound.py": set(),
-    # Jobs load their subject by primary key; two writes have no service yet (issue #6):
-    # a resent note's new message id (cases.services.record_delivery takes no id) and a
-    # WhatsApp notification's failure (channels has no notification service).
-    "jobs.py": {"Note", "Notification", "Channel"},
+    # Jobs load their subject (a note, a channel) by primary key.
+    "jobs.py": {"Note", "Channel"},
     "flows.py": set(),
     "views.py": set(),
     "inbound.py": set(),
