@@ -212,3 +212,20 @@ def reference(db):
     from atiende.configuration import loader
 
     return loader.load(settings.DEFAULT_CONFIG)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_connections_left_at_teardown(django_db_setup, django_db_blocker):
+    """Server threads of the browser tests (live_server) keep their persistent connections
+    (CONN_MAX_AGE) after the test; on PostgreSQL such a connection stops the test database
+    from being dropped at the end. End them first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -45,9 +45,15 @@ def _psql(*statements: str, check: bool) -> None:
 
 
 def drop_environment(env: dict[str, str]) -> None:
+    """Drop the bench's PostgreSQL database, even with this process (or a server it
+    started) still connected: a bench must not leave databases behind on the machine."""
     url = env.get("DATABASE_URL")
     if url:
-        _psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[-1]}", check=False)
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        _psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[-1]} WITH (FORCE)", check=True)
 
 
 def setup_django() -> None:
