@@ -8,7 +8,8 @@ pass that opens 25 cases in one transaction writes its 50 timers with one statem
 
 Nothing else changes for the code around it:
 - reads see the rows: models that take deferred rows use `Manager`, which writes what is
-  pending on the connection before any query of that table;
+  pending on the connection before any query of that table (and before a pending row is
+  saved, which then updates it);
 - savepoints keep their meaning: pending rows are written before a savepoint starts, and a
   savepoint rolled back drops the rows handed over inside it (they were all handed over
   after it started), as it drops the rows it wrote;
@@ -25,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models.signals import pre_save
 
 _ATTR = "_atiende_deferred_rows"
 
@@ -70,13 +72,25 @@ def discard(conn: Any) -> None:
 
 
 class Manager(models.Manager):
-    """The manager of a model whose rows may be deferred: queries see pending rows."""
+    """The manager of a model whose rows may be deferred: queries see pending rows, and
+    `save()` on a pending row writes the pending rows first, so that it updates its row
+    instead of inserting it a second time."""
 
     def get_queryset(self) -> models.QuerySet:
         conn = connections[self.db]
         if conn.__dict__.get(_ATTR):
             flush(conn)
         return super().get_queryset()
+
+    def contribute_to_class(self, cls: type[models.Model], name: str) -> None:
+        super().contribute_to_class(cls, name)
+        if not cls._meta.abstract:
+            pre_save.connect(_saving, sender=cls, weak=False, dispatch_uid=f"deferred:{cls}")
+
+
+def _saving(sender: type, instance: models.Model, using: str, **kwargs: Any) -> None:
+    if instance.pk is None and any(obj is instance for obj in pending(connections[using])):
+        flush(connections[using])
 
 
 class ConnectionHooks:

@@ -107,3 +107,14 @@ def test_a_commit_writes_what_is_still_pending():
         deferred.insert(_job("committed"), _job("committed"))
         assert _in_table("committed") == 0
     assert _in_table("committed") == 2
+
+
+def test_saving_a_pending_row_updates_it_instead_of_inserting_it_twice():
+    with service_scope():
+        job = _job("saved")
+        deferred.insert(job)
+        job.last_error = "cambiado"
+        job.save()
+    assert list(Job.objects.filter(kind="saved").values_list("last_error", flat=True)) == [
+        "cambiado"
+    ]
