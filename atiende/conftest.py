@@ -214,11 +214,12 @@ def reference(db):
     return loader.load(settings.DEFAULT_CONFIG)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_connections_left_at_teardown(django_db_setup, django_db_blocker):
-    """Server threads of the browser tests (live_server) keep their persistent connections
-    (CONN_MAX_AGE) after the test; on PostgreSQL such a connection stops the test database
-    from being dropped at the end. End them first."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped: server threads of the
+    browser tests (live_server) keep their persistent connections (CONN_MAX_AGE) after the
+    test; on PostgreSQL such a connection stops the test database from being dropped at the
+    end. End them first."""
     yield
     from django.db import connection
 

@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -196,13 +195,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument(
-        "--client",
-        choices=["wrk", "python"],
-        default="wrk" if shutil.which("wrk") else "python",
-        help="load generator for the API creation: wrk (the default when installed) or "
-        "Python threads (http.client), which take CPU from the server on two cores",
-    )
+    common.add_client_option(parser, "the API creation")
     args = parser.parse_args()
 
     env = common.prepare_environment(args.db)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -91,13 +90,7 @@ def main() -> None:
         action="store_true",
         help="start the workers only after every webhook was acknowledged (ack latency alone)",
     )
-    parser.add_argument(
-        "--client",
-        choices=["wrk", "python"],
-        default="wrk" if shutil.which("wrk") else "python",
-        help="load generator: wrk (apt-get install wrk; the default when present) or "
-        "Python threads (http.client), which take CPU from the server on two cores",
-    )
+    common.add_client_option(parser, "the webhooks")
     parser.add_argument(
         "--server-threads", type=int, default=4, help="threads per web process (as atiende serve)"
     )

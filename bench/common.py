@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -67,6 +68,16 @@ def setup_django() -> None:
     from atiende.configuration import loader
 
     loader.load_if_empty(settings.ATIENDE_CONFIG)
+
+
+def add_client_option(parser, what: str) -> None:
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help=f"load generator for {what}: wrk (apt-get install wrk; the default when "
+        "installed) or Python threads (http.client), which take CPU from the server on two cores",
+    )
 
 
 def free_port() -> int:
@@ -152,7 +163,6 @@ def wrk_post(
     """POST `requests` (headers, body) with wrk: C, one thread, `concurrency` keep-alive
     connections, so the load generator takes little of the cores the server needs.
     Returns wrk's counts and latencies (ms) and `seconds`, until every request was answered."""
-    import shutil
     import signal
 
     if not shutil.which("wrk"):

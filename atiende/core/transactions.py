@@ -45,10 +45,10 @@ def service_scope(*, savepoint: bool = True) -> Iterator[None]:
     another service's scope joins it; otherwise it opens a transaction or a savepoint (in a
     `batch()`, it joins the batch's transaction, and an error leaving it spoils the batch)."""
     failures = _batch.get()
-    if _in_service.get() and (not savepoint or failures is not None):
-        if not savepoint:
-            yield
-            return
+    if not savepoint and _in_service.get():
+        yield
+        return
+    if failures is not None:  # inside batch() (itself a service scope): join it
         try:
             yield
         except BaseException as exc:
@@ -75,14 +75,14 @@ def batch() -> Iterator[None]:
     if _in_service.get():
         raise RuntimeError("batch() opens its own transaction; it cannot run inside a service")
     failures: list[BaseException] = []
-    token = _batch.set(failures)
-    try:
-        with service_scope():
+    with service_scope():
+        token = _batch.set(failures)
+        try:
             yield
-            if failures:
-                raise Spoiled(f"{len(failures)} item(s) failed") from failures[0]
-    finally:
-        _batch.reset(token)
+        finally:
+            _batch.reset(token)
+        if failures:
+            raise Spoiled(f"{len(failures)} item(s) failed") from failures[0]
 
 
 def batching() -> bool:

@@ -249,12 +249,6 @@ def find_contact(*, email: str | None = None, phone: str | None = None) -> Conta
     return None
 
 
-def contacts_by_email(addresses: set[str]) -> dict[str, Contact]:
-    """The contacts of these (lower-case) addresses, with their organizations, in one query."""
-    rows = ContactEmail.objects.select_related("contact__organization")
-    return {row.address: row.contact for row in rows.filter(address__in=addresses)}
-
-
 def find_or_create_contact(
     *,
     email: str | None = None,

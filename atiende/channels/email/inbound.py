@@ -441,6 +441,12 @@ def _body_of(raw: bytes) -> str:
     return _utf8_or_cp1252(body[cut + 2 :] if cut >= 0 else b"")
 
 
+def _original_id(msg: Message, raw: bytes, own_id: str | None) -> str | None:
+    """The Message-ID of the mail a bounce reports on: from the copy it attaches, else
+    quoted in its text."""
+    return _embedded_message_id(msg) or _quoted_message_id(_body_of(raw), own_id)
+
+
 def _bounce(msg: Message, raw: bytes, own_id: str | None) -> Bounce | None:
     ctype = msg.get_content_type()
     report = (
@@ -461,12 +467,11 @@ def _bounce(msg: Message, raw: bytes, own_id: str | None) -> Bounce | None:
                 rcpt = header(g, "Final-Recipient") or header(g, "Original-Recipient")
                 if rcpt:
                     recipients.append(rcpt.split(";", 1)[-1].strip().lower())
-    original = _embedded_message_id(msg) or _quoted_message_id(_body_of(raw), own_id)
     return Bounce(
         action=action,
         status=status,
         recipients=recipients,
-        original_message_id=original,
+        original_message_id=_original_id(msg, raw, own_id),
         diagnostic=diagnostic,
     )
 
@@ -551,16 +556,11 @@ def _text_bounce(
             if a.lower() not in own and a.lower() != sender
         )
     )
-    original = (
-        _embedded_message_id(msg)
-        or _quoted_message_id(_body_of(raw), own_id)
-        or (hints[0] if hints else None)
-    )
     return Bounce(
         action=action,
         status=status,
         recipients=recipients,
-        original_message_id=original,
+        original_message_id=_original_id(msg, raw, own_id) or (hints[0] if hints else None),
         diagnostic=diagnostic,
     )
 

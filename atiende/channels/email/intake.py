@@ -34,7 +34,7 @@ from atiende.channels.services import receive_message
 from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import batch, service_scope
-from atiende.customers import services as customers
+from atiende.customers import selectors as customers
 from atiende.customers.models import Contact
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,8 @@ class _Known:
     @classmethod
     def load(cls, channel: Channel, mails: list[inbound.ParsedEmail]) -> _Known:
         keys = {_key(p) for p in mails}
-        mids = [k for kind, k in keys if kind == "mid"]
-        eids = [k for kind, k in keys if kind == "eid"]
+        mids = {k for kind, k in keys if kind == "mid"}
+        eids = {k for kind, k in keys if kind == "eid"}
         earlier: dict[tuple[str, str], list[ReceivedEmail]] = {}
         if keys:
             rows = ReceivedEmail.objects.filter(channel=channel).only(

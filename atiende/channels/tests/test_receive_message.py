@@ -1,12 +1,10 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
 from atiende.channels.messages import InboundAttachment, InboundMessage
 from atiende.channels.services import receive_message
+from atiende.core.tests.threads import at_once, raised
 
 
 def email(external_id="<m1@acme.com.co>", sender="pedro@acme.com.co", **kw) -> InboundMessage:
@@ -38,21 +36,8 @@ def test_the_same_message_twice_is_one_note(email_channel, acme):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_message_delivered_concurrently_is_one_note_and_one_case(email_channel, acme):
-    results, start = [], threading.Barrier(4)
-
-    def deliver():
-        try:
-            start.wait()
-            results.append(receive_message(email()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(results) == 4
+    results = at_once([lambda: receive_message(email())] * 4)
+    assert raised(results) == []
     assert Case.objects.count() == 1
     assert Note.objects.filter(external_id="<m1@acme.com.co>").count() == 1
     assert sum(not r.duplicate for r in results) == 1

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from atiende.core import audit, clock, deferred
 from atiende.core.models import AuditEntry
+from atiende.core.tests.queries import statements
 from atiende.core.transactions import service_scope
 from atiende.worker.models import Job
 
@@ -24,15 +25,6 @@ def _in_table(kind: str) -> int:
         return cur.fetchone()[0]
 
 
-def _spy_inserts(found: list[str]):
-    def spy(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "worker_job"'):
-            found.append(sql)
-        return execute(sql, params, many, context)
-
-    return spy
-
-
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_row_is_written_at_once():
     job = _job("now")
@@ -41,9 +33,8 @@ def test_outside_a_transaction_a_row_is_written_at_once():
 
 
 def test_rows_wait_until_the_service_scope_ends_and_go_in_one_insert():
-    inserts: list[str] = []
     jobs = [_job("later") for _ in range(5)]
-    with connection.execute_wrapper(_spy_inserts(inserts)):
+    with statements('INSERT INTO "worker_job"') as inserts:
         with service_scope():
             deferred.insert(*jobs)
             assert _in_table("later") == 0

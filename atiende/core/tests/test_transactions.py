@@ -4,11 +4,12 @@ of items shares one transaction."""
 import contextlib
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
 from atiende.core.models import AuditEntry
+from atiende.core.tests.queries import statements
 from atiende.core.transactions import Spoiled, batch, service, service_scope
 from atiende.customers.models import Organization
 
@@ -47,15 +48,8 @@ def test_entries_recorded_in_a_batch_are_written_with_one_insert_at_its_end():
 
 
 def test_one_insert_writes_the_whole_batch():
-    inserts = []
-
-    def spy(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "core_auditentry"'):
-            inserts.append(sql)
-        return execute(sql, params, many, context)
-
     org = _org("b")
-    with connection.execute_wrapper(spy), audit.batched():
+    with statements('INSERT INTO "core_auditentry"') as inserts, audit.batched():
         for n in range(5):
             audit.record(actor=None, action=f"a{n}", obj=org)
     assert len(inserts) == 1
@@ -82,14 +76,7 @@ def test_nothing_is_written_when_the_outermost_batch_raises():
 
 
 def test_a_service_called_by_a_service_opens_no_savepoint_of_its_own():
-    savepoints = []
-
-    def spy(execute, sql, params, many, context):
-        if sql.startswith("SAVEPOINT"):
-            savepoints.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(spy):
+    with statements("SAVEPOINT") as savepoints:
         _outer(["e1", "e2", "e3"])
     # The test's own transaction makes the outer call a savepoint; the three inner calls
     # join it.
@@ -124,19 +111,9 @@ def _item(slug: str, *, fail: bool = False) -> Organization:
         return _create_and_audit(slug, fail=fail)
 
 
-def _spy_savepoints(found: list[str]):
-    def spy(execute, sql, params, many, context):
-        if sql.startswith("SAVEPOINT"):
-            found.append(sql)
-        return execute(sql, params, many, context)
-
-    return spy
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_stores_its_items_in_one_transaction_without_a_savepoint_each():
-    savepoints: list[str] = []
-    with connection.execute_wrapper(_spy_savepoints(savepoints)), batch():
+    with statements("SAVEPOINT") as savepoints, batch():
         for n in range(5):
             _item(f"h{n}")
     assert savepoints == []

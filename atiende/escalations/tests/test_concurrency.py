@@ -1,8 +1,6 @@
-import threading
-
 import pytest
-from django.db import connection
 
+from atiende.core.tests.threads import at_once, raised
 from atiende.escalations import services
 from atiende.escalations.models import EscalationRequest
 from atiende.escalations.services import EscalationRefused
@@ -13,31 +11,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_concurrent_requests_leave_one_pending_and_refuse_the_others(incident, ladder, agent):
     threads = 6
-    start = threading.Barrier(threads)
-    created: list[int] = []
-    refused: list[EscalationRefused] = []
-    errors: list[BaseException] = []
-
-    def ask():
-        try:
-            start.wait()
-            created.append(
-                services.request_escalation(case=incident, actor=agent, reason="a la vez").pk
-            )
-        except EscalationRefused as exc:
-            refused.append(exc)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=ask) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-
-    assert errors == []
+    outcomes = at_once(
+        [lambda: services.request_escalation(case=incident, actor=agent, reason="a la vez").pk]
+        * threads
+    )
+    refused = [o for o in outcomes if isinstance(o, EscalationRefused)]
+    created = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert [o for o in raised(outcomes) if o not in refused] == []
     assert len(created) == 1
     assert len(refused) == threads - 1
     assert {exc.code for exc in refused} == {"already_pending"}

@@ -1,14 +1,13 @@
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from atiende.cases import services as cases
 from atiende.cases.models import Note
 from atiende.core import clock, events
 from atiende.core.models import AuditEntry
+from atiende.core.tests.threads import at_once, raised
 from atiende.sla import services as sla
 from atiende.sla.models import SlaTimer
 from atiende.worker.models import Job
@@ -217,21 +216,12 @@ def test_a_met_or_cancelled_case_never_breaches(open_at, agent):
 def test_concurrent_sweeps_record_each_breach_once(open_at):
     opened = [open_at(bogota(2026, 3, 4, 10, 0)) for _ in range(30)]
     later = bogota(2026, 3, 30, 10, 0)
-    start = threading.Barrier(3)
 
     def run():
-        try:
-            start.wait()
-            for _ in range(5):
-                sla.sweep(now=later, limit=7)
-        finally:
-            connection.close()
+        for _ in range(5):
+            sla.sweep(now=later, limit=7)
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert raised(at_once([run] * 3)) == []
     assert AuditEntry.objects.filter(action="sla.breached").count() == 2 * len(opened)
     assert SlaTimer.objects.filter(breached_at__isnull=True).count() == 0
 

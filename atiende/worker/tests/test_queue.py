@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 from atiende.core import clock
+from atiende.core.tests.threads import at_once, raised
 from atiende.worker import queue, registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -148,22 +149,15 @@ def test_dedupe_key_makes_a_second_enqueue_a_no_op():
 def test_concurrent_workers_claim_disjoint_jobs():
     for i in range(200):
         queue.enqueue("test.record", {"i": i})
-    seen: list[list[int]] = [[] for _ in range(4)]
-    start = threading.Barrier(4)
 
-    def work(slot):
-        try:
-            start.wait()
-            while batch := queue.claim(5, owner=f"w{slot}"):
-                seen[slot].extend(j.payload["i"] for j in batch)
-        finally:
-            connection.close()
+    def work(slot: int) -> list[int]:
+        seen = []
+        while batch := queue.claim(5, owner=f"w{slot}"):
+            seen.extend(j.payload["i"] for j in batch)
+        return seen
 
-    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    seen = at_once([lambda s=s: work(s) for s in range(4)])
+    assert raised(seen) == []
     claimed = [i for s in seen for i in s]
     assert sorted(claimed) == list(range(200))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from atiende.channels.whatsapp import simulate
 from atiende.channels.whatsapp.tests.peer import GraphPeer
 from atiende.core import clock
+from atiende.worker import queue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "app-secret-de-prueba"
@@ -17,6 +19,23 @@ CORPORATIVO_ID = "106540352242933"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
+
+
+T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)  # Wednesday 10:00 in Bogotá
+
+
+@pytest.fixture
+def _frozen():
+    """The clock stopped at T0 (modules that want it for every test use it with
+    `pytestmark = pytest.mark.usefixtures("_frozen")`); the test can move it."""
+    with clock.frozen(T0) as c:
+        yield c
+
+
+def run(rounds: int = 3) -> None:
+    """Let the worker run what is queued, and what that queues, `rounds` times over."""
+    for _ in range(rounds):
+        queue.run_pending(500)
 
 
 @pytest.fixture

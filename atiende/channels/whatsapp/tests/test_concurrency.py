@@ -1,14 +1,12 @@
 """The same message processed by two workers at the same moment is one note and one answer."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from atiende.cases.models import Case, Note
 from atiende.channels.whatsapp import flows, inbound, simulate
 from atiende.channels.whatsapp.models import ProcessedMessage
 from atiende.channels.whatsapp.tests.conftest import MONITOREO_ID
+from atiende.core.tests.threads import at_once, raised
 
 
 @pytest.mark.django_db(transaction=True)
@@ -21,24 +19,8 @@ def test_two_workers_racing_on_one_message_store_it_once(graph, monitoreo):
         message_id="wamid.RACE",
     )
     [m] = inbound.parse(body).messages
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def work():
-        try:
-            barrier.wait()
-            flows.handle(monitoreo, m)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    outcomes = at_once([lambda: flows.handle(monitoreo, m)] * 4)
+    assert raised(outcomes) == []
     assert Note.objects.filter(external_id="wamid.RACE").count() == 1
     assert Case.objects.count() == 1 and ProcessedMessage.objects.count() == 1
 
@@ -61,24 +43,8 @@ def test_a_new_hidden_number_writing_to_four_workers_at_once_is_one_contact(grap
         ).messages[0]
         for i in range(4)
     ]
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def work(m):
-        try:
-            barrier.wait()
-            flows.handle(monitoreo, m)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(m,)) for m in messages]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    outcomes = at_once([lambda m=m: flows.handle(monitoreo, m) for m in messages])
+    assert raised(outcomes) == []
     assert Contact.objects.filter(whatsapp_user_id="US.13491208655302741918").count() == 1
     assert Contact.objects.count() == 1
     assert Case.objects.count() == 1

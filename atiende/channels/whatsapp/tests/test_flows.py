@@ -7,23 +7,13 @@ import pytest
 
 from atiende.cases import services as cases
 from atiende.cases.models import Case
-from atiende.core import clock
+from atiende.channels.whatsapp.tests.conftest import run
 from atiende.customers import services as customers
-from atiende.worker import queue
 
-T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)  # Wednesday 10:00 in Bogotá
 SUNDAY = dt.datetime(2026, 3, 8, 15, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen(T0) as c:
-        yield c
-
-
-def run():
-    for _ in range(3):
-        queue.run_pending(500)
+pytestmark = pytest.mark.usefixtures("_frozen")
 
 
 def said(graph, to="573001234567"):

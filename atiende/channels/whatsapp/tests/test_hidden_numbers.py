@@ -6,7 +6,6 @@ with the number and later with both ids stays one contact.
 """
 
 import copy
-import datetime as dt
 
 import pytest
 
@@ -14,25 +13,15 @@ from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
 from atiende.channels.whatsapp import inbound
 from atiende.channels.whatsapp.models import Conversation
-from atiende.channels.whatsapp.tests.conftest import CORPORATIVO_ID, fixture
+from atiende.channels.whatsapp.tests.conftest import CORPORATIVO_ID, fixture, run
 from atiende.core import clock
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
-from atiende.worker import queue
 
-T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)
 BSUID = "US.13491208655302741918"
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen(T0) as c:
-        yield c
-
-
-def run():
-    for _ in range(3):
-        queue.run_pending(500)
+pytestmark = pytest.mark.usefixtures("_frozen")
 
 
 def post(meta, name: str, *, message_id: str, text: str | None = None, line: str = "monitoreo"):

@@ -7,18 +7,11 @@ import pytest
 from atiende.cases import services as cases
 from atiende.cases.models import Note
 from atiende.channels.models import Notification
-from atiende.core import clock
 from atiende.core.models import AuditEntry
 from atiende.worker import queue
 from atiende.worker.models import Job
 
-T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen(T0) as c:
-        yield c
+pytestmark = pytest.mark.usefixtures("_frozen")
 
 
 @pytest.fixture

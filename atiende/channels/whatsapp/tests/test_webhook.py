@@ -9,23 +9,18 @@ from atiende.cases.models import Attachment, Case, Note
 from atiende.channels.models import Notification
 from atiende.channels.whatsapp import simulate
 from atiende.channels.whatsapp.models import Conversation
-from atiende.channels.whatsapp.tests.conftest import CORPORATIVO_ID, MONITOREO_ID, SECRET, fixture
-from atiende.core import clock
+from atiende.channels.whatsapp.tests.conftest import (
+    CORPORATIVO_ID,
+    MONITOREO_ID,
+    SECRET,
+    T0,
+    fixture,
+    run,
+)
 from atiende.worker import queue
 from atiende.worker.models import Job
 
-T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)  # Wednesday 10:00 in Bogotá
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen(T0) as c:
-        yield c
-
-
-def run(c=None, rounds=3):
-    for _ in range(rounds):
-        queue.run_pending(500)
+pytestmark = pytest.mark.usefixtures("_frozen")
 
 
 def test_the_handshake_echoes_the_challenge_only_for_our_token(client, graph):
