@@ -24,6 +24,18 @@ def pytest_configure(config):
     # Real hashing costs ~0.3 s a user; tests create many users and don't test the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_guard_deferred_rows, dispatch_uid="atiende-deferred-guard")
+
+
+def _guard_deferred_rows(sender, connection, **kwargs):
+    """Every test connection refuses a query that would miss deferred rows (core/deferred.py)."""
+    from atiende.core import deferred
+
+    if deferred.guard not in connection.execute_wrappers:
+        connection.execute_wrappers.append(deferred.guard)
+
 
 @pytest.fixture(autouse=True)
 def _attachments_in_tmp(settings, tmp_path):

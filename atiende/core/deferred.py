@@ -17,16 +17,26 @@ Nothing else changes for the code around it:
 - outside a transaction, `insert` writes at once.
 A deferred row gets its primary key when it is written.
 
+The limit: only a query that starts from a deferred model's own manager writes what is
+pending. A query of another model that joins into a deferred table (`Case.objects.filter(
+timers__…)`), raw SQL, or a `_base_manager` read would not see pending rows. Tests run with
+`guard` installed on every connection, which fails such a query while rows of a table it
+names are pending; write it from the deferred model's side, or `flush()` first.
+`ATIENDE_DEFERRED_ROWS=0` writes every row at once (docs/decisions/0001-deferred-rows.md).
+
 The database backends (`atiende.core.sqlite`, `atiende.core.postgresql`) mix in
 `ConnectionHooks`, which is what ties pending rows to savepoints, commits and rollbacks.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import connections, models, router
 from django.db.models.signals import pre_save
+
+from atiende.core import mechanisms
 
 _ATTR = "_atiende_deferred_rows"
 
@@ -36,7 +46,7 @@ def insert(*objs: models.Model) -> None:
     if not objs:
         return
     conn = connections[router.db_for_write(type(objs[0]))]
-    if not conn.in_atomic_block:
+    if not conn.in_atomic_block or not mechanisms.DEFERRED_ROWS:
         for obj in objs:
             obj.save(force_insert=True)
         return
@@ -115,3 +125,19 @@ class ConnectionHooks:
     def _close(self):
         discard(self)
         super()._close()
+
+
+def guard(execute, sql, params, many, context):
+    """An execute wrapper (installed by the tests on every connection): refuses a query that
+    names a table whose rows are pending, since it would not see them (see the limit above).
+    A query through `Manager` never trips it: the manager writes what is pending first."""
+    rows = pending(context["connection"])
+    if rows:
+        for table in {type(obj)._meta.db_table for obj in rows}:
+            if re.search(rf'(?<![\w"]){re.escape(table)}(?![\w"])|"{re.escape(table)}"', sql):
+                raise AssertionError(
+                    f"a query names {table!r} while rows of it are deferred and not yet "
+                    "written (core/deferred.py): query from that model's manager or flush() "
+                    f"first. SQL: {sql[:300]}"
+                )
+    return execute(sql, params, many, context)

@@ -19,6 +19,8 @@ import time
 
 from django.conf import settings
 
+from atiende.core import mechanisms
+
 PATIENCE_SECONDS = 0.25
 QUIET_SECONDS = 0.02
 
@@ -95,6 +97,8 @@ class Middleware:
 def yield_to_requests(patience: float = PATIENCE_SECONDS, *, quiet: float = QUIET_SECONDS) -> None:
     """Wait until no request has been served on this machine for `quiet` seconds (the gaps
     between the requests of a burst are shorter), at most `patience` seconds."""
+    if not mechanisms.REQUESTS_FIRST:
+        return
     deadline = time.monotonic() + patience
     while _flag.busy(quiet) and time.monotonic() < deadline:
         time.sleep(0.001)

@@ -8,8 +8,12 @@ the holder commits or rolls back. Measured with bench/bench_cases.py (8 clients 
 cases): same throughput, API p95 139 ms -> 58 ms and worst case 1.7 s -> 0.4 s.
 
 Works across threads and processes: each connection opens its own descriptor, and the
-kernel releases the lock if the process dies. Autocommit statements outside a transaction
-don't take it (SQLite's own locking still applies to them).
+kernel releases the lock if the process dies. A lone write outside a transaction (an
+autocommit INSERT, UPDATE or DELETE) queues for the lock too (`_Cursor`), so it never meets
+SQLite's sleep-and-retry either; reads never take it.
+
+`ATIENDE_SQLITE_WRITER_QUEUE=0` switches the queue off (SQLite's own busy handling alone),
+for chasing a bug: see docs/decisions/0002-sqlite-writer-queue.md.
 
 Requests go first. Background work (the job worker, see `background()`) writes in longer
 transactions — a message that opens a case takes ~10 ms — and an acknowledgement that
@@ -31,7 +35,7 @@ from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 
-from atiende.core import deferred, foreground
+from atiende.core import deferred, foreground, mechanisms
 
 BACKGROUND_PATIENCE = 0.5  # seconds a background writer gives way to requests, at most
 CHECKPOINT_EVERY = 500  # commits in this process between two WAL checkpoints
@@ -102,10 +106,14 @@ class DatabaseWrapper(deferred.ConnectionHooks, base.DatabaseWrapper):
     _holding = False
     _queued_in_front = False
 
+    def _on_disk(self) -> bool:
+        name = str(self.settings_dict["NAME"])
+        return name != ":memory:" and not name.startswith("file:")
+
     def _lock_file(self) -> int | None:
         if self._lock_fd is None:
             name = str(self.settings_dict["NAME"])
-            if name == ":memory:" or name.startswith("file:"):
+            if not self._on_disk() or not mechanisms.SQLITE_WRITER_QUEUE:
                 return None
             self._lock_fd = _open(f"{name}.writelock")
             self._front_fd = _open(f"{name}.foreground")
@@ -153,7 +161,7 @@ class DatabaseWrapper(deferred.ConnectionHooks, base.DatabaseWrapper):
             super()._commit()
         finally:
             self._release()
-        if self._lock_fd is not None:
+        if self._on_disk():  # automatic checkpoints are off (settings): see _Checkpointer
             _checkpointer.committed(str(self.settings_dict["NAME"]))
 
     def _rollback(self):

@@ -54,3 +54,26 @@ def test_without_requests_the_worker_does_not_wait():
     started = time.monotonic()
     foreground.yield_to_requests(patience=5)
     assert time.monotonic() - started < 0.5
+
+
+def test_with_requests_first_switched_off_the_worker_never_waits(monkeypatch):
+    monkeypatch.setattr(foreground.mechanisms, "REQUESTS_FIRST", False)
+    inside, leave = threading.Event(), threading.Event()
+
+    def view(request):
+        inside.set()
+        leave.wait(10)
+        return "ok"
+
+    t = threading.Thread(
+        target=lambda: foreground.Middleware(view)(RequestFactory().get("/")), daemon=True
+    )
+    t.start()
+    assert inside.wait(5)
+    try:
+        started = time.monotonic()
+        foreground.yield_to_requests(patience=5)
+        assert time.monotonic() - started < 0.5
+    finally:
+        leave.set()
+        t.join(5)

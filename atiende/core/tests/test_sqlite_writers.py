@@ -109,3 +109,26 @@ def test_background_work_is_never_starved(monkeypatch):
     finally:
         fcntl.flock(front, fcntl.LOCK_UN)
         os.close(front)
+
+
+def test_with_the_queue_switched_off_a_writer_takes_no_turn(monkeypatch):
+    monkeypatch.setattr(sqlite.mechanisms, "SQLITE_WRITER_QUEUE", False)
+    connections.close_all()  # a new connection decides afresh whether it queues
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with transaction.atomic():
+            Setting.objects.create(key="unqueued", value=1)
+            holding.set()
+            release.wait(5)
+
+    t = _in_thread(holder)
+    lock = os.open(f"{connection.settings_dict['NAME']}.writelock", os.O_CREAT | os.O_RDWR)
+    try:
+        assert holding.wait(5)
+        assert not foreground.held(lock)  # SQLite's own lock alone guards the write
+    finally:
+        release.set()
+        t.join(5)
+        os.close(lock)
+        connections.close_all()

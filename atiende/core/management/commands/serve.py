@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from atiende.core import mechanisms
+
 ADMIN_EMAIL = "admin@atiende.local"
 
 
@@ -106,7 +108,8 @@ def _worker_ready(run_jobs: bool) -> None:
     out of the garbage collector's full passes, which would otherwise walk every module,
     URL pattern and model of Django each time — a pause of 25 to 60 ms for every request
     in flight in the process (measured with gc.callbacks under bench/bench_whatsapp.py)."""
-    gc.freeze()
+    if mechanisms.GC_FREEZE:
+        gc.freeze()
     if run_jobs:
         _run_jobs_when_elected()
 

@@ -1,0 +1,29 @@
+"""Switches for the performance mechanisms, for chasing a bug without them.
+
+Each mechanism makes atiende faster without changing what it stores or answers, and each
+has a decision record in `docs/decisions/` with its measurements and limits. When a bug
+might come from one of them, run with it off (the variable set to `0`) and see whether the
+bug stays. They are read once, when the process starts.
+
+| variable                       | mechanism                                   | record |
+|--------------------------------|---------------------------------------------|--------|
+| `ATIENDE_DEFERRED_ROWS`        | rows written together at the end of a scope  | 0001   |
+| `ATIENDE_SQLITE_WRITER_QUEUE`  | SQLite writers take turns through a flock    | 0002   |
+| `ATIENDE_REQUESTS_FIRST`       | a local worker yields to requests            | 0003   |
+| `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def enabled(name: str) -> bool:
+    """Is the mechanism `ATIENDE_<name>` on? On unless the variable is `0`."""
+    return os.environ.get(f"ATIENDE_{name}", "1").strip() != "0"
+
+
+DEFERRED_ROWS = enabled("DEFERRED_ROWS")
+SQLITE_WRITER_QUEUE = enabled("SQLITE_WRITER_QUEUE")
+REQUESTS_FIRST = enabled("REQUESTS_FIRST")
+GC_FREEZE = enabled("GC_FREEZE")
