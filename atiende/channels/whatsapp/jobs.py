@@ -157,6 +157,8 @@ def download_media(payload: dict) -> None:
     channel = Channel.objects.get(pk=payload["channel_id"])
     try:
         content, mime = graph.download_media(payload["media_id"], conf.phone_number_id(channel))
+    except graph.MediaRefused as exc:  # off Meta's hosts, a private address, too large
+        raise DeliveryError(str(exc), permanent=True) from exc
     except graph.GraphError as exc:
         raise DeliveryError(
             f"No se pudo descargar el archivo de WhatsApp {exc}", permanent=not exc.temporary
