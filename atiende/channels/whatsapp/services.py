@@ -14,7 +14,6 @@ from atiende.channels.whatsapp import conf, conversations, corporate
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import clock
-from atiende.core.errors import DomainError
 
 if TYPE_CHECKING:
     from atiende.channels.messages import Received
@@ -52,7 +51,9 @@ def flush_pending_for(contact: Contact) -> int:
 
 def flush_due() -> int:
     """Release the conversations whose oldest held message has waited the channel's
-    `menu_wait_minutes`; one conversation's failure is logged and does not stop the rest."""
+    `menu_wait_minutes`; one conversation's failure is logged and does not stop the rest
+    (it is tried again on the next run). Channels that are not active keep what they hold
+    until they are active again (the one door refuses inactive channels)."""
     now = clock.now()
     released = 0
     for channel in conf.whatsapp_channels():
@@ -60,6 +61,6 @@ def flush_due() -> int:
             try:
                 if flush_pending(Conversation(pk=conv_id)) is not None:
                     released += 1
-            except DomainError:
+            except Exception:  # one bad row must not hold back the others every minute
                 log.exception("whatsapp: held messages of conversation %s not stored", conv_id)
     return released
