@@ -181,3 +181,14 @@ def test_a_replayed_signed_media_message_is_one_note_and_one_download(meta, moni
     send_document(meta)  # the same signed body again (a redelivery or a replay in the window)
     assert Note.objects.filter(direction="inbound").count() == 1
     assert Attachment.objects.count() == 1 and len(graph.media_fetches()) == 1
+
+
+def test_the_address_actually_connected_to_is_checked_too(graph):
+    """A name that resolved to a public address for the check but connects to a private
+    one (DNS rebinding) is caught on the connection itself: here, a real connection to the
+    loopback peer, judged as if it were a media host."""
+    with (
+        graph_api.client().stream("GET", f"{graph.base}/cdn/x") as resp,
+        pytest.raises(graph_api.MediaRefused, match="dirección privada o local"),
+    ):
+        graph_api._check_peer(resp, "cdn.example")
