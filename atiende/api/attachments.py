@@ -1,14 +1,13 @@
 """A case's attachments: upload (multipart field `file`), list, download.
 
-Downloads are always `Content-Disposition: attachment` with `nosniff`, and types a browser
-would render as a page (HTML, SVG, XML) are sent as application/octet-stream: an uploaded
-file must never run as the help desk's own origin.
+Downloads are served by `cases.downloads.attachment_response` (always as attachments, with
+`nosniff`; types a browser would render as a page are sent as application/octet-stream), the
+same helper WhatsApp's signed media links use.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest
@@ -16,26 +15,15 @@ from django.urls import reverse
 from ninja import Router, Schema
 
 from atiende.accounts.models import User
-from atiende.cases import selectors, services, storage
+from atiende.cases import downloads, selectors, services
 from atiende.cases.models import Attachment, Case
-from atiende.core.errors import InvalidInput, NotFound, TooLarge
+from atiende.core.errors import InvalidInput, TooLarge
 
 from .auth import caller
 from .types import Id, Text
 
 router = Router(tags=["casos"])
 
-RENDERABLE = frozenset(
-    {
-        "text/html",
-        "image/svg+xml",
-        "application/xhtml+xml",
-        "text/xml",
-        "application/xml",
-        "text/javascript",
-        "application/javascript",
-    }
-)
 # Multipart framing around the file: a request this much over the limit cannot fit.
 MULTIPART_SLACK = 64 * 1024
 TRUE = frozenset({"true", "1", "yes", "on"})
@@ -167,24 +155,4 @@ def upload_attachment(request: HttpRequest, number: Text) -> tuple[int, dict[str
 )
 def download_attachment(request: HttpRequest, number: Text, attachment_id: Id) -> FileResponse:
     row = selectors.attachment_for(caller(request), number, attachment_id)
-    path = storage.path_for(row.sha256)
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise NotFound("El archivo de ese adjunto no está disponible.") from None
-    content_type = row.content_type or "application/octet-stream"
-    if content_type.split(";")[0].strip().lower() in RENDERABLE:
-        content_type = "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = _disposition(row.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _disposition(filename: str) -> str:
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return downloads.attachment_response(row)

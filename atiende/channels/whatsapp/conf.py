@@ -13,6 +13,8 @@ from atiende.channels.models import Channel
 from atiende.customers.phones import to_e164
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"  # pinned Graph API version
+# Where the Cloud API's short-lived media URLs point (besides the Graph API itself).
+DEFAULT_MEDIA_HOSTS = "lookaside.fbsbx.com"
 
 
 def app_secret() -> str:
@@ -29,6 +31,16 @@ def access_token() -> str:
 
 def graph_url() -> str:
     return os.environ.get("ATIENDE_WHATSAPP_GRAPH_URL", "").rstrip("/") or DEFAULT_GRAPH_URL
+
+
+def media_hosts() -> list[str]:
+    """Hosts the media download may fetch from besides the Graph API's own
+    (`ATIENDE_WHATSAPP_MEDIA_HOSTS`, comma-separated; each `host` means https on port 443,
+    or a full origin such as `https://cdn.example.com:8443`)."""
+    raw = os.environ.get("ATIENDE_WHATSAPP_MEDIA_HOSTS")
+    if raw is None:
+        raw = DEFAULT_MEDIA_HOSTS
+    return [h.strip() for h in raw.split(",") if h.strip()]
 
 
 def public_url() -> str:

@@ -8,7 +8,7 @@ routing). `text_of` gives the words an agent reads on the case for every message
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
@@ -244,4 +244,29 @@ def fresh(batch: Batch, now: dt.datetime) -> Batch:
         messages=[m for m in batch.messages if m.timestamp >= cutoff],
         statuses=[s for s in batch.statuses if s.timestamp >= cutoff],
         errors=batch.errors,
+    )
+
+
+def as_dict(m: WaMessage) -> dict[str, Any]:
+    """A message as JSON-ready data (a held message is stored so); `from_dict` reverses it."""
+    return asdict(m)
+
+
+def from_dict(data: dict[str, Any]) -> WaMessage:
+    """The message `as_dict` gave; keys it does not know are ignored and missing ones take
+    their defaults (rows written by an older version keep loading)."""
+    known = {f.name for f in fields(WaMessage)}
+    values = {k: v for k, v in data.items() if k in known}
+    media = values.pop("media", None)
+    values.setdefault("phone_number_id", "")
+    values.setdefault("display_phone_number", "")
+    values.setdefault("wa_id", "")
+    values.setdefault("name", "")
+    values.setdefault("timestamp", 0)
+    values.setdefault("type", "text")
+    values.setdefault("text", "")
+    media_known = {f.name for f in fields(Media)}
+    return WaMessage(
+        **values,
+        media=Media(**{k: v for k, v in media.items() if k in media_known}) if media else None,
     )

@@ -9,13 +9,13 @@ from atiende.cases import services as cases
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.channels import services as channel_services
 from atiende.channels.models import Channel
-from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound
+from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound, services
 from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
 from atiende.core.errors import DomainError
 from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
-from atiende.worker.registry import handler
+from atiende.worker.registry import handler, periodic
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,13 @@ STATUS = {
     "played": Delivery.READ,
     "failed": Delivery.FAILED,
 }
+
+
+@periodic("whatsapp.release_held", every=60)
+def release_held() -> None:
+    """Messages held on the corporate line longer than the channel's `menu_wait_minutes`
+    reach a case."""
+    services.flush_due()
 
 
 @handler("whatsapp.webhook")
@@ -150,6 +157,8 @@ def download_media(payload: dict) -> None:
     channel = Channel.objects.get(pk=payload["channel_id"])
     try:
         content, mime = graph.download_media(payload["media_id"], conf.phone_number_id(channel))
+    except graph.MediaRefused as exc:  # off Meta's hosts, a private address, too large
+        raise DeliveryError(str(exc), permanent=True) from exc
     except graph.GraphError as exc:
         raise DeliveryError(
             f"No se pudo descargar el archivo de WhatsApp {exc}", permanent=not exc.temporary

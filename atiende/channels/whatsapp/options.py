@@ -74,7 +74,10 @@ KNOWN = (
     "template_page",
     "template_language",
     "media_by_link",
+    "menu_wait_minutes",
 )
+# Longest wait for the corporate menu's choice before held messages reach a case anyway.
+MAX_WAIT_MINUTES = 7 * 24 * 60
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
@@ -150,6 +153,15 @@ def check(settings: dict[str, Any]) -> list[tuple[str, str]]:
         elif key == "template_language":
             if not isinstance(value, str) or not _LANGUAGE.match(value):
                 found.append((key, f"{value!r} is not a language code like 'es' or 'es_CO'"))
+        elif key == "menu_wait_minutes":
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 1 <= value <= MAX_WAIT_MINUTES
+            ):
+                found.append(
+                    (key, f"expected a whole number of minutes from 1 to {MAX_WAIT_MINUTES}")
+                )
         elif key == "media_by_link":
             if not isinstance(value, bool):
                 found.append((key, "expected true or false"))

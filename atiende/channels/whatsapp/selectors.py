@@ -13,6 +13,7 @@ from atiende.accounts.models import User
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.cases.transitions import FINAL
 from atiende.channels.models import Channel, Notification
+from atiende.customers.models import Contact
 from atiende.escalations import selectors as escalation_selectors
 from atiende.escalations.models import EscalationLevel
 
@@ -69,3 +70,12 @@ def sent_notification(external_id: str) -> Notification | None:
 
 def public_attachments(note: Note) -> list[Attachment]:
     return list(Attachment.objects.filter(note=note, public=True).order_by("id"))
+
+
+def whatsapp_keys(contact: Contact) -> set[str]:
+    """What a contact may be known by on WhatsApp: the number (also each of the contact's
+    phones, as WhatsApp writes it: digits only) and the BSUID."""
+    keys = {contact.whatsapp_id or "", contact.whatsapp_user_id or ""}
+    for number in contact.phones.values_list("number", flat=True):
+        keys.add("".join(ch for ch in number if ch.isdigit()))
+    return keys - {""}

@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import json
 import logging
-from urllib.parse import quote
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atiende.cases.storage import path_for
+from atiende.cases import downloads
 from atiende.channels.whatsapp import conf, inbound, media_links
+from atiende.core.errors import NotFound
 from atiende.worker import queue
 
 log = logging.getLogger(__name__)
@@ -64,17 +64,12 @@ def _handshake(request: HttpRequest) -> HttpResponse:
 @require_GET
 def media_link(request: HttpRequest, token: str, filename: str) -> FileResponse:
     """A note's attachment for Meta to fetch (media sent by link): the signed token is the
-    only credential; anything invalid, expired or not public is a plain 404."""
+    only credential; anything invalid, expired or not public is a plain 404. Served as the
+    API serves attachments (`cases.downloads`): a download, never a page."""
     att = media_links.attachment_for(token)
     if att is None:
         raise Http404("enlace inválido o vencido")
-    path = path_for(att.sha256)
-    if not path.exists():
-        raise Http404("archivo no disponible")
-    response = FileResponse(
-        path.open("rb"), content_type=att.content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(att.filename)}"
-    response["Cache-Control"] = "private, max-age=0"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    try:
+        return downloads.attachment_response(att)
+    except NotFound:
+        raise Http404("archivo no disponible") from None

@@ -2,7 +2,10 @@
 
 It records every request, answers sends with fresh message ids, accepts uploads, serves
 media (id → URL → bytes, both only with the bearer token), and can be told to fail the
-next calls with an HTTP status and a Graph error code (429 / 5xx / 131047 ...).
+next calls with an HTTP status and a Graph error code (429 / 5xx / 131047 ...). For the
+hostile cases it can also lie about a media (`media_info`: another URL, another size),
+answer a media URL with a redirect (`redirects`) and send a body without its length
+(`unsized`), as a misbehaving or impersonated Meta would.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ class GraphPeer:
     requests: list[Recorded] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     failures: list[tuple[int, int, str, str]] = field(default_factory=list)
+    media_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
+    unsized: set[str] = field(default_factory=set)
+    written: dict[str, int] = field(default_factory=dict)  # bytes of a body the client took
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def start(self) -> GraphPeer:
@@ -43,14 +50,28 @@ class GraphPeer:
                 pass
 
             def _answer(
-                self, status: int, body: Any, content_type: str = "application/json"
+                self,
+                status: int,
+                body: Any,
+                content_type: str = "application/json",
+                sized: bool = True,
             ) -> None:
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(raw)))
+                if not sized:
+                    self.send_header("Connection", "close")
+                else:
+                    self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
-                self.wfile.write(raw)
+                sent = 0
+                try:
+                    for start in range(0, len(raw), 64 * 1024):
+                        self.wfile.write(raw[start : start + 64 * 1024])
+                        sent += len(raw[start : start + 64 * 1024])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading (e.g. past its size limit)
+                peer.written[self.path] = sent
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -101,9 +122,15 @@ class GraphPeer:
                     )
                 if self.command == "POST" and path[-1] == "media":
                     return self._answer(200, {"id": f"up{next(peer._ids)}"})
+                if self.command == "GET" and "cdn" in path and path[-1] in peer.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", peer.redirects[path[-1]])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 if self.command == "GET" and "cdn" in path and path[-1] in peer.media:
                     content, mime = peer.media[path[-1]]
-                    return self._answer(200, content, mime)
+                    return self._answer(200, content, mime, sized=path[-1] not in peer.unsized)
                 if self.command == "GET" and path[-1] in peer.media:
                     content, mime = peer.media[path[-1]]
                     return self._answer(
@@ -114,7 +141,8 @@ class GraphPeer:
                             "file_size": len(content),
                             "id": path[-1],
                             "messaging_product": "whatsapp",
-                        },
+                        }
+                        | peer.media_info.get(path[-1], {}),
                     )
                 return self._answer(
                     404, {"error": {"message": "Unsupported get request", "code": 100}}
@@ -137,6 +165,10 @@ class GraphPeer:
     ) -> None:
         """Fail the next `times` requests whose path contains `path`."""
         self.failures.extend([(status, code, message, path)] * times)
+
+    def media_fetches(self) -> list[str]:
+        """Paths of the media bytes asked of this peer (not the media id lookups)."""
+        return [r.path for r in self.requests if r.method == "GET" and "/cdn/" in r.path]
 
     def sends(self) -> list[dict]:
         return [

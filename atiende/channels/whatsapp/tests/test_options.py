@@ -101,6 +101,20 @@ def test_media_by_link_is_true_or_false(tmp_path):
     ]
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [0, -5, "30", 30.5, True, 7 * 24 * 60 + 1])
+def test_the_menu_wait_is_a_whole_number_of_minutes(tmp_path, value):
+    assert _problems(tmp_path, menu_wait_minutes=value) == [
+        f"{_where()}.menu_wait_minutes: expected a whole number of minutes from 1 to 10080"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_menu_wait_in_range_is_loaded(tmp_path):
+    _load(tmp_path, menu_wait_minutes=45)
+    assert Channel.objects.get(slug="whatsapp-monitoreo").settings["menu_wait_minutes"] == 45
+
+
 def test_the_reference_on_call_lists_are_empty():
     """No invented people: the sheet names no on-call numbers or addresses."""
     channel = next(c for c in REFERENCE["channels"] if c["slug"] == "whatsapp-monitoreo")
