@@ -17,6 +17,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _level_problem(level: int) -> dict[str, str]:
+    """A responsible's level must be on the configured ladder (any level ≥ 1 before a
+    ladder is loaded: users may be created first)."""
+    from atiende.escalations.models import EscalationLevel
+
+    numbers = sorted(EscalationLevel.objects.values_list("number", flat=True))
+    if level < 1 or (numbers and level not in numbers):
+        shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
+        return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}
+    return {}
+
+
 @service
 def create_user(
     *,
@@ -41,8 +53,8 @@ def create_user(
         errors["email"] = f"Ya existe un usuario con el correo {email}."
     if role not in Role.values:
         errors["role"] = f"Rol desconocido {role!r}; use uno de: {', '.join(Role.values)}."
-    if level is not None and not 1 <= level <= 4:
-        errors["level"] = "El nivel de escalamiento debe estar entre 1 y 4."
+    if level is not None:
+        errors.update(_level_problem(level))
     org = None
     if organization:
         org = Organization.objects.filter(slug=organization).first()

@@ -19,7 +19,7 @@ from atiende.core.errors import InvalidInput
 
 from . import references
 from .auth import caller
-from .types import MAX_ID, Id, Input, Page, Slug, Storable, Text, choice
+from .types import MAX_ID, MAX_LEVEL, Id, Input, Page, Slug, Storable, Text, choice
 
 router = Router(tags=["casos"])
 
@@ -87,7 +87,7 @@ class CaseQuery(Page):
     )
     type: CaseTypeValue | None = None  # type: ignore[valid-type]
     priority: PriorityValue | None = None  # type: ignore[valid-type]
-    level: int | None = Field(None, ge=1, le=4)
+    level: int | None = Field(None, ge=1, le=MAX_LEVEL)
     organization: Slug | None = Field(None, description="Slug de la organización.")
     channel: Slug | None = Field(None, description="Slug del canal.")
     assignee: Annotated[str, Field(max_length=254), Storable] | None = Field(

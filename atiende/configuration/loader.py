@@ -43,7 +43,7 @@ CASE_TYPES = ("incident", "request", "change")
 PRIORITIES = ("critical", "high", "moderate", "low")
 CLASSIFICATIONS = tuple(site.CLASSIFICATION_LABELS)
 CONTACT_KINDS = ("email", "phone", "whatsapp", "url")
-MAX_LEVELS = 4  # cases are constrained to levels 1..4
+MAX_LEVELS = 20  # a sanity bound; the reference ladder has 4 and the ladder sets the top
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")

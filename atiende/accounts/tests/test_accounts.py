@@ -69,7 +69,7 @@ def test_create_user_refuses_bad_input_with_clear_messages(db):
         )
     assert "nope" in str(err.value)
     with pytest.raises(InvalidInput) as err2:
-        services.create_user(email="a@b.c", name="A", role="agent", level=7)
+        services.create_user(email="a@b.c", name="A", role="agent", level=0)
     assert "level" in err2.value.errors
     assert not User.objects.exists()
 
@@ -83,3 +83,16 @@ def test_the_same_email_cannot_be_registered_twice(agent):
 def test_admins_get_the_django_admin_and_customers_do_not(admin_user, customer, agent):
     assert admin_user.is_staff and admin_user.has_perm("cases.view_case")
     assert not customer.is_staff and not agent.is_staff
+
+
+def test_a_responsibles_level_must_be_on_the_configured_ladder(db):
+    from atiende.escalations.models import EscalationLevel
+
+    for n in (1, 2, 3, 4, 5):
+        EscalationLevel.objects.create(number=n, name=f"Nivel {n}", title=f"Nivel {n}")
+    assert (
+        services.create_user(email="g@mesa.test", name="G", role="supervisor", level=5).level == 5
+    )
+    with pytest.raises(InvalidInput) as err:
+        services.create_user(email="h@mesa.test", name="H", role="supervisor", level=6)
+    assert "1–5" in err.value.errors["level"]

@@ -177,7 +177,6 @@ def test_escalation_levels_with_a_gap_are_refused(tmp_path):
     problems = _problems(tmp_path, lambda d: d["escalation_levels"][3].update(number=5))
     assert problems == [
         "broken.yaml: escalation_levels: levels must be numbered 1, 2, 3… without gaps, got [1, 2, 3, 5]",
-        "broken.yaml: escalation_levels: at most 4 levels (cases climb from 1 to 4)",
     ]
 
 
@@ -319,3 +318,18 @@ def test_link_that_is_neither_a_web_address_nor_a_path_on_this_site_is_refused(t
     problems = _problems(tmp_path, lambda d: _channel(d, "portal").update(link=link))
     assert len(problems) == 1
     assert problems[0].startswith(f"broken.yaml: channels[5].link: {link!r} is not ")
+
+
+def test_a_five_level_ladder_loads_and_sets_the_top(tmp_path):
+    from atiende.escalations import selectors
+    from atiende.escalations.models import EscalationLevel
+
+    data = copy.deepcopy(REFERENCE_DATA)
+    data["escalation_levels"].append(
+        {"number": 5, "name": "Quinto escalamiento", "title": "Gerencia", "contacts": []}
+    )
+    path = tmp_path / "five.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loader.load(path)
+    assert list(EscalationLevel.objects.values_list("number", flat=True)) == [1, 2, 3, 4, 5]
+    assert selectors.top_level() == 5

@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--organization", help="organization slug (customers)")
         parser.add_argument("--group", help="support group slug")
         parser.add_argument(
-            "--level", type=int, help="escalation level (1-4) this user answers for"
+            "--level",
+            type=int,
+            help="escalation level (of the configured ladder) this user answers for",
         )
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
