@@ -7,9 +7,10 @@ import re
 from django.db import IntegrityError, transaction
 
 from atiende.core import audit, clock
-from atiende.core.errors import InvalidInput
+from atiende.core.errors import DomainError, InvalidInput
 from atiende.core.snapshot import Snapshot
 from atiende.core.transactions import service, service_scope
+from atiende.customers.domains import is_free_mail
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
 from atiende.customers.selectors import whatsapp_contact
@@ -18,16 +19,50 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-def _clean_domains(domains: list[str]) -> list[str]:
-    cleaned = []
-    for d in domains:
-        d = d.strip().lower().lstrip("@")
+class DomainTaken(DomainError):
+    """An email domain another organization already has: its unknown senders join it."""
+
+    status = 409
+    code = "domain_taken"
+
+
+def clean_domains(domains: list[str], *, organization: Organization | None = None) -> list[str]:
+    """The organization's email domains, normalised, or a clear error.
+
+    A domain decides which organization an unknown sender joins (and so whose cases they
+    read): a free-mail domain (the list in `free_mail_domains.txt`) would put strangers in
+    one organization, and a domain another organization has would move its people. Both
+    are refused: the API, the admin and the configuration loader all come through here.
+    """
+    cleaned: list[str] = []
+    for raw in domains:
+        d = str(raw).strip().lower().lstrip("@")
         if not _DOMAIN.match(d):
             raise InvalidInput(
                 "Dominio inválido.", errors={"email_domains": f"{d!r} no es un dominio."}
             )
+        if is_free_mail(d):
+            raise InvalidInput(
+                "Dominio de correo gratuito.",
+                errors={
+                    "email_domains": f"{d} es un dominio de correo gratuito: cualquiera puede "
+                    "tener una dirección ahí, así que no identifica a una organización."
+                },
+            )
         if d not in cleaned:
             cleaned.append(d)
+    others = Organization.objects.all()
+    if organization is not None and organization.pk is not None:
+        others = others.exclude(pk=organization.pk)
+    for other in others.only("slug", "name", "email_domains"):
+        mine = [d for d in cleaned if d in {str(x).lower() for x in other.email_domains or []}]
+        if mine:
+            raise DomainTaken(
+                f"El dominio {mine[0]} ya es de la organización {other.name} ({other.slug}); "
+                "un dominio pertenece a una sola organización.",
+                domain=mine[0],
+                organization=other.slug,
+            )
     return cleaned
 
 
@@ -44,7 +79,7 @@ def create_organization(
         errors["name"] = "El nombre es obligatorio."
     if errors:
         raise InvalidInput("No se pudo crear la organización.", errors=errors)
-    domains = _clean_domains(email_domains or [])
+    domains = clean_domains(email_domains or [])
     org = Organization.objects.create(
         slug=slug, name=name.strip(), email_domains=domains, created_at=clock.now()
     )
@@ -67,7 +102,9 @@ def update_organization(*, organization: Organization, actor=None, **fields) -> 
             )
         organization.name = fields["name"].strip()
     if fields.get("email_domains") is not None:
-        organization.email_domains = _clean_domains(fields["email_domains"])
+        organization.email_domains = clean_domains(
+            fields["email_domains"], organization=organization
+        )
     changes = audit.diff(organization, before, ["name", "email_domains"])
     if changes:
         organization.save(update_fields=["name", "email_domains"])
