@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
@@ -26,6 +32,37 @@ def _level_problem(level: int) -> dict[str, str]:
     if level < 1 or (numbers and level not in numbers):
         shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
         return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}
+    return {}
+
+
+def _contact_problem(contact: Any, org: Any) -> dict[str, str]:
+    """A customer is bound to the contact that already has the address only when that
+    contact is in the organization asked for (or none was asked for)."""
+    if contact is None:
+        return {}
+    if getattr(contact, "user", None) is not None:
+        return {"email": f"El contacto {contact} ya tiene un usuario."}
+    if org is not None and contact.organization_id != org.pk:
+        where = (
+            f"la organización {contact.organization.slug!r}"
+            if contact.organization_id
+            else "ninguna organización"
+        )
+        return {
+            "organization": f"Ya existe un contacto con ese correo en {where}, no en "
+            f"{org.slug!r}; cambie primero la organización del contacto (o no indique "
+            "--organization para usar la del contacto)."
+        }
+    return {}
+
+
+def _password_problem(password: str, user: User) -> dict[str, str]:
+    """Django's password validators (settings.AUTH_PASSWORD_VALIDATORS), every reason."""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):  # domain errors speak Spanish
+            password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        return {"password": " ".join(exc.messages)}
     return {}
 
 
@@ -67,13 +104,22 @@ def create_user(
         support_group = SupportGroup.objects.filter(slug=group).first()
         if support_group is None:
             errors["group"] = f"No existe el grupo de soporte {group!r}."
+    contact = None
+    if role == Role.CUSTOMER and "email" not in errors and "organization" not in errors:
+        contact = customer_services.find_contact(email=email)
+        errors.update(_contact_problem(contact, org))
+    if password is not None:
+        errors.update(_password_problem(password, User(email=email, name=name)))
     if errors:
         raise InvalidInput("No se pudo crear el usuario.", errors=errors)
 
-    contact = None
-    if role == Role.CUSTOMER:
-        contact = customer_services.find_or_create_contact(
-            email=email, name=name, organization=org, actor=actor
+    if role == Role.CUSTOMER and contact is None:
+        if org is None:
+            # Said, not guessed silently: the caller reads `user.contact.organization`
+            # (create-user prints it).
+            org = customer_services.organization_for_email(email)
+        contact = customer_services.create_contact(
+            name=name or email, organization=org, emails=[email], actor=actor
         )
     user = User.objects.create_user(
         email, password or None, name=name, role=role, contact=contact, level=level

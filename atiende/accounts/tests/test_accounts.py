@@ -96,3 +96,64 @@ def test_a_responsibles_level_must_be_on_the_configured_ladder(db):
     with pytest.raises(InvalidInput) as err:
         services.create_user(email="h@mesa.test", name="H", role="supervisor", level=6)
     assert "1–5" in err.value.errors["level"]
+
+
+# --- create-user: no silent organization, no weak password ----------------------------
+
+
+def test_create_user_refuses_a_customer_whose_contact_is_in_another_organization(db, acme, globex):
+    from atiende.customers import services as customers
+
+    contact = customers.create_contact(
+        name="Pedro", organization=globex, emails=["pedro@acme.com.co"]
+    )
+    with pytest.raises(CommandError) as err:
+        call_command(
+            "create_user",
+            email="Pedro@acme.com.co",
+            name="Pedro",
+            role="customer",
+            organization="acme",
+            stdout=io.StringIO(),
+        )
+    message = str(err.value)
+    assert "globex" in message and "acme" in message
+    assert not User.objects.exists()
+    contact.refresh_from_db()
+    assert contact.organization == globex
+
+
+def test_create_user_says_when_the_organization_comes_from_the_email_domain(db, acme):
+    out = io.StringIO()
+    call_command(
+        "create_user", email="nuevo@acme.com.co", name="Nuevo", role="customer", stdout=out
+    )
+    user = User.objects.get(email="nuevo@acme.com.co")
+    assert user.contact.organization == acme
+    assert "acme" in out.getvalue() and "dominio" in out.getvalue()
+
+
+def test_create_user_binds_an_existing_contact_of_the_same_organization(db, acme):
+    from atiende.customers import services as customers
+
+    contact = customers.create_contact(name="Luz", organization=acme, emails=["luz@acme.com.co"])
+    user = services.create_user(
+        email="luz@acme.com.co", name="Luz", role="customer", organization="acme"
+    )
+    assert user.contact == contact
+
+
+@pytest.mark.parametrize("password", ["123", "password", "12345678901"])
+def test_create_user_runs_the_password_validators(db, monkeypatch, password):
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    with pytest.raises(CommandError) as err:
+        call_command(
+            "create_user",
+            email="debil@mesa.test",
+            name="Débil",
+            role="agent",
+            password_stdin=True,
+            stdout=io.StringIO(),
+        )
+    assert "password" in str(err.value) and "contraseña" in str(err.value).lower()
+    assert not User.objects.exists()
