@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from atiende.core import audit, clock
 from atiende.core.errors import DomainError, InvalidInput
 from atiende.core.snapshot import Snapshot
+from atiende.core.text import one_line, one_line_problem
 from atiende.core.transactions import service, service_scope
 from atiende.customers.domains import is_free_mail
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
@@ -77,6 +78,8 @@ def create_organization(
         errors["slug"] = f"Ya existe la organización {slug!r}."
     if not (name or "").strip():
         errors["name"] = "El nombre es obligatorio."
+    elif problem := one_line_problem(name):
+        errors["name"] = problem
     if errors:
         raise InvalidInput("No se pudo crear la organización.", errors=errors)
     domains = clean_domains(email_domains or [])
@@ -100,6 +103,8 @@ def update_organization(*, organization: Organization, actor=None, **fields) -> 
             raise InvalidInput(
                 "No se pudo actualizar.", errors={"name": "El nombre es obligatorio."}
             )
+        if problem := one_line_problem(fields["name"]):
+            raise InvalidInput("No se pudo actualizar.", errors={"name": problem})
         organization.name = fields["name"].strip()
     if fields.get("email_domains") is not None:
         organization.email_domains = clean_domains(
@@ -141,6 +146,9 @@ def create_contact(
 ) -> Contact:
     emails = [e.strip().lower() for e in (emails or []) if e.strip()]
     errors = {}
+    # A contact's name is the display name of the emails sent to them: one line.
+    if problem := one_line_problem(name):
+        errors["name"] = problem
     for e in emails:
         if "@" not in e or " " in e:
             errors["emails"] = f"{e!r} no es un correo válido."
@@ -201,6 +209,8 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
         raise InvalidInput("Campos desconocidos.", errors={f: "campo no editable" for f in unknown})
     errors = {}
     emails = numbers = None
+    if fields.get("name") is not None and (problem := one_line_problem(fields["name"])):
+        errors["name"] = problem
     if fields.get("emails") is not None:
         emails = list(dict.fromkeys(e.strip().lower() for e in fields["emails"] if e.strip()))
         for e in emails:
@@ -306,7 +316,7 @@ def find_or_create_contact(
     try:
         with service_scope():
             return create_contact(
-                name=name or (email or phone or ""),
+                name=one_line(name or (email or phone or "")),
                 organization=organization,
                 emails=[email] if email else [],
                 phones=[phone] if phone else [],
@@ -353,7 +363,7 @@ def _whatsapp_contact(wa_id: str | None, user_id: str | None, name: str) -> Cont
             contact = find_contact(phone=phone)
     if contact is None:
         return create_contact(
-            name=name or (phone or "") or (f"@{user_id}" if user_id else ""),
+            name=one_line(name or (phone or "") or (f"@{user_id}" if user_id else "")),
             phones=[phone] if phone else [],
             whatsapp_id=wa_id or None,
             whatsapp_user_id=user_id or None,
