@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import translation
 
 from atiende.accounts.models import ApiToken, Role, SupportGroup, User
@@ -145,13 +147,36 @@ def create_user(
 
 
 def issue_token(*, user: User, name: str = "", actor: User | None = None) -> str:
-    """Create an API token for `user` and return it. Only its digest is stored."""
+    """Create an API token for `user` and return it: the only time it is ever shown. Only
+    its SHA-256 is stored (a 256-bit random token needs no slow hash), with the first 12
+    characters as a visible prefix to tell tokens apart."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
         user=user, name=name, prefix=token[:12], digest=_digest(token), created_at=clock.now()
     )
     audit.record(actor=actor, action="token.issued", obj=row, changes={"user": [None, user.email]})
     return token
+
+
+@service
+def revoke_token(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Revoke a token (idempotent: a revoked token keeps its first revocation date)."""
+    row = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        row.save(update_fields=["revoked_at"])
+        audit.record(
+            actor=actor,
+            action="token.revoked",
+            obj=row,
+            changes={"revoked_at": [None, row.revoked_at.isoformat()]},
+        )
+    return row
+
+
+# How often a token's last use is written: a write per request would make every API read
+# a database write (and on SQLite a turn at the one write lock).
+LAST_USE_EVERY = dt.timedelta(seconds=60)
 
 
 def user_for_token(token: str) -> User | None:
@@ -164,7 +189,20 @@ def user_for_token(token: str) -> User | None:
     )
     if row is None or not row.user.is_active:
         return None
+    _record_use(row)
     return row.user
+
+
+def _record_use(row: ApiToken) -> None:
+    """Note the token's last use, at most once a minute: the row read to authenticate
+    says when it was last written, so most requests write nothing; the conditional UPDATE
+    keeps concurrent requests from writing it twice. Not audited (it is not a change)."""
+    now = clock.now()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USE_EVERY:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_EVERY)
+    ApiToken.objects.filter(stale, pk=row.pk).update(last_used_at=now)
+    row.last_used_at = now
 
 
 @service

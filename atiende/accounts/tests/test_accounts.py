@@ -157,3 +157,19 @@ def test_create_user_runs_the_password_validators(db, monkeypatch, password):
         )
     assert "password" in str(err.value) and "contraseña" in str(err.value).lower()
     assert not User.objects.exists()
+
+
+def test_the_admin_revokes_tokens_with_an_action(client, admin_user, agent):
+    from atiende.core.models import AuditEntry
+
+    token = services.issue_token(user=agent)
+    row = ApiToken.objects.get(user=agent)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke_tokens", "_selected_action": [row.pk]},
+    )
+    assert response.status_code == 302
+    assert services.user_for_token(token) is None
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is not None
+    assert AuditEntry.objects.filter(action="token.revoked", actor=admin_user).exists()
