@@ -16,7 +16,7 @@ from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organi
 from atiende.customers.phones import to_e164
 from atiende.customers.selectors import whatsapp_contact
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
