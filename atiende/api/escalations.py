@@ -19,7 +19,7 @@ from atiende.escalations import selectors, services
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
 
 from .auth import caller
-from .types import MAX_LEVEL, Id, Input, Page, Text, choice
+from .types import MAX_ID, Id, Input, Page, Text, choice
 
 router = Router(tags=["escalamiento"])
 
@@ -28,7 +28,7 @@ class EscalationIn(Input):
     # No upper bound here: the configured ladder decides what the top is, and a level above
     # it is a 409 `top_level` (or `skip_level`) from the service, with an explanation.
     to_level: int = Field(
-        ..., ge=1, le=MAX_LEVEL, description="El nivel siguiente al actual del caso."
+        ..., ge=1, le=MAX_ID, description="El nivel siguiente al actual del caso."
     )
     reason: Text = Field("", max_length=4000, description="Por qué se pide (visible al cliente).")
 

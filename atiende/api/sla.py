@@ -48,10 +48,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
 @contextmanager
 def _in_range() -> Iterator[None]:
     """The calendar's range errors (a result past year 9998, a schedule without open
-    time for ten years) are the caller's input problem: a 422, never a 500."""
+    time for ten years) are the caller's input problem: a 422, never a 500. The calendar
+    is a pure module whose ValueErrors (OutOfRange among them) all mean "not computable
+    for these inputs"."""
     try:
         yield
-    except (OutOfRange, OverflowError) as exc:
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(
             "No se puede calcular: el resultado cae fuera del rango admitido.",
             errors={"start": OUT_OF_RANGE_ES},

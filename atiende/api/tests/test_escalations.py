@@ -235,6 +235,8 @@ def test_a_request_above_the_top_level_is_a_409_top_level_not_a_422(
     r = escalate(api, case.number, "director", 5)
     assert (r.status_code, r.json()["code"]) == (409, "top_level"), r.json()
     assert "último nivel" in r.json()["detail"]
+    r = escalate(api, case.number, "director", 10**12)
+    assert (r.status_code, r.json()["code"]) == (409, "top_level"), r.json()
 
 
 def test_a_five_level_ladder_reaches_the_fifth_level(api, case, level_of, level_tokens):
