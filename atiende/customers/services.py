@@ -121,7 +121,10 @@ def _organization_domains() -> dict[str, Organization]:
     out: dict[str, Organization] = {}
     for org in Organization.objects.order_by("pk"):
         for domain in org.email_domains or []:
-            out.setdefault(str(domain).lower(), org)
+            # A free-mail domain stored before it was refused never places a stranger in
+            # an organization; of a domain two organizations hold, the oldest keeps it.
+            if not is_free_mail(str(domain)):
+                out.setdefault(str(domain).lower(), org)
     return out
 
 

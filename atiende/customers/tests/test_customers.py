@@ -102,3 +102,13 @@ def test_free_mail_and_taken_domains_are_refused_by_the_service(acme):
     with pytest.raises(DomainTaken) as taken:
         services.create_organization(slug="y", name="Y", email_domains=["acme.com.co"])
     assert taken.value.status == 409 and "ACME" in taken.value.message
+
+
+def test_a_free_mail_domain_stored_before_the_rule_places_nobody(acme):
+    from atiende.customers.models import Organization
+
+    Organization.objects.filter(pk=acme.pk).update(email_domains=["acme.com.co", "gmail.com"])
+    services._domains.invalidate()
+    stranger = services.find_or_create_contact(email="extrano@gmail.com", name="Extraño")
+    assert stranger.organization is None
+    assert services.find_or_create_contact(email="ok@acme.com.co").organization == acme
