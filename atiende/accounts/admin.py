@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from atiende.accounts import services
 from atiende.accounts.models import ApiToken, SupportGroup, User
 
 
@@ -30,7 +31,18 @@ class SupportGroupAdmin(admin.ModelAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["user", "prefix", "digest", "created_at", "last_used_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "user__email", "name"]
+    readonly_fields = ["user", "prefix", "digest", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_tokens"]
 
     def has_add_permission(self, request):
         return False  # tokens are issued by `atiende create-user --api-token` (shown once)
+
+    @admin.action(description="Revocar los tokens seleccionados")
+    def revoke_tokens(self, request, queryset):
+        revoked = 0
+        for row in queryset.filter(revoked_at__isnull=True):
+            services.revoke_token(token=row, actor=request.user)
+            revoked += 1
+        self.message_user(request, f"Tokens revocados: {revoked}.")

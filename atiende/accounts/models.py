@@ -50,7 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     level = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Nivel de escalamiento (1–4) del que este usuario es responsable.",
+        help_text="Nivel de escalamiento (de la escalera configurada) del que este usuario es responsable.",
     )
     is_active = models.BooleanField(default=True)
     is_superuser = None  # type: ignore[assignment]  # the role decides, see has_perm

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import translation
 
 from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
@@ -15,6 +23,49 @@ TOKEN_PREFIX = "atd_"
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _level_problem(level: int) -> dict[str, str]:
+    """A responsible's level must be on the configured ladder (any level ≥ 1 before a
+    ladder is loaded: users may be created first)."""
+    from atiende.escalations.models import EscalationLevel
+
+    numbers = sorted(EscalationLevel.objects.values_list("number", flat=True))
+    if level < 1 or (numbers and level not in numbers):
+        shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
+        return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}
+    return {}
+
+
+def _contact_problem(contact: Any, org: Any) -> dict[str, str]:
+    """A customer is bound to the contact that already has the address only when that
+    contact is in the organization asked for (or none was asked for)."""
+    if contact is None:
+        return {}
+    if getattr(contact, "user", None) is not None:
+        return {"email": f"El contacto {contact} ya tiene un usuario."}
+    if org is not None and contact.organization_id != org.pk:
+        where = (
+            f"la organización {contact.organization.slug!r}"
+            if contact.organization_id
+            else "ninguna organización"
+        )
+        return {
+            "organization": f"Ya existe un contacto con ese correo en {where}, no en "
+            f"{org.slug!r}; cambie primero la organización del contacto (o no indique "
+            "--organization para usar la del contacto)."
+        }
+    return {}
+
+
+def _password_problem(password: str, user: User) -> dict[str, str]:
+    """Django's password validators (settings.AUTH_PASSWORD_VALIDATORS), every reason."""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):  # domain errors speak Spanish
+            password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        return {"password": " ".join(exc.messages)}
+    return {}
 
 
 @service
@@ -41,8 +92,8 @@ def create_user(
         errors["email"] = f"Ya existe un usuario con el correo {email}."
     if role not in Role.values:
         errors["role"] = f"Rol desconocido {role!r}; use uno de: {', '.join(Role.values)}."
-    if level is not None and not 1 <= level <= 4:
-        errors["level"] = "El nivel de escalamiento debe estar entre 1 y 4."
+    if level is not None:
+        errors.update(_level_problem(level))
     org = None
     if organization:
         org = Organization.objects.filter(slug=organization).first()
@@ -55,13 +106,22 @@ def create_user(
         support_group = SupportGroup.objects.filter(slug=group).first()
         if support_group is None:
             errors["group"] = f"No existe el grupo de soporte {group!r}."
+    contact = None
+    if role == Role.CUSTOMER and "email" not in errors and "organization" not in errors:
+        contact = customer_services.find_contact(email=email)
+        errors.update(_contact_problem(contact, org))
+    if password is not None:
+        errors.update(_password_problem(password, User(email=email, name=name)))
     if errors:
         raise InvalidInput("No se pudo crear el usuario.", errors=errors)
 
-    contact = None
-    if role == Role.CUSTOMER:
-        contact = customer_services.find_or_create_contact(
-            email=email, name=name, organization=org, actor=actor
+    if role == Role.CUSTOMER and contact is None:
+        if org is None:
+            # Said, not guessed silently: the caller reads `user.contact.organization`
+            # (create-user prints it).
+            org = customer_services.organization_for_email(email)
+        contact = customer_services.create_contact(
+            name=name or email, organization=org, emails=[email], actor=actor
         )
     user = User.objects.create_user(
         email, password or None, name=name, role=role, contact=contact, level=level
@@ -87,13 +147,36 @@ def create_user(
 
 
 def issue_token(*, user: User, name: str = "", actor: User | None = None) -> str:
-    """Create an API token for `user` and return it. Only its digest is stored."""
+    """Create an API token for `user` and return it: the only time it is ever shown. Only
+    its SHA-256 is stored (a 256-bit random token needs no slow hash), with the first 12
+    characters as a visible prefix to tell tokens apart."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
         user=user, name=name, prefix=token[:12], digest=_digest(token), created_at=clock.now()
     )
     audit.record(actor=actor, action="token.issued", obj=row, changes={"user": [None, user.email]})
     return token
+
+
+@service
+def revoke_token(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Revoke a token (idempotent: a revoked token keeps its first revocation date)."""
+    row = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        row.save(update_fields=["revoked_at"])
+        audit.record(
+            actor=actor,
+            action="token.revoked",
+            obj=row,
+            changes={"revoked_at": [None, row.revoked_at.isoformat()]},
+        )
+    return row
+
+
+# How often a token's last use is written: a write per request would make every API read
+# a database write (and on SQLite a turn at the one write lock).
+LAST_USE_EVERY = dt.timedelta(seconds=60)
 
 
 def user_for_token(token: str) -> User | None:
@@ -106,7 +189,20 @@ def user_for_token(token: str) -> User | None:
     )
     if row is None or not row.user.is_active:
         return None
+    _record_use(row)
     return row.user
+
+
+def _record_use(row: ApiToken) -> None:
+    """Note the token's last use, at most once a minute: the row read to authenticate
+    says when it was last written, so most requests write nothing; the conditional UPDATE
+    keeps concurrent requests from writing it twice. Not audited (it is not a change)."""
+    now = clock.now()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USE_EVERY:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_EVERY)
+    ApiToken.objects.filter(stale, pk=row.pk).update(last_used_at=now)
+    row.last_used_at = now
 
 
 @service

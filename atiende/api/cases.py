@@ -11,15 +11,16 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from atiende.cases import selectors, services
 from atiende.cases.models import Case, CaseType, Classification, Priority, Status
-from atiende.core.errors import InvalidInput
+from atiende.core.errors import InvalidInput, PermissionDenied
+from atiende.core.text import one_line_problem
 
 from . import references
 from .auth import caller
-from .types import MAX_ID, Id, Input, Page, Slug, Storable, Text, choice
+from .types import MAX_ID, MAX_LEVEL, Id, Input, Page, Slug, Storable, Text, choice
 
 router = Router(tags=["casos"])
 
@@ -27,7 +28,17 @@ CaseTypeValue = choice(CaseType)
 PriorityValue = choice(Priority)
 StatusValue = choice(Status)
 ClassificationValue = choice(Classification)
-Subject = Annotated[str, Field(max_length=300), Storable]
+
+
+def _one_line(value: str) -> str:
+    problem = one_line_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A subject is an email header: one line (the case service refuses it too, for every door).
+Subject = Annotated[str, Field(max_length=300), Storable, AfterValidator(_one_line)]
 LongText = Annotated[str, Field(max_length=100_000), Storable]
 
 
@@ -87,7 +98,7 @@ class CaseQuery(Page):
     )
     type: CaseTypeValue | None = None  # type: ignore[valid-type]
     priority: PriorityValue | None = None  # type: ignore[valid-type]
-    level: int | None = Field(None, ge=1, le=4)
+    level: int | None = Field(None, ge=1, le=MAX_LEVEL)
     organization: Slug | None = Field(None, description="Slug de la organización.")
     channel: Slug | None = Field(None, description="Slug del canal.")
     assignee: Annotated[str, Field(max_length=254), Storable] | None = Field(
@@ -322,6 +333,10 @@ def update_case(request: HttpRequest, number: Text, payload: CasePatch) -> dict[
     user = caller(request)
     case = selectors.case_for(user, number)
     changes = payload.model_dump(exclude_unset=True)
+    if user.is_customer and set(changes) - {"status"}:
+        # Before any reference is looked up: whatever the email, the same answer, so a
+        # customer's PATCH cannot tell which users exist.
+        raise PermissionDenied("Un cliente no puede modificar los datos del caso.")
     if changes.get("assignee") is not None:
         changes["assignee"] = references.user(changes["assignee"], user)
     if changes.get("group") is not None:

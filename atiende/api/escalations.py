@@ -19,13 +19,17 @@ from atiende.escalations import selectors, services
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
 
 from .auth import caller
-from .types import Id, Input, Page, Text, choice
+from .types import MAX_ID, Id, Input, Page, Text, choice
 
 router = Router(tags=["escalamiento"])
 
 
 class EscalationIn(Input):
-    to_level: int = Field(..., ge=1, le=4, description="El nivel siguiente al actual del caso.")
+    # No upper bound here: the configured ladder decides what the top is, and a level above
+    # it is a 409 `top_level` (or `skip_level`) from the service, with an explanation.
+    to_level: int = Field(
+        ..., ge=1, le=MAX_ID, description="El nivel siguiente al actual del caso."
+    )
     reason: Text = Field("", max_length=4000, description="Por qué se pide (visible al cliente).")
 
 

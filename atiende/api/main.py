@@ -21,6 +21,7 @@ from . import (
     organizations,
     public,
     sla,
+    tokens,
 )
 from .auth import AUTH
 
@@ -38,7 +39,17 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (public, sla, organizations, contacts, cases, notes, attachments, escalations):
+for module in (
+    public,
+    sla,
+    organizations,
+    contacts,
+    cases,
+    notes,
+    attachments,
+    escalations,
+    tokens,
+):
     api.add_router("", module.router)
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's

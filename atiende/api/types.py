@@ -15,6 +15,8 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 
 MAX_ID = 2**63 - 1
+# Levels are small integers in the database; the configured ladder sets the real top.
+MAX_LEVEL = 32767
 
 
 def _storable(value: str) -> str:

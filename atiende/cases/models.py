@@ -122,7 +122,8 @@ class Case(models.Model):
             models.Index(fields=["requester", "created_at"], name="case_requester"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(level__gte=1, level__lte=4), name="case_level_1_4"),
+            # The configured ladder sets the top (the reference has four levels).
+            models.CheckConstraint(condition=Q(level__gte=1), name="case_level_positive"),
         ]
         verbose_name = "caso"
         verbose_name_plural = "casos"

@@ -25,7 +25,7 @@ from atiende.cases.models import (
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
-from atiende.core import audit, clock, deferred
+from atiende.core import audit, clock, deferred, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
@@ -98,7 +98,9 @@ def open_case(
     _check_choice(errors, "priority", priority, Priority.values)
     classification = classification or Classification.INTERNAL
     _check_choice(errors, "classification", classification, Classification.values)
-    subject = (subject or "").strip()
+    # Channels bring subjects from other systems: line breaks become spaces rather than
+    # losing the message (the API refuses them with a 422 before this).
+    subject = text.one_line(subject or "").strip()
     if not subject:
         errors["subject"] = "El asunto es obligatorio."
     elif len(subject) > 300:
@@ -194,6 +196,10 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
         _check_choice(errors, "classification", changes["classification"], Classification.values)
     if "subject" in changes and not (changes["subject"] or "").strip():
         errors["subject"] = "El asunto es obligatorio."
+    elif "subject" in changes and (problem := text.one_line_problem(changes["subject"])):
+        # The subject goes into every email's Subject header: a line break there would
+        # make every send fail (or inject headers). Refused for every door.
+        errors["subject"] = problem
     if changes.get("assignee") is not None and not changes["assignee"].is_agent:
         errors["assignee"] = "Solo se puede asignar a agentes."
     if errors:

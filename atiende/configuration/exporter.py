@@ -14,6 +14,7 @@ from atiende.accounts.models import SupportGroup
 from atiende.channels.models import Channel
 from atiende.configuration.loader import CASE_TYPES, CASES_KEYS, PRIORITIES, format_duration
 from atiende.configuration.models import Setting
+from atiende.customers.models import Organization
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import WEEKDAYS, Schedule, SlaTarget
 
@@ -168,6 +169,12 @@ def as_data() -> dict[str, Any]:
     }
     if texts:
         data["texts"] = texts
+    organizations = [
+        {"slug": o.slug, "name": o.name, "email_domains": _FlowList(o.email_domains or [])}
+        for o in Organization.objects.order_by("slug")
+    ]
+    if organizations:
+        data["customer_organizations"] = organizations
     return data
 
 

@@ -43,7 +43,7 @@ CASE_TYPES = ("incident", "request", "change")
 PRIORITIES = ("critical", "high", "moderate", "low")
 CLASSIFICATIONS = tuple(site.CLASSIFICATION_LABELS)
 CONTACT_KINDS = ("email", "phone", "whatsapp", "url")
-MAX_LEVELS = 4  # cases are constrained to levels 1..4
+MAX_LEVELS = 20  # a sanity bound; the reference ladder has 4 and the ladder sets the top
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -62,6 +62,7 @@ TOP_KEYS = (
     "channels",
     "escalation_levels",
     "texts",
+    "customer_organizations",
 )
 REQUIRED_TOP_KEYS = ("schedules", "channels", "escalation_levels")
 CASES_KEYS = {
@@ -167,6 +168,7 @@ class Spec:
     sla_targets: list[dict[str, Any]] = field(default_factory=list)
     channels: list[dict[str, Any]] = field(default_factory=list)
     levels: list[dict[str, Any]] = field(default_factory=list)
+    organizations: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------ validation
@@ -555,6 +557,37 @@ def parse_sla_target(
     return out
 
 
+def parse_organization(raw: Any, path: str, problems: Problems) -> dict[str, Any]:
+    """A customer organization. Its email domains go through the same validation as the
+    API and the admin (customers.services.clean_domains): no free-mail domain, none that
+    another organization already has."""
+    from atiende.core.errors import DomainError
+    from atiende.customers import services as customers
+    from atiende.customers.models import Organization
+
+    f = Fields(raw, path, problems, ("slug", "name", "email_domains"))
+    out: dict[str, Any] = {
+        "slug": f.slug("slug"),
+        "name": f.text("name", required=True, max_length=200),
+        "email_domains": [],
+    }
+    if out["slug"] and not customers.SLUG_RE.match(out["slug"]):
+        problems.add(
+            f.at("slug"), f"invalid id {out['slug']!r}: use lowercase letters, digits and '-'"
+        )
+    domains = _list(f.raw.get("email_domains"), f.at("email_domains"), problems)
+    if not all(isinstance(d, str) for d in domains):
+        problems.add(f.at("email_domains"), "expected a list of domains (text)")
+        return out
+    existing = Organization.objects.filter(slug=out["slug"]).first() if out["slug"] else None
+    try:
+        out["email_domains"] = customers.clean_domains(domains, organization=existing)
+    except DomainError as exc:
+        detail = exc.errors.get("email_domains") if hasattr(exc, "errors") else None
+        problems.add(f.at("email_domains"), detail or exc.message)
+    return out
+
+
 def parse_group(raw: Any, path: str, problems: Problems) -> dict[str, Any]:
     f = Fields(raw, path, problems, ("slug", "name", "email"))
     out = {
@@ -897,6 +930,26 @@ def parse(path_or_text: str | Path, *, name: str | None = None) -> Spec:
     if top.has("escalation_levels") and not spec.levels:
         problems.add("escalation_levels", "at least level 1 is required")
 
+    spec.organizations = [
+        parse_organization(o, _join("customer_organizations", i), problems)
+        for i, o in enumerate(
+            _list(top.raw.get("customer_organizations"), "customer_organizations", problems)
+        )
+    ]
+    _duplicates(
+        spec.organizations, lambda o: o["slug"], "customer_organizations", "organization", problems
+    )
+    owners: dict[str, str] = {}
+    for i, org in enumerate(spec.organizations):
+        for domain in org["email_domains"]:
+            if domain in owners and owners[domain] != org["slug"]:
+                problems.add(
+                    _join(_join("customer_organizations", i), "email_domains"),
+                    f"email domain {domain!r} is also listed for organization "
+                    f"{owners[domain]!r}: a domain belongs to one organization",
+                )
+            owners.setdefault(domain, org["slug"])
+
     if top.has("texts"):
         texts = top.raw["texts"]
         if not isinstance(texts, dict):
@@ -1082,6 +1135,8 @@ def apply(spec: Spec, *, actor: Any = None) -> Report:
         ],
     )
 
+    _apply_organizations(spec, report, actor)
+
     for key, value in spec.settings.items():
         _upsert(Setting, "setting", key, {"key": key}, {"value": value}, report, actor)
     _report_kept(
@@ -1090,6 +1145,29 @@ def apply(spec: Spec, *, actor: Any = None) -> Report:
         Setting.objects.exclude(key__in=spec.settings).values_list("key", flat=True),
     )
     return report
+
+
+def _apply_organizations(spec: Spec, report: Report, actor: Any) -> None:
+    """Customer organizations, through the customers services (validated and audited
+    there). Organizations missing from the file are kept: they hold contacts and cases."""
+    from atiende.customers import services as customers
+    from atiende.customers.models import Organization
+
+    for org in spec.organizations:
+        existing = Organization.objects.filter(slug=org["slug"]).first()
+        if existing is None:
+            customers.create_organization(
+                slug=org["slug"], name=org["name"], email_domains=org["email_domains"], actor=actor
+            )
+            report.add("organization", org["slug"], "created")
+            continue
+        before = {"name": existing.name, "email_domains": list(existing.email_domains or [])}
+        customers.update_organization(
+            organization=existing, name=org["name"], email_domains=org["email_domains"], actor=actor
+        )
+        after = {"name": existing.name, "email_domains": list(existing.email_domains or [])}
+        changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+        report.add("organization", org["slug"], "updated" if changes else "unchanged", changes)
 
 
 def _report_kept(report: Report, entity: str, keys: Any) -> None:

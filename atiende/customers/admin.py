@@ -1,12 +1,57 @@
+from django import forms
 from django.contrib import admin
 
+from atiende.core.errors import DomainError, InvalidInput
+from atiende.customers import services
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "email_domains"]
+
+    def clean_email_domains(self):
+        # The same rules as the API and the loader (no free mail, no other organization's
+        # domain), said as a form error.
+        domains = self.cleaned_data.get("email_domains") or []
+        if not isinstance(domains, list):
+            raise forms.ValidationError('Escriba una lista JSON, p. ej. ["acme.com.co"].')
+        try:
+            return services.clean_domains(domains, organization=self.instance)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.errors.get("email_domains", exc.message)) from exc
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationForm
     list_display = ["slug", "name", "email_domains"]
     search_fields = ["slug", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        # Through the services: validated again inside the transaction, and audited.
+        data = form.cleaned_data
+        if change:
+            services.update_organization(
+                organization=obj,
+                name=data["name"],
+                email_domains=data["email_domains"],
+                actor=request.user,
+            )
+        else:
+            saved = services.create_organization(
+                slug=data["slug"],
+                name=data["name"],
+                email_domains=data["email_domains"],
+                actor=request.user,
+            )
+            obj.pk, obj.created_at = saved.pk, saved.created_at
 
 
 class EmailInline(admin.TabularInline):

@@ -7,27 +7,63 @@ import re
 from django.db import IntegrityError, transaction
 
 from atiende.core import audit, clock
-from atiende.core.errors import InvalidInput
+from atiende.core.errors import DomainError, InvalidInput
 from atiende.core.snapshot import Snapshot
+from atiende.core.text import one_line, one_line_problem
 from atiende.core.transactions import service, service_scope
+from atiende.customers.domains import is_free_mail
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
 from atiende.customers.selectors import whatsapp_contact
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-def _clean_domains(domains: list[str]) -> list[str]:
-    cleaned = []
-    for d in domains:
-        d = d.strip().lower().lstrip("@")
+class DomainTaken(DomainError):
+    """An email domain another organization already has: its unknown senders join it."""
+
+    status = 409
+    code = "domain_taken"
+
+
+def clean_domains(domains: list[str], *, organization: Organization | None = None) -> list[str]:
+    """The organization's email domains, normalised, or a clear error.
+
+    A domain decides which organization an unknown sender joins (and so whose cases they
+    read): a free-mail domain (the list in `free_mail_domains.txt`) would put strangers in
+    one organization, and a domain another organization has would move its people. Both
+    are refused: the API, the admin and the configuration loader all come through here.
+    """
+    cleaned: list[str] = []
+    for raw in domains:
+        d = str(raw).strip().lower().lstrip("@")
         if not _DOMAIN.match(d):
             raise InvalidInput(
                 "Dominio inválido.", errors={"email_domains": f"{d!r} no es un dominio."}
             )
+        if is_free_mail(d):
+            raise InvalidInput(
+                "Dominio de correo gratuito.",
+                errors={
+                    "email_domains": f"{d} es un dominio de correo gratuito: cualquiera puede "
+                    "tener una dirección ahí, así que no identifica a una organización."
+                },
+            )
         if d not in cleaned:
             cleaned.append(d)
+    others = Organization.objects.all()
+    if organization is not None and organization.pk is not None:
+        others = others.exclude(pk=organization.pk)
+    for other in others.only("slug", "name", "email_domains"):
+        mine = [d for d in cleaned if d in {str(x).lower() for x in other.email_domains or []}]
+        if mine:
+            raise DomainTaken(
+                f"El dominio {mine[0]} ya es de la organización {other.name} ({other.slug}); "
+                "un dominio pertenece a una sola organización.",
+                domain=mine[0],
+                organization=other.slug,
+            )
     return cleaned
 
 
@@ -42,9 +78,11 @@ def create_organization(
         errors["slug"] = f"Ya existe la organización {slug!r}."
     if not (name or "").strip():
         errors["name"] = "El nombre es obligatorio."
+    elif problem := one_line_problem(name):
+        errors["name"] = problem
     if errors:
         raise InvalidInput("No se pudo crear la organización.", errors=errors)
-    domains = _clean_domains(email_domains or [])
+    domains = clean_domains(email_domains or [])
     org = Organization.objects.create(
         slug=slug, name=name.strip(), email_domains=domains, created_at=clock.now()
     )
@@ -65,9 +103,13 @@ def update_organization(*, organization: Organization, actor=None, **fields) -> 
             raise InvalidInput(
                 "No se pudo actualizar.", errors={"name": "El nombre es obligatorio."}
             )
+        if problem := one_line_problem(fields["name"]):
+            raise InvalidInput("No se pudo actualizar.", errors={"name": problem})
         organization.name = fields["name"].strip()
     if fields.get("email_domains") is not None:
-        organization.email_domains = _clean_domains(fields["email_domains"])
+        organization.email_domains = clean_domains(
+            fields["email_domains"], organization=organization
+        )
     changes = audit.diff(organization, before, ["name", "email_domains"])
     if changes:
         organization.save(update_fields=["name", "email_domains"])
@@ -79,7 +121,10 @@ def _organization_domains() -> dict[str, Organization]:
     out: dict[str, Organization] = {}
     for org in Organization.objects.order_by("pk"):
         for domain in org.email_domains or []:
-            out.setdefault(str(domain).lower(), org)
+            # A free-mail domain stored before it was refused never places a stranger in
+            # an organization; of a domain two organizations hold, the oldest keeps it.
+            if not is_free_mail(str(domain)):
+                out.setdefault(str(domain).lower(), org)
     return out
 
 
@@ -104,6 +149,9 @@ def create_contact(
 ) -> Contact:
     emails = [e.strip().lower() for e in (emails or []) if e.strip()]
     errors = {}
+    # A contact's name is the display name of the emails sent to them: one line.
+    if problem := one_line_problem(name):
+        errors["name"] = problem
     for e in emails:
         if "@" not in e or " " in e:
             errors["emails"] = f"{e!r} no es un correo válido."
@@ -164,6 +212,8 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
         raise InvalidInput("Campos desconocidos.", errors={f: "campo no editable" for f in unknown})
     errors = {}
     emails = numbers = None
+    if fields.get("name") is not None and (problem := one_line_problem(fields["name"])):
+        errors["name"] = problem
     if fields.get("emails") is not None:
         emails = list(dict.fromkeys(e.strip().lower() for e in fields["emails"] if e.strip()))
         for e in emails:
@@ -269,7 +319,7 @@ def find_or_create_contact(
     try:
         with service_scope():
             return create_contact(
-                name=name or (email or phone or ""),
+                name=one_line(name or (email or phone or "")),
                 organization=organization,
                 emails=[email] if email else [],
                 phones=[phone] if phone else [],
@@ -316,7 +366,7 @@ def _whatsapp_contact(wa_id: str | None, user_id: str | None, name: str) -> Cont
             contact = find_contact(phone=phone)
     if contact is None:
         return create_contact(
-            name=name or (phone or "") or (f"@{user_id}" if user_id else ""),
+            name=one_line(name or (phone or "") or (f"@{user_id}" if user_id else "")),
             phones=[phone] if phone else [],
             whatsapp_id=wa_id or None,
             whatsapp_user_id=user_id or None,

@@ -4,7 +4,8 @@ from django.db.models import F, Q
 
 
 class EscalationLevel(models.Model):
-    """One rung of the ladder (1-4): who is responsible and how to reach them."""
+    """One rung of the ladder (1..N, as configured; the reference has four): who is
+    responsible and how to reach them."""
 
     number = models.PositiveSmallIntegerField(unique=True)
     name = models.CharField(max_length=200, help_text="p. ej. Primer escalamiento")

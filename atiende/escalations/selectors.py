@@ -26,7 +26,6 @@ from atiende.sla.schedules import calendar
 from atiende.sla.selectors import case_sla
 from atiende.sla.texts import when_es
 
-TOP_LEVEL = 4  # cases are constrained to levels 1..4; fewer configured levels lower the top
 KIND_ES = {"first_response": "primera respuesta", "resolution": "resolución"}
 
 
@@ -38,8 +37,10 @@ def level(number: int) -> EscalationLevel | None:
 
 
 def top_level() -> int:
+    """The highest configured level: the ladder decides (the reference has four, another
+    provider may configure five). Without a ladder a case stays at level 1."""
     numbers = list(EscalationLevel.objects.values_list("number", flat=True))
-    return min(max(numbers), TOP_LEVEL) if numbers else TOP_LEVEL
+    return max(numbers) if numbers else 1
 
 
 def levels_of(user: User) -> set[int]:

@@ -37,12 +37,13 @@ import math
 import re
 import threading
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["DAY", "BusinessCalendar", "parse_intervals"]
+__all__ = ["DAY", "BusinessCalendar", "OutOfRange", "parse_intervals"]
 
 DAY = 86400
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -57,6 +58,11 @@ _SEARCH_YEARS = 10
 _MAX_EPOCH = (date(_MAX_YEAR, 12, 31).toordinal() - _EPOCH_ORDINAL) * DAY
 # A point query this many years away from the covered years restarts the coverage there.
 _JUMP_YEARS = 20
+
+
+class OutOfRange(ValueError):
+    """An instant, span or result outside what the calendar is willing to compute."""
+
 
 _WEEKDAY_KEYS = {
     "mon": 0,
@@ -280,6 +286,11 @@ class BusinessCalendar:
     openings (``is_holiday`` still reports holidays).
     """
 
+    # Built years kept per calendar, least recently used dropped first; the covered run of
+    # years is restarted rather than grown beyond this, so arbitrary queries (years 2 to
+    # 9998) keep memory bounded.
+    MAX_CACHED_YEARS = 40
+
     __slots__ = (
         "_closed",
         "_country",
@@ -338,7 +349,7 @@ class BusinessCalendar:
         self._special = special
 
         self._lock = threading.Lock()
-        self._years: dict[int, tuple[list[int], list[int], int, int]] = {}
+        self._years: OrderedDict[int, tuple[list[int], list[int], int, int]] = OrderedDict()
         # Snapshot read by the hot paths, replaced atomically (never mutated):
         # (covered_lo, covered_hi, starts, ends, cumulative, total, lo_year, hi_year, base)
         # cumulative[i] = business seconds in intervals before i; len(cumulative) = n + 1;
@@ -418,7 +429,7 @@ class BusinessCalendar:
     def _year_boundary(self, year: int) -> int:
         """First instant whose local wall clock reads >= year-01-01 00:00."""
         if year > _MAX_YEAR + 1 or year < _MIN_YEAR:
-            raise ValueError(f"year {year} is outside the supported range")
+            raise OutOfRange(f"year {year} is outside the supported range")
         w = (date(year, 1, 1).toordinal() - _EPOCH_ORDINAL) * DAY
         best = None
         for a, b, o in _offset_pieces(self._tz, min(year, _MAX_YEAR)):
@@ -430,7 +441,7 @@ class BusinessCalendar:
 
     def _build_year(self, year: int) -> tuple[list[int], list[int], int, int]:
         if not _MIN_YEAR <= year <= _MAX_YEAR:
-            raise ValueError(f"year {year} is outside the supported range {_MIN_YEAR}..{_MAX_YEAR}")
+            raise OutOfRange(f"year {year} is outside the supported range {_MIN_YEAR}..{_MAX_YEAR}")
         pieces = _offset_pieces(self._tz, year)
         hols = self._holidays_of(year)
         first = date(year, 1, 1).toordinal()
@@ -477,17 +488,16 @@ class BusinessCalendar:
         with self._lock:
             st = self._st
             if st[6] is not None and not replace:
-                lo_year = min(lo_year, st[6])
-                hi_year = max(hi_year, st[7])
+                joined = min(lo_year, st[6]), max(hi_year, st[7])
+                if joined[1] - joined[0] < self.MAX_CACHED_YEARS:
+                    lo_year, hi_year = joined
             if (lo_year, hi_year) == (st[6], st[7]):
                 return
-            for y in range(lo_year, hi_year + 1):
-                if y not in self._years:
-                    self._years[y] = self._build_year(y)
+            built = {y: self._year(y) for y in range(lo_year, hi_year + 1)}
             starts: list[int] = []
             ends: list[int] = []
             for y in range(lo_year, hi_year + 1):
-                ys, ye, _, _ = self._years[y]
+                ys, ye, _, _ = built[y]
                 for s, e in zip(ys, ye, strict=True):
                     if ends and s <= ends[-1]:
                         if e > ends[-1]:
@@ -502,8 +512,8 @@ class BusinessCalendar:
                 base[i] = acc - s
                 acc += e - s
                 cum[i + 1] = acc
-            lo = self._years[lo_year][2]
-            hi = self._years[hi_year][3]
+            lo = built[lo_year][2]
+            hi = built[hi_year][3]
             offsets = {
                 p[2] for y in range(lo_year, hi_year + 1) for p in _offset_pieces(self._tz, y)
             }
@@ -514,11 +524,26 @@ class BusinessCalendar:
                 self._wfix = (0, 0, 0, None)
             self._st = (lo, hi, starts, ends, cum, acc, lo_year, hi_year, base)
 
+    def _year(self, year: int) -> tuple[list[int], list[int], int, int]:
+        """A built year, from the LRU of built years (called with the lock held)."""
+        got = self._years.get(year)
+        if got is None:
+            got = self._years[year] = self._build_year(year)
+            while len(self._years) > self.MAX_CACHED_YEARS:
+                self._years.popitem(last=False)
+        else:
+            self._years.move_to_end(year)
+        return got
+
+    def cached_years(self) -> int:
+        """How many built years this calendar keeps (bounded by MAX_CACHED_YEARS)."""
+        return len(self._years)
+
     def _local_year(self, x: int) -> int:
         try:
             return _fromtimestamp(x, self._tz).year
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"instant {x} is outside the supported range") from None
+            raise OutOfRange(f"instant {x} is outside the supported range") from None
 
     def _ensure(self, x: int) -> tuple:
         """Load years until instant ``x`` is covered; return the snapshot.
@@ -531,13 +556,18 @@ class BusinessCalendar:
             if st[0] <= x < st[1]:
                 return st
             y = self._local_year(x)
-            if st[6] is None or y < st[6] - _JUMP_YEARS or y > st[7] + _JUMP_YEARS:
+            if (
+                st[6] is None
+                or y < st[6] - _JUMP_YEARS
+                or y > st[7] + _JUMP_YEARS
+                or max(y, st[7]) - min(y, st[6]) >= self.MAX_CACHED_YEARS
+            ):
                 self._load_years(y, y, replace=True)
             elif x < st[0]:
                 self._load_years(min(y, st[6] - 1), st[7])
             else:
                 self._load_years(st[6], max(y, st[7] + 1))
-        raise ValueError(f"instant {x} is outside the supported range")  # pragma: no cover
+        raise OutOfRange(f"instant {x} is outside the supported range")  # pragma: no cover
 
     def _ensure_span(self, a: int, b: int) -> tuple:
         """Cover both ``a <= b`` with one contiguous run of years."""
@@ -554,13 +584,13 @@ class BusinessCalendar:
             if st[0] <= a and b < st[1]:
                 return st
             self._load_years(st[6] - (a < st[0]), st[7] + (b >= st[1]))
-        raise ValueError(f"instants {a}..{b} are outside the supported range")  # pragma: no cover
+        raise OutOfRange(f"instants {a}..{b} are outside the supported range")  # pragma: no cover
 
     def _extend_forward(self, years: int = 1) -> tuple:
         st = self._st
         self._load_years(st[6], min(st[7] + years, _MAX_YEAR))
         if self._st[7] == st[7]:
-            raise ValueError(f"business time runs past the supported year {_MAX_YEAR}")
+            raise OutOfRange(f"business time runs past the supported year {_MAX_YEAR}")
         return self._st
 
     # ------------------------------------------------------------- conversions
@@ -683,12 +713,17 @@ class BusinessCalendar:
         j = bisect_left(cum, target) - 1
         return target - base[j]
 
-    def _add_slow(self, x: int, seconds: int) -> int:
+    def _add_slow(self, x: int, seconds: int, horizon: int | None = None) -> int:
         """``add_epoch`` when the answer lies beyond the loaded years: load more years
         (several at a time, estimated from the average so far) and retry. The target is
-        recomputed from each new snapshot, so a concurrent reload cannot skew it."""
+        recomputed from each new snapshot, so a concurrent reload cannot skew it. With a
+        ``horizon`` (seconds of wall time after ``x``), no year past it is built: an answer
+        beyond it is an OutOfRange error."""
         if x + seconds >= _MAX_EPOCH:  # business time never runs faster than wall time
-            raise ValueError(f"business time runs past the supported year {_MAX_YEAR}")
+            raise OutOfRange(f"business time runs past the supported year {_MAX_YEAR}")
+        last_year = _MAX_YEAR
+        if horizon is not None:
+            last_year = self._local_year(min(x + horizon, _MAX_EPOCH))
         barren = 0
         while True:
             st = self._ensure(x)
@@ -702,8 +737,11 @@ class BusinessCalendar:
             if target <= total:
                 j = bisect_left(cum, target) - 1
                 return target - base[j]
+            if hi_year >= last_year and horizon is not None:
+                raise OutOfRange(f"the result lies more than {horizon} seconds after the start")
             per_year = total // (hi_year - lo_year + 1)
             step = 1 if per_year <= 0 else max(1, min(50, -(-(target - total) // per_year)))
+            step = min(step, max(1, last_year - hi_year))
             if self._extend_forward(step)[5] == total:
                 barren += step
                 if barren >= _SEARCH_YEARS:
@@ -739,11 +777,13 @@ class BusinessCalendar:
         """Business seconds in ``[start, end)`` (whole seconds, floored); 0 if end <= start."""
         return self.elapsed_epoch(self._epoch(start), self._epoch(end))
 
-    def add(self, start: datetime, seconds: int) -> datetime:
+    def add(self, start: datetime, seconds: int, *, horizon: int | None = None) -> datetime:
         """Earliest instant ``t >= start`` with ``elapsed(start, t) == seconds``.
 
         ``add(t, 0) == t`` even when closed; a duration that ends exactly at a closing
-        time returns the closing instant (Friday 18:00 + 1 h = Friday 19:00).
+        time returns the closing instant (Friday 18:00 + 1 h = Friday 19:00). With a
+        ``horizon`` (seconds), a ``t`` later than ``start + horizon`` is an OutOfRange error,
+        found without building the years beyond the horizon.
         """
         if seconds.__class__ is not int:
             seconds = _coerce_seconds(seconds)
@@ -769,7 +809,11 @@ class BusinessCalendar:
                         x = w - off
             if x is None:
                 x = self._epoch(start)
+        if horizon is not None and seconds > horizon:  # never faster than wall time
+            raise OutOfRange(f"the result lies more than {horizon} seconds after the start")
         if self.always_open:
+            if x + seconds >= _MAX_EPOCH:
+                raise OutOfRange(f"business time runs past the supported year {_MAX_YEAR}")
             return _fromtimestamp(x + seconds, self._tz)
         lo, hi, starts, ends, cum, total, _, _, base = self._st
         if not lo <= x < hi:
@@ -781,9 +825,12 @@ class BusinessCalendar:
             e = ends[i]
             target = base[i] + (x if x < e else e) + seconds
         if target > total:
-            return _fromtimestamp(self._add_slow(x, seconds), self._tz)
-        j = bisect_left(cum, target) - 1
-        return _fromtimestamp(target - base[j], self._tz)
+            r = self._add_slow(x, seconds, horizon)
+        else:
+            r = target - base[bisect_left(cum, target) - 1]
+        if horizon is not None and r - x > horizon:
+            raise OutOfRange(f"the result lies more than {horizon} seconds after the start")
+        return _fromtimestamp(r, self._tz)
 
     # ------------------------------------------------------------ description
 

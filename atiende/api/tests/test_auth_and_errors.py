@@ -55,6 +55,8 @@ def test_every_private_endpoint_needs_authentication(api, acme_case):
         ("POST", f"/cases/{number}/attachments"),
         ("GET", f"/cases/{number}/attachments/1/download"),
         ("GET", f"/cases/{number}/timeline"),
+        ("GET", "/tokens"),
+        ("POST", "/tokens/1/revoke"),
     ]
     for method, path in calls:
         response = api.call(method, path, json_body={})

@@ -341,7 +341,7 @@ def test_a_customer_lists_only_their_organizations_cases(api, five_cases):
             "Valor inválido 'abierto'; use uno de: new, open, awaiting_info, resolved, closed, cancelled.",
         ),
         ({"type": "bug"}, "type", "Valor inválido; use uno de: 'request', 'change' o 'incident'."),
-        ({"level": 5}, "level", "Debe ser menor o igual a 4."),
+        ({"level": 40000}, "level", "Debe ser menor o igual a 32767."),
         ({"sort": "subject"}, "sort", None),
         ({"assignee": "9" * 30}, "assignee", "Id de usuario inválido."),
         ({"assignee": "²"}, "assignee", "Id de usuario inválido."),
@@ -369,6 +369,9 @@ def test_a_page_of_cases_costs_the_same_queries_whatever_its_size(
             group=soporte,
             subject=f"Caso {i}",
         )
+    # A token's first use in a minute also records its last use (one UPDATE); after that:
+    for persona in ("agent", "customer"):
+        api.get("/organizations", as_=persona)
     # The token, the page's ids, their rows, the count; nothing per row.
     with django_assert_max_num_queries(4):
         assert len(api.get("/cases", as_="agent", params={"limit": 2}).json()["items"]) == 2
@@ -470,3 +473,36 @@ def test_an_assignee_reference_too_long_to_be_an_email_is_refused(api):
     )
     assert response.status_code == 422
     assert response.json()["errors"] == {"assignee": "Admite máximo 254 caracteres."}
+
+
+# --- What a customer's PATCH may reveal, and header-bound fields ---------------------------
+
+
+def test_a_customers_assignee_patch_gets_the_same_answer_for_any_email(api, acme_case, agent):
+    answers = []
+    for email in (agent.email, "nadie-asi@mesa.test", "carla@acme.com.co", "gus@globex.co"):
+        r = api.patch(f"/cases/{acme_case.number}", {"assignee": email}, as_="customer")
+        answers.append((r.status_code, r.json()))
+    assert answers[0][0] == 403
+    assert all(answer == answers[0] for answer in answers), answers
+    r = api.patch(f"/cases/{acme_case.number}", {"assignee": None}, as_="customer")
+    assert (r.status_code, r.json()) == answers[0]
+
+
+@pytest.mark.parametrize(
+    "subject", ["Hola\r\nBcc: victima@example.com", "Hola\nX-Otro: 1", "Hola\rmundo", "a\u2028b"]
+)
+def test_a_subject_with_line_breaks_is_a_422(api, acme_case, subject):
+    r = api.patch(f"/cases/{acme_case.number}", {"subject": subject}, as_="agent")
+    assert r.status_code == 422, r.json()
+    assert "subject" in r.json()["errors"]
+    assert api.get(f"/cases/{acme_case.number}", as_="agent").json()["subject"] != subject
+
+
+def test_the_service_refuses_a_subject_with_line_breaks_for_every_door(acme_case, agent):
+    from atiende.cases import services as case_services
+    from atiende.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        case_services.update_case(case=acme_case, actor=agent, subject="Hola\r\nBcc: x@y.z")
+    assert "subject" in err.value.errors

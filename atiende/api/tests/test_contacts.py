@@ -115,3 +115,21 @@ def test_an_email_of_another_contact_is_refused_on_patch(api, acme_contact, glob
     assert response.json()["errors"] == {
         "emails": "El correo greta@globex.co ya pertenece a otro contacto."
     }
+
+
+def test_a_contact_or_organization_name_with_a_line_break_is_a_422(api, acme, acme_contact):
+    r = api.post(
+        "/contacts", {"name": "Pedro\r\nBcc: x@y.z", "emails": ["p2@acme.com.co"]}, as_="agent"
+    )
+    assert r.status_code == 422 and "name" in r.json()["errors"]
+    r = api.patch(f"/contacts/{acme_contact.pk}", {"name": "Luz\nX: 1"}, as_="agent")
+    assert r.status_code == 422 and "name" in r.json()["errors"]
+    r = api.patch("/organizations/acme", {"name": "ACME\r\nX: 1"}, as_="agent")
+    assert r.status_code == 422 and "name" in r.json()["errors"]
+
+
+def test_an_intake_name_with_a_line_break_is_made_one_line(db):
+    from atiende.customers import services as customers
+
+    contact = customers.find_or_create_contact(email="raro@desconocido.test", name="Ra\r\nro")
+    assert contact.name == "Ra  ro"

@@ -202,10 +202,9 @@ def test_a_single_request_shows_its_evidence_to_staff(api, case, ladder):
 
 
 def test_invalid_bodies_are_422(api, case, ladder):
-    assert (
-        api.post(f"/cases/{case.number}/escalations", {"to_level": 9}, as_="agent").status_code
-        == 422
-    )
+    # A level the ladder has not got is the ladder's answer (409), not a schema error.
+    r = api.post(f"/cases/{case.number}/escalations", {"to_level": 9}, as_="agent")
+    assert (r.status_code, r.json()["code"]) == (409, "skip_level")
     assert (
         api.post(
             f"/cases/{case.number}/escalations", {"to_level": 2, "x": 1}, as_="agent"
@@ -216,3 +215,47 @@ def test_invalid_bodies_are_422(api, case, ladder):
     r = api.post(f"/escalations/{made['id']}/decision", {"decision": "maybe"}, as_="supervisor")
     assert r.status_code == 422
     assert api.get("/escalations", params={"status": "nope"}, as_="supervisor").status_code == 422
+
+
+def climb_to(api, number, level_tokens, top):
+    """Climb a case one accepted level at a time up to `top` (the verifier of each level
+    asks for the next one)."""
+    asker = {1: "agent", 2: "supervisor", 3: "coordinator", 4: "director", 5: "fifth"}
+    for to in range(2, top + 1):
+        made = escalate(api, number, asker[to - 1], to)
+        assert made.status_code == 201, made.json()
+        assert decide(api, made.json()["id"], asker[to]).status_code == 200
+
+
+def test_a_request_above_the_top_level_is_a_409_top_level_not_a_422(
+    api, case, level_of, level_tokens
+):
+    api.tokens = level_tokens
+    climb_to(api, case.number, level_tokens, 4)
+    r = escalate(api, case.number, "director", 5)
+    assert (r.status_code, r.json()["code"]) == (409, "top_level"), r.json()
+    assert "último nivel" in r.json()["detail"]
+    r = escalate(api, case.number, "director", 10**12)
+    assert (r.status_code, r.json()["code"]) == (409, "top_level"), r.json()
+
+
+def test_a_five_level_ladder_reaches_the_fifth_level(api, case, level_of, level_tokens):
+    from atiende.accounts import services as accounts
+    from atiende.escalations.models import EscalationLevel
+
+    EscalationLevel.objects.create(number=5, name="Quinto escalamiento", title="Gerencia")
+    fifth = accounts.create_user(
+        email="gerente@mesa.test", name="Gerente", role="supervisor", level=5
+    )
+    api.tokens = {**level_tokens, "fifth": accounts.issue_token(user=fifth)}
+    climb_to(api, case.number, level_tokens, 5)
+    got = api.get(f"/cases/{case.number}", as_="agent").json()
+    assert (got["level"], got["assignee"]["name"]) == (5, "Gerente")
+    assert api.get("/cases", params={"level": 5}, as_="agent").json()["count"] == 1
+    r = escalate(api, case.number, "fifth", 6)
+    assert (r.status_code, r.json()["code"]) == (409, "top_level")
+
+
+def test_a_level_below_one_is_still_a_422(api, case, ladder):
+    r = api.post(f"/cases/{case.number}/escalations", {"to_level": 0}, as_="agent")
+    assert r.status_code == 422 and "to_level" in r.json()["errors"]

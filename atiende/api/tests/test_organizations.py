@@ -1,3 +1,5 @@
+import pytest
+
 from atiende.customers.models import Organization
 
 
@@ -73,3 +75,45 @@ def test_staff_patch_changes_name_and_domains_only(api, acme):
     response = api.patch("/organizations/acme", {"slug": "otra"}, as_="supervisor")
     assert response.status_code == 422
     assert response.json()["errors"] == {"slug": "Campo desconocido."}
+
+
+# --- Email domains decide who joins an organization: no free mail, no one else's ----------
+
+
+@pytest.mark.parametrize(
+    "domain", ["gmail.com", "Hotmail.com", "outlook.es", "proton.me", "gmx.de"]
+)
+def test_a_free_mail_domain_is_refused_with_a_422(api, domain):
+    response = api.post(
+        "/organizations",
+        {"slug": "initech", "name": "Initech", "email_domains": ["initech.com", domain]},
+        as_="agent",
+    )
+    assert response.status_code == 422, response.json()
+    assert "correo gratuito" in response.json()["errors"]["email_domains"]
+    assert api.get("/organizations/initech", as_="agent").status_code == 404
+
+
+def test_another_organizations_domain_is_refused_with_a_409(api, acme, globex):
+    response = api.post(
+        "/organizations",
+        {"slug": "initech", "name": "Initech", "email_domains": ["ACME.com.co"]},
+        as_="agent",
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "domain_taken"
+    assert "acme.com.co" in response.json()["detail"]
+    response = api.patch("/organizations/globex", {"email_domains": ["acme.com.co"]}, as_="agent")
+    assert (response.status_code, response.json()["code"]) == (409, "domain_taken")
+    response = api.patch("/organizations/acme", {"email_domains": ["gmail.com"]}, as_="agent")
+    assert response.status_code == 422
+    assert api.get("/organizations/globex", as_="agent").json()["email_domains"] == ["globex.co"]
+    assert api.get("/organizations/acme", as_="agent").json()["email_domains"] == ["acme.com.co"]
+
+
+def test_an_organization_may_keep_its_own_domains(api, acme):
+    response = api.patch(
+        "/organizations/acme", {"email_domains": ["acme.com.co", "acme.co"]}, as_="agent"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["email_domains"] == ["acme.com.co", "acme.co"]

@@ -45,6 +45,8 @@ OPERATIONS = {
     ("get", "/api/v1/schedules/{schedule_id}/due"),
     ("get", "/api/v1/schedules/{schedule_id}/elapsed"),
     ("get", "/api/v1/schedules/{schedule_id}/open"),
+    ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens/{token_id}/revoke"),
 }
 
 

@@ -104,3 +104,53 @@ def test_a_cases_sla_shows_both_clocks(api, tokens, sla_targets, email_channel, 
 def test_another_organizations_case_sla_is_a_404(api, tokens, sla_targets, email_channel, customer):
     case = cases.open_case(actor=customer, channel=email_channel, subject="x")
     assert api.get(f"/cases/{case.number}/sla", token=tokens["other_customer"]).status_code == 404
+
+
+# --- Hostile spans and dates: bounded work, a 422 in Spanish, never a 500 -----------------
+
+
+def test_a_ten_thousand_year_span_is_a_422_in_spanish(api, schedules):
+    response = api.get(
+        "/schedules/horario-habil/elapsed",
+        params={"start": "0002-01-01T00:00:00Z", "end": "9998-12-01T00:00:00Z"},
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid" and "años" in str(response.json()["errors"])
+    response = api.get(
+        "/schedules/horario-habil/elapsed",
+        params={"start": "2000-01-01T00:00:00Z", "end": "2030-12-01T00:00:00Z"},
+    )
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "invalid" and "10 años" in body["detail"] and "end" in body["errors"]
+
+
+def test_a_span_of_just_under_ten_years_is_answered(api, schedules):
+    response = api.get(
+        "/schedules/horario-habil/elapsed",
+        params={"start": "2026-01-01T00:00:00-05:00", "end": "2035-12-31T00:00:00-05:00"},
+    )
+    assert response.status_code == 200 and response.json()["seconds"] > 0
+
+
+def test_a_due_date_more_than_ten_years_away_is_a_422(api, schedules):
+    # Ten years of business seconds on business hours fall decades later.
+    response = api.get(
+        "/schedules/horario-habil/due",
+        params={"start": "2026-01-01T00:00:00Z", "seconds": 10 * 365 * 86400},
+    )
+    assert response.status_code == 422, response.content
+    assert "10 años" in response.json()["detail"]
+
+
+def test_far_apart_queries_keep_a_bounded_number_of_years_in_memory(api, schedules):
+    from atiende.sla.schedules import calendar
+
+    cal = calendar("horario-habil")
+    for year in range(2030, 2990, 12):
+        response = api.get(
+            "/schedules/horario-habil/elapsed",
+            params={"start": f"{year}-01-01T00:00:00Z", "end": f"{year + 9}-06-01T00:00:00Z"},
+        )
+        assert response.status_code == 200, response.content
+    assert cal.cached_years() <= cal.MAX_CACHED_YEARS

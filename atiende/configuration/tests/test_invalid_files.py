@@ -177,7 +177,6 @@ def test_escalation_levels_with_a_gap_are_refused(tmp_path):
     problems = _problems(tmp_path, lambda d: d["escalation_levels"][3].update(number=5))
     assert problems == [
         "broken.yaml: escalation_levels: levels must be numbered 1, 2, 3… without gaps, got [1, 2, 3, 5]",
-        "broken.yaml: escalation_levels: at most 4 levels (cases climb from 1 to 4)",
     ]
 
 
@@ -319,3 +318,79 @@ def test_link_that_is_neither_a_web_address_nor_a_path_on_this_site_is_refused(t
     problems = _problems(tmp_path, lambda d: _channel(d, "portal").update(link=link))
     assert len(problems) == 1
     assert problems[0].startswith(f"broken.yaml: channels[5].link: {link!r} is not ")
+
+
+def test_a_five_level_ladder_loads_and_sets_the_top(tmp_path):
+    from atiende.escalations import selectors
+    from atiende.escalations.models import EscalationLevel
+
+    data = copy.deepcopy(REFERENCE_DATA)
+    data["escalation_levels"].append(
+        {"number": 5, "name": "Quinto escalamiento", "title": "Gerencia", "contacts": []}
+    )
+    path = tmp_path / "five.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loader.load(path)
+    assert list(EscalationLevel.objects.values_list("number", flat=True)) == [1, 2, 3, 4, 5]
+    assert selectors.top_level() == 5
+
+
+# --- Customer organizations: the email-domain rules of the API and the admin ------------
+
+
+def _with_organizations(*organizations):
+    def change(data):
+        data["customer_organizations"] = list(organizations)
+
+    return change
+
+
+def test_a_free_mail_domain_for_an_organization_is_refused(tmp_path):
+    problems = _problems(
+        tmp_path,
+        _with_organizations({"slug": "initech", "name": "Initech", "email_domains": ["gmail.com"]}),
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("broken.yaml: customer_organizations[0].email_domains: ")
+    assert "gmail.com es un dominio de correo gratuito" in problems[0]
+
+
+def test_another_organizations_domain_is_refused(tmp_path, acme):
+    problems = _problems(
+        tmp_path,
+        _with_organizations(
+            {"slug": "initech", "name": "Initech", "email_domains": ["acme.com.co"]},
+            {"slug": "hooli", "name": "Hooli", "email_domains": ["hooli.com"]},
+            {"slug": "pied", "name": "Pied Piper", "email_domains": ["hooli.com"]},
+        ),
+    )
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("broken.yaml: customer_organizations[0].email_domains: ")
+    assert "ya es de la organización ACME" in problems[0]
+    assert problems[1] == (
+        "broken.yaml: customer_organizations[2].email_domains: email domain 'hooli.com' is "
+        "also listed for organization 'hooli': a domain belongs to one organization"
+    )
+
+
+def test_customer_organizations_load_through_the_service_and_export_back(tmp_path, acme):
+    from atiende.configuration import exporter
+    from atiende.customers.models import Organization
+
+    data = copy.deepcopy(REFERENCE_DATA)
+    data["customer_organizations"] = [
+        {"slug": "acme", "name": "ACME S.A.S.", "email_domains": ["acme.com.co", "acme.co"]},
+        {"slug": "initech", "name": "Initech", "email_domains": ["Initech.com"]},
+    ]
+    path = tmp_path / "orgs.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    report = loader.load(path)
+    assert Organization.objects.get(slug="initech").email_domains == ["initech.com"]
+    assert Organization.objects.get(slug="acme").email_domains == ["acme.com.co", "acme.co"]
+    assert AuditEntry.objects.filter(action="organization.created").count() == 2  # acme too
+    assert {(c.key, c.action) for c in report.entries if c.entity == "organization"} == {
+        ("acme", "updated"),
+        ("initech", "created"),
+    }
+    again = loader.load(exporter.export(), name="export.yaml")
+    assert {c.action for c in again.entries if c.entity == "organization"} == {"unchanged"}

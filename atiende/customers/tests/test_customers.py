@@ -83,3 +83,32 @@ def test_a_whatsapp_user_id_belongs_to_one_contact(db):
     with pytest.raises(InvalidInput) as err:
         services.create_contact(name="Otra", whatsapp_user_id=BSUID)
     assert "whatsapp_user_id" in err.value.errors
+
+
+def test_the_free_mail_list_is_data_shipped_with_the_package():
+    from atiende.customers import domains
+
+    listed = domains.free_mail_domains()
+    assert {"gmail.com", "hotmail.com", "yahoo.es", "protonmail.com", "yandex.ru"} <= listed
+    assert all(d == d.strip().lower() and "." in d for d in listed)
+
+
+def test_free_mail_and_taken_domains_are_refused_by_the_service(acme):
+    from atiende.customers.services import DomainTaken
+
+    with pytest.raises(InvalidInput) as err:
+        services.create_organization(slug="x", name="X", email_domains=["@GMail.com"])
+    assert "gmail.com" in err.value.errors["email_domains"]
+    with pytest.raises(DomainTaken) as taken:
+        services.create_organization(slug="y", name="Y", email_domains=["acme.com.co"])
+    assert taken.value.status == 409 and "ACME" in taken.value.message
+
+
+def test_a_free_mail_domain_stored_before_the_rule_places_nobody(acme):
+    from atiende.customers.models import Organization
+
+    Organization.objects.filter(pk=acme.pk).update(email_domains=["acme.com.co", "gmail.com"])
+    services._domains.invalidate()
+    stranger = services.find_or_create_contact(email="extrano@gmail.com", name="Extraño")
+    assert stranger.organization is None
+    assert services.find_or_create_contact(email="ok@acme.com.co").organization == acme

@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--organization", help="organization slug (customers)")
         parser.add_argument("--group", help="support group slug")
         parser.add_argument(
-            "--level", type=int, help="escalation level (1-4) this user answers for"
+            "--level",
+            type=int,
+            help="escalation level (of the configured ladder) this user answers for",
         )
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
@@ -30,6 +32,9 @@ class Command(BaseCommand):
             password = sys.stdin.readline().rstrip("\r\n")
             if not password:
                 raise CommandError("empty password on stdin")
+        from atiende.customers.selectors import contacts_by_email
+
+        known = bool(contacts_by_email({o["email"].strip().lower()}))
         try:
             user = services.create_user(
                 email=o["email"],
@@ -44,5 +49,14 @@ class Command(BaseCommand):
             details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
             raise CommandError(f"{exc.message} {details}") from exc
         self.stdout.write(f"created {user.role} {user.email} (id {user.pk})")
+        if user.contact_id and user.contact.organization_id:
+            org = user.contact.organization.slug
+            if o["organization"]:
+                self.stdout.write(f"organization {org}")
+            elif known:
+                self.stdout.write(f"organization {org} (la del contacto que ya tenía ese correo)")
+            else:
+                # Never a silent guess: say where the contact landed and why.
+                self.stdout.write(f"organization {org} (deducida del dominio del correo)")
         if o["api_token"]:
             self.stdout.write(services.issue_token(user=user, name="create-user"))
