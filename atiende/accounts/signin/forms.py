@@ -3,9 +3,17 @@ one message for every refused sign-in."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
+
+from atiende.core import clock
+
+RESET_EVENT = "account.password_reset"
+MAX_RESET_MAILS = 3  # per account within the sign-in window
 
 # The same words whether the password was wrong, the account does not exist, is inactive
 # or is locked out: nothing tells which accounts exist.
@@ -51,13 +59,22 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         from django.template import loader
 
         from atiende.channels import services as channel_services
+        from atiende.channels.models import Notification
+
+        # A few links per account and window, so the form cannot be used to flood an inbox.
+        since = clock.now() - dt.timedelta(seconds=settings.ATIENDE_SIGNIN_WINDOW_SECONDS)
+        sent = Notification.objects.filter(
+            event=RESET_EVENT, address=to_email, created_at__gte=since
+        ).count()
+        if sent >= MAX_RESET_MAILS:
+            return
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         user = context["user"]
         channel_services.queue_notifications(
             case_id=None,
-            event="account.password_reset",
+            event=RESET_EVENT,
             subject=subject,
             body=body,
             recipients=[{"kind": "email", "address": to_email, "name": user.name}],

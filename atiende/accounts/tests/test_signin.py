@@ -250,3 +250,16 @@ def test_signing_in_records_the_attempt_with_the_clients_address(agent, client):
         "192.0.2.1",
         "succeeded",
     )
+
+
+@pytest.mark.usefixtures("smtp_sender")
+def test_reset_mails_to_one_account_are_limited(agent, client, smtp_server, frozen, settings):
+    for _ in range(5):
+        response = client.post("/accounts/password/reset/", {"email": agent.email})
+        assert response["Location"] == "/accounts/password/reset/sent/"  # the same answer
+    queue.run_pending()
+    assert len(smtp_server.messages) == 3
+    frozen.advance(seconds=settings.ATIENDE_SIGNIN_WINDOW_SECONDS + 1)
+    client.post("/accounts/password/reset/", {"email": agent.email})
+    queue.run_pending()
+    assert len(smtp_server.messages) == 4

@@ -271,3 +271,12 @@ def test_a_cross_site_post_is_refused_and_a_same_site_one_accepted(prod, agent):
     assert evil.status_code == 403
     ok = browser.post("/accounts/login/", data, **HOST, **PROXY, HTTP_ORIGIN=PUBLIC)
     assert ok.status_code == 302 and ok["Location"] == "/console/"
+
+
+def test_an_http_public_url_names_the_host_but_is_not_production_mode(tmp_path):
+    s = computed(tmp_path, ATIENDE_PUBLIC_URL="http://mesa.lan:8000")
+    assert s["PRODUCTION"] is False
+    assert s["ALLOWED_HOSTS"] == ["mesa.lan"]
+    assert not s["SECURE_SSL_REDIRECT"] and not s["SESSION_COOKIE_SECURE"]
+    done = check_deploy(tmp_path, ATIENDE_PUBLIC_URL="http://mesa.lan:8000")
+    assert "atiende.W001" in done.stdout + done.stderr

@@ -77,3 +77,15 @@ def test_the_nonce_in_the_header_is_the_one_the_template_used(rf, db):
     nonce = response.content.decode().split('nonce="')[1].split('"')[0]
     assert len(nonce) >= 16
     assert f"'nonce-{nonce}'" in directives(response["Content-Security-Policy"])["script-src"]
+
+
+def test_scripts_get_the_csrf_token_from_the_page_not_from_the_cookie(client, db):
+    response = client.get("/accounts/login/")
+    assert response.cookies["csrftoken"]["httponly"]
+    html = response.content.decode()
+    header_token = html.split('"X-CSRFToken": "')[1].split('"')[0]
+    form_token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert header_token and form_token  # both masked forms of the cookie's secret
+    from django.middleware.csrf import _unmask_cipher_token
+
+    assert _unmask_cipher_token(header_token) == _unmask_cipher_token(form_token)

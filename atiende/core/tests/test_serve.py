@@ -103,3 +103,14 @@ def test_a_good_admin_password_from_the_environment_is_used(db, monkeypatch):
     line = serve.Command()._ensure_admin()
     assert "ATIENDE_ADMIN_PASSWORD" in line
     assert User.objects.get(role="admin").check_password("Bandeja-paisa-2026")
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_same_proxies_as_atiende(settings):
+    import ipaddress
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
+    server = serve.web_server(bind="127.0.0.1:0", workers=1, threads=1, run_jobs=False)
+    assert server.cfg.forwarded_allow_ips == ["10.0.0.0/24"]
+    settings.TRUSTED_PROXIES = []
+    server = serve.web_server(bind="127.0.0.1:0", workers=1, threads=1, run_jobs=False)
+    assert server.cfg.forwarded_allow_ips == []  # not gunicorn's default, loopback
