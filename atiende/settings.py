@@ -52,6 +52,16 @@ def _list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} debe ser un número entero, no {value!r}.") from None
+
+
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("ATIENDE_DEBUG") == "1"
 
@@ -89,7 +99,12 @@ if _public is not None:
     ALLOWED_HOSTS = [_public.hostname, *_list("ATIENDE_ALLOWED_HOSTS")]
     CSRF_TRUSTED_ORIGINS = [
         f"{_public.scheme}://{_public.netloc}",
-        *(f"{_public.scheme}://{h}" for h in _list("ATIENDE_ALLOWED_HOSTS") if h != "*"),
+        # ".example.com" in ALLOWED_HOSTS means its subdomains; CSRF spells that "*.".
+        *(
+            f"{_public.scheme}://{'*' if h.startswith('.') else ''}{h}"
+            for h in _list("ATIENDE_ALLOWED_HOSTS")
+            if h != "*"
+        ),
         *_list("ATIENDE_CSRF_TRUSTED_ORIGINS"),
     ]
 else:
@@ -106,7 +121,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # HSTS: start small and raise it to a year once HTTPS is confirmed (docs/production.md).
-    SECURE_HSTS_SECONDS = int(os.environ.get("ATIENDE_HSTS_SECONDS", "3600"))
+    SECURE_HSTS_SECONDS = _int("ATIENDE_HSTS_SECONDS", 3600)
     _confirmed = SECURE_HSTS_SECONDS >= 365 * 24 * 3600  # a year: the rollout's last step
     SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get(
         "ATIENDE_HSTS_INCLUDE_SUBDOMAINS", "1" if _confirmed else "0"
@@ -170,14 +185,12 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = ["atiende.accounts.signin.backends.ThrottledBackend"]
 # Sign-in throttling (accounts/signin/throttle.py): this many failures within the window
 # for one account (or from one address) refuse further tries until the window moves on.
-ATIENDE_SIGNIN_WINDOW_SECONDS = int(os.environ.get("ATIENDE_SIGNIN_WINDOW_SECONDS", "900"))
-ATIENDE_SIGNIN_MAX_FAILURES = int(os.environ.get("ATIENDE_SIGNIN_MAX_FAILURES", "5"))
+ATIENDE_SIGNIN_WINDOW_SECONDS = _int("ATIENDE_SIGNIN_WINDOW_SECONDS", 900)
+ATIENDE_SIGNIN_MAX_FAILURES = _int("ATIENDE_SIGNIN_MAX_FAILURES", 5)
 # Higher per address: an office's people may share one address behind its NAT.
-ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS = int(
-    os.environ.get("ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS", "20")
-)
+ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS = _int("ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20)
 # A password-reset link works once and for this long.
-PASSWORD_RESET_TIMEOUT = int(os.environ.get("ATIENDE_PASSWORD_RESET_SECONDS", "3600"))
+PASSWORD_RESET_TIMEOUT = _int("ATIENDE_PASSWORD_RESET_SECONDS", 3600)
 
 TEMPLATES = [
     {

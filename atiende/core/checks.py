@@ -36,4 +36,11 @@ def hsts_rollout(app_configs=None, **kwargs):
                 id="atiende.I001",
             )
         ]
+    if not settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        return [
+            checks.Info(
+                "HSTS por un año sin includeSubDomains (ATIENDE_HSTS_INCLUDE_SUBDOMAINS=0).",
+                id="atiende.I002",
+            )
+        ]
     return []

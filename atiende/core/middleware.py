@@ -57,7 +57,6 @@ class TrustedProxyMiddleware:
                 if not _in(hop, networks):
                     break
             meta["REMOTE_ADDR"] = client
-            meta["atiende.proxy"] = peer
             scheme = forwarded_proto.split(",")[-1].strip().lower()
             if scheme in ("http", "https"):
                 meta["wsgi.url_scheme"] = scheme

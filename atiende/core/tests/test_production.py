@@ -48,6 +48,7 @@ OUR_VARS = (
     "ATIENDE_HSTS_PRELOAD",
     "ATIENDE_DEBUG",
     "ATIENDE_SECRET_KEY",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process
 )
 
 
@@ -135,13 +136,21 @@ def test_production_settings_with_more_hosts_proxies_and_a_confirmed_hsts(tmp_pa
     s = computed(
         tmp_path,
         ATIENDE_PUBLIC_URL=PUBLIC,
-        ATIENDE_ALLOWED_HOSTS="soporte.example.com",
+        ATIENDE_ALLOWED_HOSTS="soporte.example.com,.clientes.example.com",
         ATIENDE_TRUSTED_PROXIES="10.0.0.0/24, 192.0.2.10",
         ATIENDE_HSTS_SECONDS="31536000",
         ATIENDE_HSTS_PRELOAD="1",
     )
-    assert s["ALLOWED_HOSTS"] == ["mesa.example.com", "soporte.example.com"]
-    assert s["CSRF_TRUSTED_ORIGINS"] == [PUBLIC, "https://soporte.example.com"]
+    assert s["ALLOWED_HOSTS"] == [
+        "mesa.example.com",
+        "soporte.example.com",
+        ".clientes.example.com",
+    ]
+    assert s["CSRF_TRUSTED_ORIGINS"] == [
+        PUBLIC,
+        "https://soporte.example.com",
+        "https://*.clientes.example.com",
+    ]
     assert s["TRUSTED_PROXIES"] == ["10.0.0.0/24", "192.0.2.10/32"]
     assert s["SECURE_HSTS_SECONDS"] == 31536000
     assert s["SECURE_HSTS_INCLUDE_SUBDOMAINS"] and s["SECURE_HSTS_PRELOAD"]
@@ -162,6 +171,8 @@ def test_without_a_public_url_nothing_changes(tmp_path):
         ({"ATIENDE_PUBLIC_URL": "mesa.example.com"}, "ATIENDE_PUBLIC_URL"),
         ({"ATIENDE_PUBLIC_URL": PUBLIC, "ATIENDE_ALLOWED_HOSTS": "*"}, "ATIENDE_ALLOWED_HOSTS"),
         ({"ATIENDE_TRUSTED_PROXIES": "proxy.example.com"}, "ATIENDE_TRUSTED_PROXIES"),
+        ({"ATIENDE_PUBLIC_URL": PUBLIC, "ATIENDE_HSTS_SECONDS": "un año"}, "ATIENDE_HSTS_SECONDS"),
+        ({"ATIENDE_SIGNIN_MAX_FAILURES": "cinco"}, "ATIENDE_SIGNIN_MAX_FAILURES"),
     ],
 )
 def test_bad_production_settings_stop_the_start_with_a_clear_error(tmp_path, env, message):
