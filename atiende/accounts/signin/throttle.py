@@ -22,6 +22,7 @@ from atiende.accounts.models import SignInAttempt, SignInOutcome
 from atiende.core import audit, clock
 
 COUNTED = (SignInOutcome.FAILED, SignInOutcome.PENDING)
+KEEP = dt.timedelta(days=30)  # older tries count for nothing; lock-outs stay in the audit trail
 
 
 def normalise(email: str | None) -> str:
@@ -117,3 +118,10 @@ def fail(attempt: SignInAttempt) -> None:
 def _set(attempt: SignInAttempt, outcome: str) -> None:
     SignInAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome)
     attempt.outcome = outcome
+
+
+def purge() -> int:
+    """Delete tries older than KEEP (and than the window), hourly from the worker."""
+    before = min(clock.now() - KEEP, _since())
+    deleted, _ = SignInAttempt.objects.filter(at__lt=before).delete()
+    return deleted

@@ -143,3 +143,16 @@ def test_the_sign_in_page_and_the_admin_share_one_count(admin_user, client, froz
         client.post("/accounts/login/", {"username": admin_user.email, "password": "mala"})
     response = client.post("/admin/login/", {"username": admin_user.email, "password": PASSWORD})
     assert "_auth_user_id" not in client.session, response
+
+
+def test_old_tries_are_purged_by_the_worker(agent, frozen):
+    from atiende.worker import registry
+
+    fail(agent.email, 5)
+    frozen.advance(days=29)
+    fail("otra@acme.com.co", 1)
+    registry.load()
+    frozen.advance(days=2)
+    registry.PERIODIC["signin_attempts.purge"].func()
+    assert list(SignInAttempt.objects.values_list("email", flat=True)) == ["otra@acme.com.co"]
+    assert AuditEntry.objects.filter(action="signin.locked").count() == 1  # the trail stays
