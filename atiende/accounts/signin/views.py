@@ -103,3 +103,19 @@ class PasswordResetConfirmView(_Page, auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(_Page, auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form posted without a valid CSRF token (an old tab, cookies off, another site):
+    our page, in the person's language and under our CSP, instead of Django's (which has
+    inline styles)."""
+    from django.shortcuts import render
+
+    from atiende.configuration import selectors
+    from atiende.configuration import settings as site
+
+    context = {
+        "organization": site.get("organization.name") or "atiende",
+        "classification": selectors.classification_label(),
+    }
+    return render(request, "accounts/csrf_failure.html", context, status=403)

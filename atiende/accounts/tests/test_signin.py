@@ -264,3 +264,14 @@ def test_reset_mails_to_one_account_are_limited(agent, client, smtp_server, froz
     client.post("/accounts/password/reset/", {"email": agent.email})
     queue.run_pending()
     assert len(smtp_server.messages) == 4
+
+
+def test_a_post_without_a_csrf_token_gets_our_page_in_spanish(agent, db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(LOGIN, {"username": agent.email, "password": PASSWORD})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "No se pudo enviar el formulario" in html and "<style" not in html
+    assert "_auth_user_id" not in strict.session
