@@ -50,11 +50,12 @@ class TrustedProxyMiddleware:
         peer = meta.get("REMOTE_ADDR", "")
         if networks and _in(peer, networks):
             client = peer
-            for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
-                if _address(hop) is None:
+            for text in reversed(forwarded_for.split(",")):
+                hop = _address(text)
+                if hop is None:
                     break  # not an address: nothing left of it can be believed
-                client = hop
-                if not _in(hop, networks):
+                client = str(hop)
+                if not _in(client, networks):
                     break
             meta["REMOTE_ADDR"] = client
             scheme = forwarded_proto.split(",")[-1].strip().lower()
@@ -64,6 +65,13 @@ class TrustedProxyMiddleware:
 
 
 def _address(text: str):
+    """An address from X-Forwarded-For, where some proxies write a port too
+    (`198.51.100.7:4711`, `[2001:db8::1]:4711`)."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -128,6 +136,9 @@ def content_security_policy(nonce: str = "") -> str:
     )
 
 
+DEFAULT_POLICY = content_security_policy()
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy and Permissions-Policy on every response. (Django's
     SecurityMiddleware sends nosniff, Referrer-Policy, COOP and HSTS; XFrameOptionsMiddleware
@@ -140,6 +151,8 @@ class SecurityHeadersMiddleware:
         nonce = request.csp_nonce = Nonce()
         response = self.get_response(request)
         if "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = content_security_policy(nonce.value)
+            response.headers["Content-Security-Policy"] = (
+                content_security_policy(nonce.value) if nonce.value else DEFAULT_POLICY
+            )
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
