@@ -42,7 +42,7 @@ def begin(*, email: str, address: str | None) -> SignInAttempt:
         )
 
 
-def account_failures(email: str, *, exclude: int | None = None) -> int:
+def account_failures(email: str, *, exclude: int | None = None, before: int | None = None) -> int:
     """Failed (or pending) tries for this account within the window, since its last
     successful sign-in."""
     email = normalise(email)
@@ -55,17 +55,23 @@ def account_failures(email: str, *, exclude: int | None = None) -> int:
     )
     if last_success is not None:
         rows = rows.filter(id__gt=last_success)
-    if exclude is not None:
-        rows = rows.exclude(id=exclude)
-    return rows.count()
+    return _count(rows, exclude=exclude, before=before)
 
 
-def address_failures(address: str | None, *, exclude: int | None = None) -> int:
+def address_failures(
+    address: str | None, *, exclude: int | None = None, before: int | None = None
+) -> int:
     if not address:
         return 0
     rows = SignInAttempt.objects.filter(address=address, at__gte=_since(), outcome__in=COUNTED)
+    return _count(rows, exclude=exclude, before=before)
+
+
+def _count(rows, *, exclude: int | None, before: int | None) -> int:
     if exclude is not None:
         rows = rows.exclude(id=exclude)
+    if before is not None:
+        rows = rows.filter(id__lt=before)
     return rows.count()
 
 
@@ -91,28 +97,32 @@ def fail(attempt: SignInAttempt) -> None:
     account or the address, and that lock-out is written to the audit trail."""
     with transaction.atomic(), audit.batched():
         _set(attempt, SignInOutcome.FAILED)
+        # The failure that crosses a limit sets the lock: the tries before it (in the order
+        # they were written, so one of several concurrent tries is that failure) were below.
         limits = (
-            ("account", account_failures(attempt.email), settings.ATIENDE_SIGNIN_MAX_FAILURES),
+            ("account", account_failures, attempt.email, settings.ATIENDE_SIGNIN_MAX_FAILURES),
             (
                 "address",
-                address_failures(attempt.address),
+                address_failures,
+                attempt.address,
                 settings.ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS,
             ),
         )
-        for reason, failures, limit in limits:
-            if failures == limit and (reason == "account" or attempt.address):
-                audit.record(
-                    actor=None,
-                    action="signin.locked",
-                    obj=attempt,
-                    changes={
-                        "reason": reason,
-                        "email": attempt.email,
-                        "address": attempt.address,
-                        "failures": failures,
-                        "window_seconds": settings.ATIENDE_SIGNIN_WINDOW_SECONDS,
-                    },
-                )
+        for reason, count, key, limit in limits:
+            if not key or count(key, before=attempt.pk) != limit - 1:
+                continue
+            audit.record(
+                actor=None,
+                action="signin.locked",
+                obj=attempt,
+                changes={
+                    "reason": reason,
+                    "email": attempt.email,
+                    "address": attempt.address,
+                    "failures": limit,
+                    "window_seconds": settings.ATIENDE_SIGNIN_WINDOW_SECONDS,
+                },
+            )
 
 
 def _set(attempt: SignInAttempt, outcome: str) -> None:

@@ -156,3 +156,20 @@ def test_old_tries_are_purged_by_the_worker(agent, frozen):
     registry.PERIODIC["signin_attempts.purge"].func()
     assert list(SignInAttempt.objects.values_list("email", flat=True)) == ["otra@acme.com.co"]
     assert AuditEntry.objects.filter(action="signin.locked").count() == 1  # the trail stays
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_guesses_checks_at_most_the_limit(frozen):
+    from atiende.accounts import services as accounts
+    from atiende.core.tests.threads import at_once, raised
+
+    user = accounts.create_user(
+        email="ana.agente@mesa.test", name="Ana", role="agent", password=PASSWORD
+    )
+    outcomes = at_once([lambda: sign_in(user.email, "adivinanza") for _ in range(12)])
+    assert not raised(outcomes) and outcomes == [None] * 12
+    checked = SignInAttempt.objects.filter(outcome=SignInOutcome.FAILED).count()
+    refused = SignInAttempt.objects.filter(outcome=SignInOutcome.REFUSED).count()
+    # Tries in flight count each other, so however they interleave no more than the limit
+    # reach the password check (they may even refuse each other before five failed).
+    assert checked <= 5 and checked + refused == 12
