@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     command = argv[0].replace("-", "_")
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["atiende", *argv])
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ImproperlyConfigured as exc:  # a bad environment variable: say which, no traceback
+        print(f"atiende: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -5,13 +5,18 @@ ATIENDE_DATA_DIR   default: ./var (database, attachments, generated admin passwo
 ATIENDE_CONFIG     default: the bundled reference configuration
 ATIENDE_SECRET_KEY default: generated once and kept in the data directory
 ATIENDE_DEBUG      "1" for development error pages
+ATIENDE_PUBLIC_URL https://... switches on production mode behind a TLS proxy (below and
+                   docs/production.md); without it nothing of that applies
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -24,22 +29,108 @@ DEFAULT_CONFIG = BASE_DIR / "configuration" / "reference.yaml"
 ATIENDE_CONFIG = os.environ.get("ATIENDE_CONFIG", str(DEFAULT_CONFIG))
 
 
+def write_secret_file(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only from the first byte (no window in which
+    another user could read it, as a write followed by chmod would leave); an existing
+    file is never overwritten."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def _secret_key() -> str:
     if key := os.environ.get("ATIENDE_SECRET_KEY"):
         return key
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    # Generated before, or by another process starting at the same time: keep that one.
+    with contextlib.suppress(FileExistsError):
+        write_secret_file(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} debe ser un número entero, no {value!r}.") from None
 
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("ATIENDE_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("ATIENDE_ALLOWED_HOSTS", "*").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("ATIENDE_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+
+# -- Production mode: ATIENDE_PUBLIC_URL=https://... means atiende runs behind a proxy that
+# terminates TLS. Hosts are then restricted, cookies secure, HTTP redirected, HSTS sent, and
+# the proxy's X-Forwarded-* headers believed only from ATIENDE_TRUSTED_PROXIES
+# (core/middleware.py). Without a public URL (the embedded default on 127.0.0.1) none of
+# this applies.
+PUBLIC_URL = os.environ.get("ATIENDE_PUBLIC_URL", "").strip().rstrip("/")
+_public = urlsplit(PUBLIC_URL) if PUBLIC_URL else None
+if _public is not None and (_public.scheme not in ("http", "https") or not _public.hostname):
+    raise ImproperlyConfigured(
+        f"ATIENDE_PUBLIC_URL debe ser una URL como https://mesa.example.com, no {PUBLIC_URL!r}."
+    )
+PRODUCTION = _public is not None and _public.scheme == "https"
+
+
+def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for item in _list(name, default):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} no es una dirección IP ni una red (CIDR)."
+            ) from exc
+    return out
+
+
+# The proxies whose X-Forwarded-For/-Proto are believed. In production mode the default is
+# this machine (a proxy on the same host, the usual set-up); elsewhere no one.
+TRUSTED_PROXIES = _networks("ATIENDE_TRUSTED_PROXIES", "127.0.0.1,::1" if PRODUCTION else "")
+
+if _public is not None:
+    ALLOWED_HOSTS = [_public.hostname, *_list("ATIENDE_ALLOWED_HOSTS")]
+    CSRF_TRUSTED_ORIGINS = [
+        f"{_public.scheme}://{_public.netloc}",
+        # ".example.com" in ALLOWED_HOSTS means its subdomains; CSRF spells that "*.".
+        *(
+            f"{_public.scheme}://{'*' if h.startswith('.') else ''}{h}"
+            for h in _list("ATIENDE_ALLOWED_HOSTS")
+            if h != "*"
+        ),
+        *_list("ATIENDE_CSRF_TRUSTED_ORIGINS"),
+    ]
+else:
+    ALLOWED_HOSTS = _list("ATIENDE_ALLOWED_HOSTS", "*")
+    CSRF_TRUSTED_ORIGINS = _list("ATIENDE_CSRF_TRUSTED_ORIGINS")
+if PRODUCTION and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ATIENDE_ALLOWED_HOSTS no puede contener * en producción (ATIENDE_PUBLIC_URL=https://…): "
+        "nombre los servidores."
+    )
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # HSTS: start small and raise it to a year once HTTPS is confirmed (docs/production.md).
+    SECURE_HSTS_SECONDS = _int("ATIENDE_HSTS_SECONDS", 3600)
+    _confirmed = SECURE_HSTS_SECONDS >= 365 * 24 * 3600  # a year: the rollout's last step
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get(
+        "ATIENDE_HSTS_INCLUDE_SUBDOMAINS", "1" if _confirmed else "0"
+    ) in ("1", "true", "yes")
+    SECURE_HSTS_PRELOAD = os.environ.get("ATIENDE_HSTS_PRELOAD", "0") in ("1", "true", "yes")
+    # includeSubDomains and preload bind every other host of the domain, which atiende
+    # cannot judge: Django's warnings about them are replaced by atiende's own check, which
+    # says at which step of the documented rollout the site is (core/checks.py).
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +141,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (CSP)
     "atiende.core",
     "atiende.accounts",
     "atiende.customers",
@@ -68,7 +160,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "atiende.core.foreground.Middleware",  # requests before background work (see there)
+    # Before anything reads the client's address or the scheme (core/middleware.py).
+    "atiende.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "atiende.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "atiende.core.middleware.ChosenLanguageMiddleware",
@@ -83,7 +178,19 @@ MIDDLEWARE = [
 ROOT_URLCONF = "atiende.urls"
 WSGI_APPLICATION = "atiende.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts:login"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Every way in (the sign-in page, the admin's login, Client.login) goes through this
+# backend, which refuses tries while an account or an address is locked out.
+AUTHENTICATION_BACKENDS = ["atiende.accounts.signin.backends.ThrottledBackend"]
+# Sign-in throttling (accounts/signin/throttle.py): this many failures within the window
+# for one account (or from one address) refuse further tries until the window moves on.
+ATIENDE_SIGNIN_WINDOW_SECONDS = _int("ATIENDE_SIGNIN_WINDOW_SECONDS", 900)
+ATIENDE_SIGNIN_MAX_FAILURES = _int("ATIENDE_SIGNIN_MAX_FAILURES", 5)
+# Higher per address: an office's people may share one address behind its NAT.
+ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS = _int("ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20)
+# A password-reset link works once and for this long.
+PASSWORD_RESET_TIMEOUT = _int("ATIENDE_PASSWORD_RESET_SECONDS", 3600)
 
 TEMPLATES = [
     {
@@ -146,9 +253,15 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Used by the sign-in pages (password change and reset) and the first admin's password.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},  # 8
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "es-co"
@@ -173,8 +286,16 @@ ATIENDE_MAX_ATTACHMENT_BYTES = int(os.environ.get("ATIENDE_MAX_ATTACHMENT_BYTES"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Security headers on every response (core/middleware.py adds the Content-Security-Policy
+# and Permissions-Policy). Cookies: HttpOnly and SameSite=Lax; no script reads the CSRF
+# cookie (pages that post from script send the token rendered in the page: hx-headers).
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "atiende.accounts.signin.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -8,6 +8,7 @@ admin.site.site_title = "atiende"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("atiende.accounts.signin.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("atiende.channels.urls")),

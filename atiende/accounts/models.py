@@ -118,3 +118,35 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user.email})"
+
+
+class SignInOutcome(models.TextChoices):
+    PENDING = "pending", "En curso"
+    SUCCEEDED = "succeeded", "Correcto"
+    FAILED = "failed", "Fallido"
+    REFUSED = "refused", "Rechazado (bloqueo)"
+
+
+class SignInAttempt(models.Model):
+    """One try to sign in with a password, by any way in (accounts/signin/throttle.py).
+
+    Kept in the database so the throttle holds across processes and machines. `email` is
+    what was typed (normalised), whether or not such an account exists."""
+
+    at = models.DateTimeField()
+    email = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=SignInOutcome.choices, default=SignInOutcome.PENDING
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "at"], name="signin_attempt_email"),
+            models.Index(fields=["address", "at"], name="signin_attempt_address"),
+        ]
+        verbose_name = "intento de inicio de sesión"
+        verbose_name_plural = "intentos de inicio de sesión"
+
+    def __str__(self) -> str:
+        return f"{self.email} desde {self.address or '?'} ({self.get_outcome_display()})"

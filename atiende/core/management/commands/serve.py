@@ -5,11 +5,14 @@ import secrets
 import threading
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from atiende.core import mechanisms
+from atiende.settings import write_secret_file
 
 ADMIN_EMAIL = "admin@atiende.local"
 
@@ -74,15 +77,26 @@ class Command(BaseCommand):
         if User.objects.filter(role=Role.ADMIN).exists():
             return "  inicie sesión con su cuenta de administrador"
         email = os.environ.get("ATIENDE_ADMIN_EMAIL", ADMIN_EMAIL)
+        name = "Administrador"
         password = os.environ.get("ATIENDE_ADMIN_PASSWORD")
         where = "ATIENDE_ADMIN_PASSWORD"
-        if not password:
+        if password:
+            try:
+                password_validation.validate_password(
+                    password, User(email=email, name=name, role=Role.ADMIN)
+                )
+            except ValidationError as exc:
+                raise CommandError(
+                    "ATIENDE_ADMIN_PASSWORD no sirve como contraseña del administrador: "
+                    + " ".join(exc.messages)
+                ) from exc
+        else:
             password = secrets.token_urlsafe(12)
             path = settings.DATA_DIR / "admin-password.txt"
-            path.write_text(f"{email}\n{password}\n")
-            path.chmod(0o600)
+            path.unlink(missing_ok=True)  # left by an earlier database: replaced
+            write_secret_file(path, f"{email}\n{password}\n")
             where = str(path)
-        services.create_user(email=email, name="Administrador", role=Role.ADMIN, password=password)
+        services.create_user(email=email, name=name, role=Role.ADMIN, password=password)
         return f"  usuario administrador: {email} (contraseña en {where})"
 
 
@@ -128,6 +142,9 @@ def web_server(*, bind: str, workers: int, threads: int, run_jobs: bool):
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("proc_name", "atiende")
+            # gunicorn believes X-Forwarded-Proto from the same proxies atiende does (its
+            # default is loopback whatever ATIENDE_TRUSTED_PROXIES says).
+            self.cfg.set("forwarded_allow_ips", ",".join(str(n) for n in settings.TRUSTED_PROXIES))
             # One control socket per data directory, so several instances don't collide.
             self.cfg.set("control_socket", str(settings.DATA_DIR / "gunicorn.ctl"))
             self.cfg.set("post_worker_init", lambda worker: _worker_ready(run_jobs))
