@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import html
+import secrets
 import smtplib
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+
+from django.db import IntegrityError, transaction
 
 from atiende.cases import storage
 from atiende.cases.models import Direction, Note
 from atiende.channels.email import config
 from atiende.channels.email.inbound import message_ids
+from atiende.channels.email.models import SentEmail
 from atiende.channels.models import Channel, Notification
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
@@ -33,9 +37,39 @@ def _domain(channel: Channel) -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "atiende.invalid"
 
 
-def note_message_id(note: Note, channel: Channel) -> str:
-    """Stable per note: a retried send after a crash repeats the id, and clients dedupe it."""
-    return f"<{note.case.number}.n{note.pk}.atiende@{_domain(channel)}>"
+def new_message_id(left: str, channel: Channel) -> str:
+    """`<left.RANDOM.atiende@domain>`: the random part (80 bits from `secrets`) makes the id
+    unguessable, so no message of someone else's can take it first (the notes' and the
+    ledger's unique ids would then refuse our own send), and a reply can only name it if
+    our mail reached them."""
+    return f"<{left}.{secrets.token_hex(10)}.atiende@{_domain(channel)}>"
+
+
+def message_id_for(
+    channel: Channel, *, note: Note | None = None, notification: Notification | None = None
+) -> str:
+    """The Message-ID of a note or notification, recorded (`SentEmail`) before it is sent:
+    made once and reused by every retry (a repeated send is the same message), and known
+    to intake from that moment, so a reply threads even if the worker dies after handing
+    the message to the server."""
+    owner = {"note": note} if note is not None else {"notification": notification}
+    row = SentEmail.objects.filter(**owner).only("message_id").first()
+    if row is not None:
+        return row.message_id
+    if note is not None:
+        left, case_id = f"{note.case.number}.n{note.pk}", note.case_id
+    else:
+        assert notification is not None
+        left, case_id = f"notif.{notification.pk}", notification.case_id
+    message_id = new_message_id(left, channel)
+    try:
+        with transaction.atomic():
+            SentEmail.objects.create(
+                message_id=message_id, case_id=case_id, created_at=clock.now(), **owner
+            )
+    except IntegrityError:  # another worker sending the same message recorded it first
+        return SentEmail.objects.get(**owner).message_id
+    return message_id
 
 
 def _thread_ids(note: Note) -> tuple[str | None, list[str]]:
@@ -63,8 +97,8 @@ def _thread_ids(note: Note) -> tuple[str | None, list[str]]:
         if direction == Direction.INBOUND:
             parent = ids[0]
     chain = list(dict.fromkeys(chain))
-    if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ones
-        chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+    if len(chain) > MAX_REFERENCES - 1:  # the root, the most recent ones, and ours (below)
+        chain = chain[:1] + chain[-(MAX_REFERENCES - 2) :]
     return parent, chain
 
 
@@ -88,12 +122,13 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
     msg["Reply-To"] = channel.address
     msg["Subject"] = _subject(case, reply=parent is not None)
     msg["Date"] = format_datetime(clock.now())
-    own = note_message_id(note, channel)
+    own = message_id_for(channel, note=note)
     msg["Message-ID"] = own
     if parent:
         msg["In-Reply-To"] = parent
-    if chain:
-        msg["References"] = " ".join(chain)
+    # Our own id ends the chain too: a relay that rewrites Message-ID (some do) leaves
+    # References alone, so replies still name a message we know.
+    msg["References"] = " ".join([*chain, own])
     if note.automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers to our acknowledgement
@@ -249,7 +284,7 @@ class SmtpSender:
             else subject
         )
         msg["Date"] = format_datetime(clock.now())
-        msg["Message-ID"] = f"<notif.{notification.pk}.atiende@{_domain(channel)}>"
+        msg["Message-ID"] = message_id_for(channel, notification=notification)
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Loop"] = channel.address
         msg.set_content(notification.body)
