@@ -227,6 +227,7 @@ def _smtp_url(channel: Channel) -> config.MailURL:
             f"(variable {env}); responda al cliente por otro canal.",
             permanent=True,
         )
+    config.warn_if_cleartext(url, who=f"email sender {channel.slug}")
     return url
 
 
