@@ -10,11 +10,14 @@ bounce of an acknowledgement can never start a loop.
 from __future__ import annotations
 
 import contextlib
+import email.header
 import html
+import re
 import secrets
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
 from django.db import IntegrityError, transaction
 
@@ -30,6 +33,50 @@ from atiende.worker.errors import DeliveryError
 
 MAX_REFERENCES = 20
 TIMEOUT = 30
+
+# Line breaks of any kind (CR, LF, NEL, U+2028/2029) and other control characters: in a
+# header they would end it and start another one (or the body). Customers write subjects
+# and names; they become one line here.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# One plain address: no spaces, no list or route syntax, exactly one @.
+_ADDRESS = re.compile(r"[^\s<>(),;:\"\\\[\]@]+@[^\s<>(),;:\"\\\[\]@]+")
+
+
+def one_line(text: str) -> str:
+    """Header text from anything: control characters become spaces, spaces collapse, and
+    no RFC 2047 encoded word is left for the email library to decode into a line break
+    (it decodes `=?utf-8?q?a=0D=0ABcc:_x?=` in a value it is given, and then writes the
+    break out as a real one)."""
+    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    for _ in range(3):
+        if "=?" not in text:
+            return text
+        try:
+            decoded = str(email.header.make_header(email.header.decode_header(text)))
+        except Exception:
+            break
+        decoded = " ".join(_CONTROL.sub(" ", decoded).split())
+        if decoded == text:
+            break
+        text = decoded
+    return text.replace("=?", "= ?")
+
+
+def _mailbox(name: str, address: str) -> Address:
+    """A header address built as an object, never as text the library would parse again:
+    a name with commas, quotes or encoded words stays a name."""
+    return Address(display_name=one_line(name), addr_spec=address)
+
+
+def checked_address(address: str, *, what: str) -> str:
+    """`address` when it is one plain address; a permanent delivery error otherwise (a
+    line break or a list in it would add recipients or SMTP commands)."""
+    if not (address and address.isprintable() and _ADDRESS.fullmatch(address)):
+        raise DeliveryError(
+            f"La dirección de correo {what} {address!r} no es válida; corríjala y reenvíe.",
+            permanent=True,
+        )
+    return address
 
 
 def _domain(channel: Channel) -> str:
@@ -109,7 +156,7 @@ def _html_from_text(text: str) -> str:
 
 def _subject(case, *, reply: bool) -> str:
     tag = f"[{case.number}]"
-    subject = case.subject if tag not in case.subject else case.subject.replace(tag, "").strip()
+    subject = one_line(case.subject).replace(tag, "").strip()
     return f"{'RE: ' if reply else ''}{tag} {subject}".strip()
 
 
@@ -117,8 +164,8 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
     case = note.case
     parent, chain = _thread_ids(note)
     msg = EmailMessage()
-    msg["From"] = formataddr((channel.name, channel.address))
-    msg["To"] = formataddr((to_name, to))
+    msg["From"] = _mailbox(channel.name, channel.address)
+    msg["To"] = _mailbox(to_name, checked_address(to, what="del solicitante"))
     msg["Reply-To"] = channel.address
     msg["Subject"] = _subject(case, reply=parent is not None)
     msg["Date"] = format_datetime(clock.now())
@@ -145,7 +192,10 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
         data = storage.path_for(att.sha256).read_bytes()
         maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
         msg.add_attachment(
-            data, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename
+            data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=one_line(att.filename) or "adjunto",
         )
     return msg
 
@@ -275,10 +325,11 @@ class SmtpSender:
                 permanent=True,
             )
         url = _smtp_url(channel)
+        to = checked_address(notification.address, what="del destinatario")
         msg = EmailMessage()
-        msg["From"] = formataddr((channel.name, channel.address))
-        msg["To"] = formataddr((notification.name, notification.address))
-        subject = notification.subject or notification.event
+        msg["From"] = _mailbox(channel.name, channel.address)
+        msg["To"] = _mailbox(notification.name, to)
+        subject = one_line(notification.subject or notification.event)
         msg["Subject"] = (
             f"[{case.number}] {subject}"
             if case is not None and case.number not in subject
@@ -292,5 +343,5 @@ class SmtpSender:
         msg.add_alternative(
             f"<html><body>{_html_from_text(notification.body)}</body></html>", subtype="html"
         )
-        send(url, msg, envelope_from=channel.address, to=[notification.address])
+        send(url, msg, envelope_from=channel.address, to=[to])
         return msg["Message-ID"]
