@@ -180,9 +180,9 @@ class RawHeaders:
 def header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # a header the policy cannot parse: fall back to its raw text
-        raw = msg.get_all(name, failobj=[None])[0] if hasattr(msg, "get_all") else None
-        value = getattr(raw, "_raw", None) or (str(raw) if raw is not None else None)
+    except Exception:  # a header the policy cannot parse (e.g. an encoded line break in
+        # a display name): its raw text, read without the policy's parser
+        value = _raw_header(msg, name)
     if value is None:
         return ""
     try:
@@ -207,7 +207,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     except Exception:
         pass
     return [
-        (_fix_surrogates(n), a.strip().lower())
+        (" ".join(_fix_surrogates(n).split()), a.strip().lower())
         for n, a in email.utils.getaddresses([header(msg, name)])
         if "@" in a
     ]

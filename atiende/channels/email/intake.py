@@ -45,6 +45,8 @@ DEFAULT_AUTO_REPLY_MAX_PER_HOUR = 200
 # The whole message as it came, for agents only: it keeps what intake refused (executables,
 # oversized parts) and the sender's transport headers, which customers never get.
 ORIGINAL_EML = "mensaje-original.eml"
+MAX_ATTACHMENTS_PER_MESSAGE = 100
+MAX_REFUSED_NAMED = 20  # refused attachments named one by one in the note
 
 
 @dataclass
@@ -352,7 +354,9 @@ def _record(
 
 def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:
     """Attachments the store would refuse are left out (the .eml keeps them) and named in
-    the note, instead of failing the whole message."""
+    the note, instead of failing the whole message; beyond MAX_ATTACHMENTS_PER_MESSAGE the
+    rest are counted, not stored (a message of thousands of parts is not thousands of
+    case attachments)."""
     keep, refused = [], []
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES
     for att in attachments:
@@ -365,6 +369,12 @@ def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttac
             refused.append(f"{name} (supera {limit // (1024 * 1024)} MB)")
         else:
             keep.append(att)
+    if len(keep) > MAX_ATTACHMENTS_PER_MESSAGE:
+        extra = len(keep) - MAX_ATTACHMENTS_PER_MESSAGE
+        keep = keep[:MAX_ATTACHMENTS_PER_MESSAGE]
+        refused.append(f"{extra} adjuntos más (el límite es {MAX_ATTACHMENTS_PER_MESSAGE})")
+    if len(refused) > MAX_REFUSED_NAMED:
+        refused = [*refused[:MAX_REFUSED_NAMED], f"y {len(refused) - MAX_REFUSED_NAMED} más"]
     return keep, refused
 
 

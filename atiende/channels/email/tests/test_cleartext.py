@@ -60,10 +60,10 @@ def test_atiende_check_is_quiet_about_encrypted_or_anonymous_urls(monkeypatch, u
 
 @pytest.mark.usefixtures("frozen", "sla_targets")
 def test_the_poller_warns_when_it_starts_on_plain_imap_with_a_password(
-    dovecot, correo, acme, caplog
+    own_dovecot, correo, acme, caplog
 ):
-    assert dovecot.url.startswith("imap://")
-    dovecot.deliver([fixture("plain.eml")])
+    assert own_dovecot.url.startswith("imap://")
+    own_dovecot.deliver([fixture("plain.eml")])
     with caplog.at_level(logging.WARNING, logger="atiende.channels.email.config"):
         assert imap.poll_once(correo).stored == 1
         imap.poll_once(correo)

@@ -318,7 +318,7 @@ def _bearer(user) -> dict[str, str]:
 
 
 def test_staff_confirm_a_note_through_the_api_and_customers_cannot(
-    waiting, client, agent, customer
+    waiting, client, agent, customer, other_customer
 ):
     got = intake.ingest(
         mail("Nuevo <nuevo@acme.com.co>", f"RE: [{waiting.number}]", "<f5@acme.com.co>"),
@@ -326,6 +326,8 @@ def test_staff_confirm_a_note_through_the_api_and_customers_cannot(
     )
     url = f"/api/v1/cases/{waiting.number}/notes/{got.note_id}/confirm"
     assert client.post(url, headers=_bearer(customer)).status_code == 404
+    foreign = client.post(url, headers=_bearer(other_customer))
+    assert foreign.status_code == 404 and b"nuevo" not in foreign.content
     assert Note.objects.get(pk=got.note_id).unverified
     missing = client.post(
         f"/api/v1/cases/{waiting.number}/notes/999999/confirm", headers=_bearer(agent)
