@@ -275,6 +275,7 @@ def _store(
     contact = known.contacts.get(address)
     if msg.acknowledge and known.answered_recently(contact):
         msg.acknowledge = False
+    known.thread_by_our_mail(msg)
     if msg.acknowledge and known.too_many_answers():
         log.warning(
             "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
@@ -283,7 +284,6 @@ def _store(
             address,
         )
         msg.acknowledge = False
-    known.thread_by_our_mail(msg)
     msg.attachments, refused = _acceptable(msg.attachments)
     if refused:
         msg.body_text += "\n\n[Adjuntos no aceptados: " + "; ".join(refused) + "]"
