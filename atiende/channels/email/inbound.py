@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import datetime as dt
 import email
 import email.header
@@ -606,6 +607,25 @@ def content_key(raw: bytes, sender: str, date: str, subject: str) -> str:
     return h.hexdigest()
 
 
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: a message carrying one in a header or its text would
+    fail every attempt to store it (or even to quarantine it) and hold the mailbox up."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _without_nul(obj) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, str):
+            setattr(obj, f.name, without_nul(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(obj, f.name, [without_nul(v) for v in value])
+    if isinstance(obj, InboundMessage):
+        obj.attachments = [
+            dataclasses.replace(a, filename=without_nul(a.filename)) for a in obj.attachments
+        ]
+
+
 _COMMENT = re.compile(r"\([^()]*\)")
 
 
@@ -667,6 +687,10 @@ def parse(
         parsed.message.sender_authenticated = dmarc_passed(
             msg, parsed.message.sender_email or "", {t.lower() for t in trusted_authserv_ids}
         )
+        _without_nul(parsed.message)
+        _without_nul(parsed)
+        if parsed.bounce is not None:
+            _without_nul(parsed.bounce)
         return parsed
     except Unparseable:
         raise

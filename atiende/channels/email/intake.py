@@ -445,6 +445,7 @@ def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outco
 def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -> Outcome:
     """Keep a message we cannot store, once per content, for an admin to look at and retry."""
     sha = hashlib.sha256(raw).hexdigest()
+    reason = inbound.without_nul(reason)
     subject = sender = ""
     try:
         import email
@@ -461,10 +462,10 @@ def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -
             defaults=dict(
                 raw=raw,
                 size=len(raw),
-                subject=subject,
-                sender=sender,
+                subject=inbound.without_nul(subject),
+                sender=inbound.without_nul(sender),
                 reason=reason,
-                source=source[:300],
+                source=inbound.without_nul(source[:300]),
                 created_at=clock.now(),
             ),
         )

@@ -251,6 +251,24 @@ def test_an_encoded_line_break_in_the_senders_name_is_stored_not_quarantined(cor
 
 
 @pytest.mark.usefixtures("frozen", "sla_targets")
+def test_nul_characters_are_stored_or_quarantined_on_every_database(correo, acme):
+    """PostgreSQL text cannot hold NUL: found by the fuzzing above on PostgreSQL, where such
+    a message failed to store and even to quarantine, holding up the mailbox."""
+    raw = (
+        b"From: Pe\x00dro <pedro@acme.com.co>\r\nTo: mesadeayuda@certicamara.com\r\n"
+        b"Subject: hola\x00mundo\r\nMessage-ID: <nul\x00@acme.com.co>\r\n"
+        b"In-Reply-To: <x\x00@y>\r\n\r\ncuerpo\x00 con nulo\r\n"
+    )
+    got = intake.ingest(raw, channel="correo")
+    assert got.status == "stored"
+    note = Note.objects.get(pk=got.note_id)
+    assert note.case.subject == "hola\ufffdmundo" and "\x00" not in note.body_text
+    no_sender = b"From: \x00\r\nSubject: sin\x00remitente\r\n\r\nnada\x00\r\n"
+    assert intake.ingest(no_sender, channel="correo").status == "quarantined"
+    assert QuarantinedEmail.objects.get().subject == "sin\ufffdremitente"
+
+
+@pytest.mark.usefixtures("frozen", "sla_targets")
 def test_thousands_of_parts_keep_the_first_hundred_and_count_the_rest(correo, acme):
     got = intake.ingest(hostile_mail.thousands_of_parts(3000), channel="correo")
     note = Note.objects.get(pk=got.note_id)

@@ -67,7 +67,7 @@ def case(correo, acme, smtp_server):
         "Ayuda\rX-Injected: 1\r\n\r\ncuerpo falso",
         f"=?utf-8?q?Ayuda=0D=0ABcc:_{EVIL}?=",
         "Ayuda\u2028Bcc: " + EVIL,
-        "Ayuda\x00\x0bBcc: " + EVIL,
+        "Ayuda\x0b\x0c\x1b\x85Bcc: " + EVIL,  # (PostgreSQL text holds no NUL at all)
     ],
     ids=["crlf", "lf", "cr-body", "encoded-word", "line-separator", "controls"],
 )
