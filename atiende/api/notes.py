@@ -12,11 +12,11 @@ from pydantic import Field
 from atiende.accounts.models import User
 from atiende.cases import selectors, services
 from atiende.cases.models import Delivery, Direction, Note, Visibility
-from atiende.core.errors import InvalidInput
+from atiende.core.errors import InvalidInput, NotFound
 
 from . import references
 from .auth import caller
-from .types import Input, Slug, Storable, Text, choice
+from .types import Id, Input, Slug, Storable, Text, choice
 
 router = Router(tags=["casos"])
 
@@ -106,3 +106,20 @@ def add_note(request: HttpRequest, number: Text, payload: NoteIn) -> tuple[int, 
         channel=channel,
     )
     return 201, note_out(note, user)
+
+
+@router.post(
+    "/cases/{number}/notes/{note_id}/confirm",
+    response=NoteOut,
+    summary="Confirmar una nota de remitente no verificado",
+)
+def confirm_note(request: HttpRequest, number: Text, note_id: Id) -> dict[str, Any]:
+    """Solo personal. Una nota que llegó por correo de alguien no conocido en el caso queda
+    interna y sin efecto hasta que un agente la confirma: pasa a comentario público y, si el
+    caso esperaba información, lo reanuda."""
+    user = caller(request)
+    case = selectors.case_for(user, number)
+    note = selectors.visible_notes(user, case).filter(pk=note_id).first()
+    if note is None:
+        raise NotFound("No existe esa nota.")
+    return note_out(services.confirm_note(note=note, actor=user), user)

@@ -156,14 +156,22 @@ class Note(models.Model):
     automatic = models.BooleanField(default=False)
     unverified = models.BooleanField(
         default=False,
-        help_text="Remitente no verificado: llegó de alguien que no es contacto de la organización "
-        "del caso; queda interna hasta que un agente la acepte.",
+        help_text="Remitente no verificado: llegó de alguien que no es conocido en el caso; queda "
+        "interna, sin mover el caso, hasta que un agente la confirme.",
     )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at", "id"], name="note_case")]
+        indexes = [
+            models.Index(fields=["case", "created_at", "id"], name="note_case"),
+            # Email intake counts a channel's automatic answers of the last hour (rate limit).
+            models.Index(
+                fields=["channel", "created_at"],
+                name="note_automatic_recent",
+                condition=Q(automatic=True),
+            ),
+        ]
         constraints = [
             # What makes channel intake idempotent: one note per message id per channel.
             models.UniqueConstraint(

@@ -16,6 +16,7 @@ from atiende.accounts.models import User
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.core.errors import NotFound
 from atiende.core.models import AuditEntry
+from atiende.customers.models import Contact
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
@@ -107,6 +108,29 @@ def visible_notes(user: User, case: Case) -> QuerySet[Note]:
     if not user.is_agent:
         qs = qs.filter(visibility=Visibility.PUBLIC)
     return qs
+
+
+def known_on_case(contact: Contact, case: Case) -> bool:
+    """Whether a message from `contact`, whose address nothing has authenticated (email's
+    `From:` can be anything), may speak on `case` as the customer: become a public note,
+    move the case. Known on the case are
+    - the case's requester;
+    - whoever already has a confirmed note on it (people in the conversation: a colleague
+      the requester brought in and an agent confirmed, a portal user who commented);
+    - a contact of the case's organization with a portal account: an address the provider
+      registered for a person, not one that appeared in a mail header.
+    Anyone else — above all a new address at the organization's email domain, which intake
+    files under the organization — is not: their message waits, internal and unverified,
+    for an agent (`services.confirm_note`)."""
+    if contact.pk == case.requester_id:
+        return True
+    if Note.objects.filter(case=case, author_contact=contact, unverified=False).exists():
+        return True
+    return (
+        case.organization_id is not None
+        and contact.organization_id == case.organization_id
+        and User.objects.filter(contact=contact, is_active=True).exists()
+    )
 
 
 def visible_attachments(user: User, case: Case) -> QuerySet[Attachment]:

@@ -400,16 +400,22 @@ def add_note(
     # answer to a request for information resumes it.
     if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
         _move(case, actor, "open")
-    elif direction == Direction.INBOUND and case.status == "awaiting_info":
+    elif direction == Direction.INBOUND and case.status == "awaiting_info" and not unverified:
+        # An unverified sender's note moves nothing (status, SLA) until an agent confirms it.
         _move(case, actor, "open", reason="respuesta del cliente")
     return note
 
 
 @service
-def accept_note(*, note: Note, actor: User) -> Note:
-    """An agent accepts a note from an unverified sender: it becomes a public comment."""
-    if not actor.is_agent:
-        raise PermissionDenied("Solo un agente puede aceptar notas de remitentes no verificados.")
+def confirm_note(*, note: Note, actor: User) -> Note:
+    """An agent confirms a note from an unverified sender (see `selectors.known_on_case`):
+    it becomes a public comment — its attachments follow its visibility, except those kept
+    from customers (`public=False`, e.g. the original .eml) — counts as the customer's answer (a
+    case waiting for information is resumed), and its author is known on the case from
+    then on."""
+    if actor is None or not actor.is_agent:
+        raise PermissionDenied("Solo un agente puede confirmar notas de remitentes no verificados.")
+    case = Case.objects.select_for_update().get(pk=note.case_id)
     note = Note.objects.select_for_update().get(pk=note.pk)
     if not note.unverified:
         return note
@@ -418,14 +424,16 @@ def accept_note(*, note: Note, actor: User) -> Note:
     note.save(update_fields=["unverified", "visibility"])
     audit.record(
         actor=actor,
-        action="note.accepted",
+        action="note.confirmed",
         obj=note,
-        case=note.case,
+        case=case,
         changes={
             "visibility": [Visibility.INTERNAL, Visibility.PUBLIC],
             "unverified": [True, False],
         },
     )
+    if note.direction == Direction.INBOUND and case.status == "awaiting_info":
+        _move(case, actor, "open", reason="respuesta del cliente (confirmada)")
     return note
 
 

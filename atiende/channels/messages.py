@@ -12,6 +12,7 @@ class InboundAttachment:
     content: bytes
     content_type: str = ""
     inline: bool = False
+    agents_only: bool = False  # kept from customers (e.g. a mail's original .eml)
 
 
 @dataclass
@@ -44,6 +45,11 @@ class InboundMessage:
     type: str | None = None
     priority: str | None = None
     acknowledge: bool = True
+    # Whether the provider vouches for the sender's identity. WhatsApp and phone numbers
+    # are the provider's own; an email `From:` is whatever the sender wrote, unless a
+    # trusted MTA says DMARC passed. An unauthenticated sender not known on the case
+    # (`cases.selectors.known_on_case`) adds an unverified internal note.
+    sender_authenticated: bool = True
     received_at: dt.datetime | None = None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
 from atiende.channels import selectors
@@ -117,6 +118,14 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
         # Never let a stranger read or move another organization's case: their message is
         # kept, internal, for an agent to accept (or to open a new case from).
         unverified = True
+    elif (
+        case is not None
+        and not msg.sender_authenticated
+        and not case_selectors.known_on_case(contact, case)
+    ):
+        # Anyone can write any From: a new address at the organization's domain is not
+        # the organization speaking until an agent says so.
+        unverified = True
     if case is None:
         body = msg.body_text.strip()
         subject = (msg.subject or body.splitlines()[0] if body else "").strip()[
@@ -148,7 +157,13 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
         raise _Duplicate(note)  # lost a race with the same message: undo this attempt
     for att in msg.attachments:
         cases.add_attachment(
-            case=case, note=note, filename=att.filename, chunks=[att.content], public=not unverified
+            case=case,
+            note=note,
+            filename=att.filename,
+            chunks=[att.content],
+            # An unverified note's attachments are hidden with the note (its visibility);
+            # agents-only ones stay hidden when an agent confirms it.
+            public=not att.agents_only,
         )
     return Received(case=case, note=note, new_case=new_case, duplicate=False, unverified=unverified)
 

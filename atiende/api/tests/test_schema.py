@@ -29,6 +29,7 @@ OPERATIONS = {
     ("patch", "/api/v1/cases/{number}"),
     ("get", "/api/v1/cases/{number}/notes"),
     ("post", "/api/v1/cases/{number}/notes"),
+    ("post", "/api/v1/cases/{number}/notes/{note_id}/confirm"),
     ("get", "/api/v1/cases/{number}/attachments"),
     ("post", "/api/v1/cases/{number}/attachments"),
     ("get", "/api/v1/cases/{number}/attachments/{attachment_id}/download"),

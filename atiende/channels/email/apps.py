@@ -7,7 +7,12 @@ class EmailChannelConfig(AppConfig):
     verbose_name = "Canal: correo electrónico"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from atiende.channels import senders
+        from atiende.channels.email.checks import cleartext_mail_urls
+
+        checks.register(cleartext_mail_urls, "atiende")
         from atiende.channels.email.outbound import SmtpSender
 
         senders.register("email", SmtpSender())

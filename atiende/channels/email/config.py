@@ -13,12 +13,15 @@ trusted through `?ca=` on its URL, or for every mailbox through ATIENDE_EMAIL_CA
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from atiende.core.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 CA_FILE_ENV = "ATIENDE_EMAIL_CA_FILE"
 
@@ -124,3 +127,36 @@ def url_for(channel, kind: str) -> MailURL | None:
 def xoauth2(user: str, token: str) -> str:
     """The SASL XOAUTH2 initial response, before base64 (the libraries encode it)."""
     return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def cleartext_credentials(url: MailURL) -> bool:
+    """A plain imap:// or smtp:// URL that logs in: the password (or OAuth2 token) crosses
+    the network unencrypted."""
+    return url.scheme in ("imap", "smtp") and (
+        url.auth == "xoauth2" or (url.auth == "password" and bool(url.user or url.password))
+    )
+
+
+_warned: set[tuple[str, str, str, int]] = set()
+
+
+def warn_if_cleartext(url: MailURL, *, who: str) -> bool:
+    """Log a warning, once per process and server, when `who` (the poller of a channel, the
+    sender) is about to send credentials in the clear. Returns whether it applies."""
+    if not cleartext_credentials(url):
+        return False
+    key = (who, url.scheme, url.host, url.port)
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(
+            "%s: %s://%s:%d sends the %s unencrypted; use %ss:// or %s+starttls:// "
+            "unless the network is trusted",
+            who,
+            url.scheme,
+            url.host,
+            url.port,
+            "OAuth2 token" if url.auth == "xoauth2" else "password",
+            url.scheme,
+            url.scheme,
+        )
+    return True

@@ -92,6 +92,7 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
     result = PollResult()
     if url is None:
         return result
+    config.warn_if_cleartext(url, who=f"email poller {channel.slug}")
     mode = (channel.settings or {}).get("imap_after", "move")
     own = intake.own_addresses()
     client = connect(url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import datetime as dt
 import email
 import email.header
@@ -180,9 +181,9 @@ class RawHeaders:
 def header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # a header the policy cannot parse: fall back to its raw text
-        raw = msg.get_all(name, failobj=[None])[0] if hasattr(msg, "get_all") else None
-        value = getattr(raw, "_raw", None) or (str(raw) if raw is not None else None)
+    except Exception:  # a header the policy cannot parse (e.g. an encoded line break in
+        # a display name): its raw text, read without the policy's parser
+        value = _raw_header(msg, name)
     if value is None:
         return ""
     try:
@@ -207,7 +208,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     except Exception:
         pass
     return [
-        (_fix_surrogates(n), a.strip().lower())
+        (" ".join(_fix_surrogates(n).split()), a.strip().lower())
         for n, a in email.utils.getaddresses([header(msg, name)])
         if "@" in a
     ]
@@ -606,17 +607,91 @@ def content_key(raw: bytes, sender: str, date: str, subject: str) -> str:
     return h.hexdigest()
 
 
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: a message carrying one in a header or its text would
+    fail every attempt to store it (or even to quarantine it) and hold the mailbox up."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _without_nul(obj) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, str):
+            setattr(obj, f.name, without_nul(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(obj, f.name, [without_nul(v) for v in value])
+    if isinstance(obj, InboundMessage):
+        obj.attachments = [
+            dataclasses.replace(a, filename=without_nul(a.filename)) for a in obj.attachments
+        ]
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def _without_comments(value: str) -> str:
+    for _ in range(5):  # comments nest; a handful of levels is plenty
+        stripped = _COMMENT.sub(" ", value)
+        if stripped == value:
+            break
+        value = stripped
+    return value
+
+
+def dmarc_passed(msg: Message, sender: str, trusted: set[str] | frozenset[str]) -> bool:
+    """Whether the receiving MTA vouches for the From: address (RFC 8601 + RFC 7489).
+
+    Only an `Authentication-Results` header whose authserv-id (its first word) is one of
+    `trusted` counts — any sender can write such headers, with any id, into their mail —
+    and of those the topmost, the one our MTA added last. It must say `dmarc=pass` and,
+    when it names `header.from`, the From: address's domain. The MTA must remove headers
+    with its own id from incoming mail (RFC 8601 section 5), as OpenDMARC, rspamd and
+    Exchange Online do."""
+    if not trusted:
+        return False
+    domain = sender.rsplit("@", 1)[-1].lower()
+    for key, value in msg.raw_items():
+        if key.lower() != "authentication-results":
+            continue
+        parts = [p.strip() for p in _without_comments(str(value)).split(";")]
+        words = parts[0].split()
+        if not words or words[0].lower().rstrip(".") not in trusted:
+            continue  # someone else's header: ignore it
+        for resinfo in parts[1:]:
+            tokens = resinfo.split()
+            if not tokens or "=" not in tokens[0]:
+                continue
+            method, _, result = tokens[0].partition("=")
+            if method.strip().lower() != "dmarc" or result.strip().lower() != "pass":
+                continue
+            props = dict(t.lower().partition("=")[::2] for t in tokens[1:] if "=" in t)
+            if props.get("header.from", domain).strip('"') == domain:
+                return True
+        return False  # the topmost trusted header decides
+    return False
+
+
 def parse(
     raw: bytes,
     *,
     channel: str,
     own_addresses: set[str] | frozenset[str] = frozenset(),
     envelope_sender: str | None = None,
+    trusted_authserv_ids: set[str] | frozenset[str] = frozenset(),
 ) -> ParsedEmail:
-    """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>)."""
+    """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>);
+    `trusted_authserv_ids` are the MTAs whose Authentication-Results we believe."""
     try:
         msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[assignment]
-        return _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
+        parsed = _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
+        parsed.message.sender_authenticated = dmarc_passed(
+            msg, parsed.message.sender_email or "", {t.lower() for t in trusted_authserv_ids}
+        )
+        _without_nul(parsed.message)
+        _without_nul(parsed)
+        if parsed.bounce is not None:
+            _without_nul(parsed.bounce)
+        return parsed
     except Unparseable:
         raise
     except Exception as exc:  # the parser's own bugs on hostile input: quarantine, don't crash
@@ -714,6 +789,7 @@ def _parse(
         case_number=f"CS{int(tag.group(1)):07d}" if tag else None,
         in_reply_to=hints,
         received_at=when,
+        sender_authenticated=False,  # set by `parse` from Authentication-Results
     )
     reason = _no_auto_reply(msg, raw_headers, sender, return_path, own)
     if reason:

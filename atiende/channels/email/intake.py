@@ -24,13 +24,13 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 
 from atiende.cases import services as case_services
-from atiende.cases.models import Delivery, Direction, Note, Visibility
+from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
 from atiende.channels.email import images, inbound
-from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
+from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment
 from atiende.channels.models import Channel
-from atiende.channels.services import receive_message
+from atiende.channels.services import notification_failed, receive_message
 from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import batch, service_scope
@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_AUTO_REPLY_INTERVAL = 3600
 DEFAULT_AUTO_REPLY_MAX = 3
+DEFAULT_AUTO_REPLY_MAX_PER_HOUR = 200
+# The whole message as it came, for agents only: it keeps what intake refused (executables,
+# oversized parts) and the sender's transport headers, which customers never get.
+ORIGINAL_EML = "mensaje-original.eml"
+MAX_ATTACHMENTS_PER_MESSAGE = 100
+MAX_REFUSED_NAMED = 20  # refused attachments named one by one in the note
 
 
 @dataclass
@@ -66,6 +72,15 @@ def own_addresses() -> set[str]:
     }
 
 
+def trusted_mtas(channel: Channel) -> frozenset[str]:
+    """The authserv-ids (setting `trusted_authserv_ids`: a list, or one string) of the MTAs
+    that receive this mailbox's mail and write Authentication-Results we believe."""
+    value = (channel.settings or {}).get("trusted_authserv_ids") or []
+    if isinstance(value, str):
+        value = [value]
+    return frozenset(str(v).strip().lower() for v in value if str(v).strip())
+
+
 def ingest(
     raw: bytes,
     *,
@@ -81,6 +96,7 @@ def ingest(
             channel=channel.slug,
             own_addresses=own_addresses() if own is None else own,
             envelope_sender=envelope_sender,
+            trusted_authserv_ids=trusted_mtas(channel),
         )
     except inbound.Unparseable as exc:
         return quarantine(channel, raw, str(exc), source=source)
@@ -101,9 +117,14 @@ def ingest_many(
     fails, each is stored on its own, so that no message holds back the others. A
     database error propagates (nothing of the group is committed)."""
     parsed: list[inbound.ParsedEmail | None] = []
+    trusted = trusted_mtas(channel)
     for raw, _ in items:
         try:
-            parsed.append(inbound.parse(raw, channel=channel.slug, own_addresses=own))
+            parsed.append(
+                inbound.parse(
+                    raw, channel=channel.slug, own_addresses=own, trusted_authserv_ids=trusted
+                )
+            )
         except Exception:  # unparseable, or a bug: quarantined below, on its own
             parsed.append(None)
     if len(items) > 1 and any(p is not None for p in parsed):
@@ -156,6 +177,11 @@ class _Known:
     contacts: dict[str, Contact]  # sender address -> contact; absent: not a contact yet
     answers: dict[int, int]  # contact id -> automatic answers sent within the interval
     answer_limit: int
+    # Message-IDs of mail we sent (`SentEmail`) that these mails name in In-Reply-To or
+    # References -> the number of the case it was about.
+    ours: dict[str, str]
+    answers_overall: int  # automatic answers this channel sent in the last hour
+    overall_limit: int
     notes: list[tuple[Note, inbound.ParsedEmail]] = field(default_factory=list)  # stored
 
     @classmethod
@@ -189,7 +215,29 @@ class _Known:
                 .annotate(n=Count("id"))
             )
         limit = int(opts.get("auto_reply_max", DEFAULT_AUTO_REPLY_MAX))
-        return cls(earlier, contacts, answers, limit)
+        hints = {h for p in mails if p.message.case_number is None for h in p.message.in_reply_to}
+        ours: dict[str, str] = {}
+        if hints:
+            ours = dict(
+                SentEmail.objects.filter(message_id__in=hints, case__isnull=False).values_list(
+                    "message_id", "case__number"
+                )
+            )
+        overall_limit = int(opts.get("auto_reply_max_per_hour", DEFAULT_AUTO_REPLY_MAX_PER_HOUR))
+        overall = Note.objects.filter(
+            automatic=True, channel=channel, created_at__gte=clock.now() - dt.timedelta(hours=1)
+        ).count()
+        return cls(earlier, contacts, answers, limit, ours, overall, overall_limit)
+
+    def thread_by_our_mail(self, msg) -> None:
+        """A reply without our case tag that names a message we sent: its case."""
+        if msg.case_number is None:
+            msg.case_number = next((self.ours[h] for h in msg.in_reply_to if h in self.ours), None)
+
+    def too_many_answers(self) -> bool:
+        """Beyond the per-sender limit, a ceiling for the whole channel: forged senders are
+        endless, so each getting "only" a few answers would still make us a spam cannon."""
+        return self.answers_overall >= self.overall_limit
 
     def answered_recently(self, contact: Contact | None) -> bool:
         """RFC 3834's rate limit: a sender gets at most a few automatic answers per
@@ -227,11 +275,22 @@ def _store(
     contact = known.contacts.get(address)
     if msg.acknowledge and known.answered_recently(contact):
         msg.acknowledge = False
+    known.thread_by_our_mail(msg)
+    if msg.acknowledge and known.too_many_answers():
+        log.warning(
+            "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
+            channel.slug,
+            known.answers_overall,
+            address,
+        )
+        msg.acknowledge = False
     msg.attachments, refused = _acceptable(msg.attachments)
     if refused:
         msg.body_text += "\n\n[Adjuntos no aceptados: " + "; ".join(refused) + "]"
     if len(raw) <= settings.ATIENDE_MAX_ATTACHMENT_BYTES:
-        msg.attachments.append(InboundAttachment("mensaje-original.eml", raw, "message/rfc822"))
+        msg.attachments.append(
+            InboundAttachment(ORIGINAL_EML, raw, "message/rfc822", agents_only=True)
+        )
 
     # Nothing under this Message-ID in our records: the note is new unless another poller
     # stores it at this moment, which the unique external id settles.
@@ -244,6 +303,7 @@ def _store(
         known.contacts[address] = note.author_contact
     if got.new_case and msg.acknowledge:
         known.answers[note.author_contact_id] = known.answers.get(note.author_contact_id, 0) + 1
+        known.answers_overall += 1
     # No savepoint of its own: a clash here means another poller stored this mail at the
     # same moment; the error rolls back this message's transaction and the caller's retry
     # finds it stored.
@@ -294,7 +354,9 @@ def _record(
 
 def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:
     """Attachments the store would refuse are left out (the .eml keeps them) and named in
-    the note, instead of failing the whole message."""
+    the note, instead of failing the whole message; beyond MAX_ATTACHMENTS_PER_MESSAGE the
+    rest are counted, not stored (a message of thousands of parts is not thousands of
+    case attachments)."""
     keep, refused = [], []
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES
     for att in attachments:
@@ -307,21 +369,43 @@ def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttac
             refused.append(f"{name} (supera {limit // (1024 * 1024)} MB)")
         else:
             keep.append(att)
+    if len(keep) > MAX_ATTACHMENTS_PER_MESSAGE:
+        extra = len(keep) - MAX_ATTACHMENTS_PER_MESSAGE
+        keep = keep[:MAX_ATTACHMENTS_PER_MESSAGE]
+        refused.append(f"{extra} adjuntos más (el límite es {MAX_ATTACHMENTS_PER_MESSAGE})")
+    if len(refused) > MAX_REFUSED_NAMED:
+        refused = [*refused[:MAX_REFUSED_NAMED], f"y {len(refused) - MAX_REFUSED_NAMED} más"]
     return keep, refused
 
 
 def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outcome:
     bounce = parsed.bounce
     assert bounce is not None
-    ours = None
+    sent = None
     if bounce.original_message_id:
-        ours = (
-            Note.objects.select_related("case")
-            .filter(external_id=bounce.original_message_id, direction=Direction.OUTBOUND)
+        sent = (
+            SentEmail.objects.select_related("note__case", "notification")
+            .filter(message_id=bounce.original_message_id)
             .first()
         )
+    ours = sent.note if sent is not None else None
     who = ", ".join(bounce.recipients) or "el destinatario"
     detail = f"{bounce.action or 'rebote'} {bounce.status} {bounce.diagnostic}".strip()
+    if sent is not None and sent.notification is not None:  # a notification to a person
+        if bounce.permanent:
+            notification_failed(
+                sent.notification, error=f"El correo a {who} no se entregó: {detail}"
+            )
+        _record(
+            channel,
+            parsed,
+            parsed.message.external_id,
+            note=None,
+            outcome="bounce",
+            source=source,
+            detail=f"notificación {sent.notification.pk}: {detail}",
+        )
+        return Outcome("bounce", detail=detail)
     if ours is None:
         _record(
             channel,
@@ -361,6 +445,7 @@ def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outco
 def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -> Outcome:
     """Keep a message we cannot store, once per content, for an admin to look at and retry."""
     sha = hashlib.sha256(raw).hexdigest()
+    reason = inbound.without_nul(reason)
     subject = sender = ""
     try:
         import email
@@ -377,10 +462,10 @@ def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -
             defaults=dict(
                 raw=raw,
                 size=len(raw),
-                subject=subject,
-                sender=sender,
+                subject=inbound.without_nul(subject),
+                sender=inbound.without_nul(sender),
                 reason=reason,
-                source=source[:300],
+                source=inbound.without_nul(source[:300]),
                 created_at=clock.now(),
             ),
         )

@@ -102,3 +102,34 @@ class MailboxState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel.slug}:{self.folder}"
+
+
+class SentEmail(models.Model):
+    """Every message atiende sends by email, by its Message-ID: notes (agents' answers,
+    acknowledgements, automatic notices) and notifications (breaches, escalations). One
+    record for all of them, so that a reply naming any of them in In-Reply-To/References
+    finds its case, and a bounce finds what it is about.
+
+    The Message-ID carries a random part (`outbound.new_message_id`): nobody can take it
+    first with a message of their own. It is made once per note or notification and reused
+    by every retry, so a repeated send is the same message for the receiving side.
+    """
+
+    message_id = models.CharField(max_length=255, unique=True)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    note = models.OneToOneField(
+        "cases.Note", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    notification = models.OneToOneField(
+        "channels.Notification", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "correo enviado"
+        verbose_name_plural = "correos enviados"
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -10,15 +10,22 @@ bounce of an acknowledgement can never start a loop.
 from __future__ import annotations
 
 import contextlib
+import email.header
 import html
+import re
+import secrets
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
+
+from django.db import IntegrityError, transaction
 
 from atiende.cases import storage
 from atiende.cases.models import Direction, Note
 from atiende.channels.email import config
 from atiende.channels.email.inbound import message_ids
+from atiende.channels.email.models import SentEmail
 from atiende.channels.models import Channel, Notification
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
@@ -27,15 +34,89 @@ from atiende.worker.errors import DeliveryError
 MAX_REFERENCES = 20
 TIMEOUT = 30
 
+# Line breaks of any kind (CR, LF, NEL, U+2028/2029) and other control characters: in a
+# header they would end it and start another one (or the body). Customers write subjects
+# and names; they become one line here.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# One plain address: no spaces, no list or route syntax, exactly one @.
+_ADDRESS = re.compile(r"[^\s<>(),;:\"\\\[\]@]+@[^\s<>(),;:\"\\\[\]@]+")
+
+
+def one_line(text: str) -> str:
+    """Header text from anything: control characters become spaces, spaces collapse, and
+    no RFC 2047 encoded word is left for the email library to decode into a line break
+    (it decodes `=?utf-8?q?a=0D=0ABcc:_x?=` in a value it is given, and then writes the
+    break out as a real one)."""
+    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    for _ in range(3):
+        if "=?" not in text:
+            return text
+        try:
+            decoded = str(email.header.make_header(email.header.decode_header(text)))
+        except Exception:
+            break
+        decoded = " ".join(_CONTROL.sub(" ", decoded).split())
+        if decoded == text:
+            break
+        text = decoded
+    return text.replace("=?", "= ?")
+
+
+def _mailbox(name: str, address: str) -> Address:
+    """A header address built as an object, never as text the library would parse again:
+    a name with commas, quotes or encoded words stays a name."""
+    return Address(display_name=one_line(name), addr_spec=address)
+
+
+def checked_address(address: str, *, what: str) -> str:
+    """`address` when it is one plain address; a permanent delivery error otherwise (a
+    line break or a list in it would add recipients or SMTP commands)."""
+    if not (address and address.isprintable() and _ADDRESS.fullmatch(address)):
+        raise DeliveryError(
+            f"La dirección de correo {what} {address!r} no es válida; corríjala y reenvíe.",
+            permanent=True,
+        )
+    return address
+
 
 def _domain(channel: Channel) -> str:
     address = channel.address or ""
     return address.rsplit("@", 1)[-1] if "@" in address else "atiende.invalid"
 
 
-def note_message_id(note: Note, channel: Channel) -> str:
-    """Stable per note: a retried send after a crash repeats the id, and clients dedupe it."""
-    return f"<{note.case.number}.n{note.pk}.atiende@{_domain(channel)}>"
+def new_message_id(left: str, channel: Channel) -> str:
+    """`<left.RANDOM.atiende@domain>`: the random part (80 bits from `secrets`) makes the id
+    unguessable, so no message of someone else's can take it first (the notes' and the
+    ledger's unique ids would then refuse our own send), and a reply can only name it if
+    our mail reached them."""
+    return f"<{left}.{secrets.token_hex(10)}.atiende@{_domain(channel)}>"
+
+
+def message_id_for(
+    channel: Channel, *, note: Note | None = None, notification: Notification | None = None
+) -> str:
+    """The Message-ID of a note or notification, recorded (`SentEmail`) before it is sent:
+    made once and reused by every retry (a repeated send is the same message), and known
+    to intake from that moment, so a reply threads even if the worker dies after handing
+    the message to the server."""
+    owner = {"note": note} if note is not None else {"notification": notification}
+    row = SentEmail.objects.filter(**owner).only("message_id").first()
+    if row is not None:
+        return row.message_id
+    if note is not None:
+        left, case_id = f"{note.case.number}.n{note.pk}", note.case_id
+    else:
+        assert notification is not None
+        left, case_id = f"notif.{notification.pk}", notification.case_id
+    message_id = new_message_id(left, channel)
+    try:
+        with transaction.atomic():
+            SentEmail.objects.create(
+                message_id=message_id, case_id=case_id, created_at=clock.now(), **owner
+            )
+    except IntegrityError:  # another worker sending the same message recorded it first
+        return SentEmail.objects.get(**owner).message_id
+    return message_id
 
 
 def _thread_ids(note: Note) -> tuple[str | None, list[str]]:
@@ -63,8 +144,8 @@ def _thread_ids(note: Note) -> tuple[str | None, list[str]]:
         if direction == Direction.INBOUND:
             parent = ids[0]
     chain = list(dict.fromkeys(chain))
-    if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ones
-        chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+    if len(chain) > MAX_REFERENCES - 1:  # the root, the most recent ones, and ours (below)
+        chain = chain[:1] + chain[-(MAX_REFERENCES - 2) :]
     return parent, chain
 
 
@@ -75,7 +156,7 @@ def _html_from_text(text: str) -> str:
 
 def _subject(case, *, reply: bool) -> str:
     tag = f"[{case.number}]"
-    subject = case.subject if tag not in case.subject else case.subject.replace(tag, "").strip()
+    subject = one_line(case.subject).replace(tag, "").strip()
     return f"{'RE: ' if reply else ''}{tag} {subject}".strip()
 
 
@@ -83,17 +164,18 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
     case = note.case
     parent, chain = _thread_ids(note)
     msg = EmailMessage()
-    msg["From"] = formataddr((channel.name, channel.address))
-    msg["To"] = formataddr((to_name, to))
+    msg["From"] = _mailbox(channel.name, channel.address)
+    msg["To"] = _mailbox(to_name, checked_address(to, what="del solicitante"))
     msg["Reply-To"] = channel.address
     msg["Subject"] = _subject(case, reply=parent is not None)
     msg["Date"] = format_datetime(clock.now())
-    own = note_message_id(note, channel)
+    own = message_id_for(channel, note=note)
     msg["Message-ID"] = own
     if parent:
         msg["In-Reply-To"] = parent
-    if chain:
-        msg["References"] = " ".join(chain)
+    # Our own id ends the chain too: a relay that rewrites Message-ID (some do) leaves
+    # References alone, so replies still name a message we know.
+    msg["References"] = " ".join([*chain, own])
     if note.automatic:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers to our acknowledgement
@@ -110,7 +192,10 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
         data = storage.path_for(att.sha256).read_bytes()
         maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
         msg.add_attachment(
-            data, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename
+            data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=one_line(att.filename) or "adjunto",
         )
     return msg
 
@@ -192,6 +277,7 @@ def _smtp_url(channel: Channel) -> config.MailURL:
             f"(variable {env}); responda al cliente por otro canal.",
             permanent=True,
         )
+    config.warn_if_cleartext(url, who=f"email sender {channel.slug}")
     return url
 
 
@@ -239,22 +325,23 @@ class SmtpSender:
                 permanent=True,
             )
         url = _smtp_url(channel)
+        to = checked_address(notification.address, what="del destinatario")
         msg = EmailMessage()
-        msg["From"] = formataddr((channel.name, channel.address))
-        msg["To"] = formataddr((notification.name, notification.address))
-        subject = notification.subject or notification.event
+        msg["From"] = _mailbox(channel.name, channel.address)
+        msg["To"] = _mailbox(notification.name, to)
+        subject = one_line(notification.subject or notification.event)
         msg["Subject"] = (
             f"[{case.number}] {subject}"
             if case is not None and case.number not in subject
             else subject
         )
         msg["Date"] = format_datetime(clock.now())
-        msg["Message-ID"] = f"<notif.{notification.pk}.atiende@{_domain(channel)}>"
+        msg["Message-ID"] = message_id_for(channel, notification=notification)
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Loop"] = channel.address
         msg.set_content(notification.body)
         msg.add_alternative(
             f"<html><body>{_html_from_text(notification.body)}</body></html>", subtype="html"
         )
-        send(url, msg, envelope_from=channel.address, to=[notification.address])
+        send(url, msg, envelope_from=channel.address, to=[to])
         return msg["Message-ID"]

@@ -82,5 +82,5 @@ def test_an_agent_accepts_an_unverified_note(email_channel, acme, globex, agent)
     note = receive_message(
         email("<y@globex.co>", sender="otro@globex.co", subject=f"[{case.number}]")
     ).note
-    accepted = cases.accept_note(note=note, actor=agent)
+    accepted = cases.confirm_note(note=note, actor=agent)
     assert accepted.visibility == "public" and not accepted.unverified

@@ -147,6 +147,18 @@ def dovecot(dovecot_session, correo, monkeypatch):
     return dovecot_session
 
 
+@pytest.fixture
+def own_dovecot(correo, monkeypatch):
+    """A Dovecot of this test's own (the shared one's UIDs stay where other tests expect
+    them); `correo` reads its INBOX."""
+    if not dovecot_server.available():
+        pytest.skip("dovecot is not installed (.ci/run installs dovecot-imapd)")
+    server = dovecot_server.start()
+    monkeypatch.setenv("ATIENDE_CORREO_IMAP_URL", server.url)
+    yield server
+    server.stop()
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for an `atiende` child process that uses this test's database."""
     import os

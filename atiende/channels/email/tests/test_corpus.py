@@ -9,8 +9,9 @@ import pytest
 from atiende.cases import services as cases
 from atiende.cases.models import Attachment, Case, Note
 from atiende.channels.email import inbound, intake
-from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
+from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.email.tests.conftest import fixture
+from atiende.core import clock
 from atiende.worker.models import Job
 
 pytestmark = pytest.mark.usefixtures("frozen", "sla_targets")
@@ -38,6 +39,9 @@ def first_case(correo, acme, agent):
         body_text="¿Qué versión del controlador tiene instalada?",
     )
     Note.objects.filter(pk=answer.pk).update(external_id=OUR_REPLY_ID)
+    SentEmail.objects.create(
+        message_id=OUR_REPLY_ID, case=answer.case, note=answer, created_at=clock.now()
+    )
     return got, answer
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from atiende.cases import services as cases
@@ -49,14 +51,14 @@ def test_an_agent_answer_threads_and_carries_text_html_and_attachments(case, age
     assert smtp_server.messages[-1].mail_from == "mesadeayuda@certicamara.com"
     assert msg["From"].addresses[0].addr_spec == "mesadeayuda@certicamara.com"
     assert msg["Reply-To"] == "mesadeayuda@certicamara.com" and "Auto-Submitted" not in msg
-    assert (
-        msg["Message-ID"] == note.external_id == f"<CS0000001.n{note.pk}.atiende@certicamara.com>"
+    assert msg["Message-ID"] == note.external_id
+    assert re.fullmatch(
+        rf"<CS0000001\.n{note.pk}\.[0-9a-f]{{20}}\.atiende@certicamara\.com>", note.external_id
     )
     assert msg["In-Reply-To"] == "<plain-1@acme.com.co>"
     refs = msg["References"].split()
-    assert (
-        refs[0] == "<plain-1@acme.com.co>" and len(refs) == 2
-    )  # the customer's mail, our acknowledgement
+    # the customer's mail, our acknowledgement, and this message itself
+    assert refs[0] == "<plain-1@acme.com.co>" and len(refs) == 3 and refs[-1] == note.external_id
     assert "¿Qué versión usa?" in msg.get_body(("plain",)).get_content()
     assert "<p>¿Qué versión usa?</p>" in msg.get_body(("html",)).get_content()
     (att,) = list(msg.iter_attachments())
