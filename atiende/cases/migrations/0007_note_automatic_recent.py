@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0005_case_subject_trigram_index"),
+        ("cases", "0006_case_level_from_the_ladder"),
         ("channels", "0003_channel_link_and_labels"),
         ("customers", "0002_contact_whatsapp_user_id"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
