@@ -172,8 +172,7 @@ def download_media(payload: dict) -> None:
             case=note.case,
             note=note,
             filename=filename,
-            chunks=[content],
-            public=not note.unverified,
+            chunks=[content],  # visible to customers as its note is (hidden until confirmed)
         )
     except DomainError as exc:
         raise DeliveryError(
