@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,23 @@ class Stored:
     filename: str
 
 
+MAX_FILENAME = 200
+
+
 def clean_filename(name: str) -> str:
-    base = os.path.basename((name or "").replace("\\", "/")).strip().strip(".")
+    """A name safe to store and to show: no path, no control, format (bidi, zero-width) or
+    separator characters but the plain space, no leading or trailing dots and spaces (which
+    Windows drops, so «x.exe .» is «x.exe»), at most MAX_FILENAME characters keeping the
+    extension — the name the executable check looks at is the name that is kept."""
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/")).rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/\\|?*')
-    return base[:200] or "adjunto"
+    base = base.strip(" .")
+    if len(base) > MAX_FILENAME:
+        stem, ext = os.path.splitext(base)
+        if not 1 < len(ext) <= 16:
+            stem, ext = base, ""
+        base = stem[: MAX_FILENAME - len(ext)].rstrip(" .") + ext
+    return base or "adjunto"
 
 
 def sniff(head: bytes, filename: str) -> str:
