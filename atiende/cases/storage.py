@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -12,7 +13,17 @@ from pathlib import Path
 
 from django.conf import settings
 
-from atiende.core.errors import InvalidInput, TooLarge
+from atiende.core.errors import DomainError, InvalidInput, TooLarge
+
+
+class StorageFull(DomainError):
+    """The attachments' disk is full (or over quota): nothing was stored; try later."""
+
+    status = 507
+    code = "storage_full"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # Executables and scripts are refused outright: a help desk has no reason to store them.
 DANGEROUS_EXTENSIONS = frozenset(
@@ -138,6 +149,24 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             f"No se aceptan archivos ejecutables ni scripts ({name}).",
             errors={"file": "tipo de archivo no permitido"},
         )
+    try:
+        return _store(chunks, name, limit)
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise StorageFull(
+            "No hay espacio para guardar adjuntos en este momento; no se guardó nada. "
+            "Intente de nuevo más tarde.",
+            retry_after=300,
+        ) from exc
+
+
+def _write(out, chunk: bytes) -> None:
+    """The file boundary: where a full disk shows up (tests make it fail here too)."""
+    out.write(chunk)
+
+
+def _store(chunks: Iterable[bytes], name: str, limit: int) -> Stored:
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -158,7 +187,7 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
                 if len(head) < 4096:
                     head += chunk[: 4096 - len(head)]
                 digest.update(chunk)
-                out.write(chunk)
+                _write(out, chunk)
         if head.startswith(_EXECUTABLE_MAGIC):
             raise InvalidInput(
                 f"No se aceptan archivos ejecutables ni scripts ({name}).",
@@ -168,6 +197,7 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
         final = path_for(sha)
         if final.exists():
             os.unlink(tmp)
+            os.utime(final)  # in use again: not an orphan for sweep_orphans
         else:
             try:
                 os.replace(tmp, final)
@@ -179,3 +209,42 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+ORPHAN_AGE_SECONDS = 3600
+
+
+def sweep_orphans(*, older_than: int = ORPHAN_AGE_SECONDS) -> list[str]:
+    """Remove files no attachment row names: what a rolled-back transaction left (an email
+    whose second attachment did not fit, a worker killed before its commit). Only files
+    untouched for `older_than` seconds, so a transaction still running keeps its files
+    (`store` touches a file it reuses). Returns the removed hashes."""
+    from atiende.cases.models import Attachment
+    from atiende.core import clock
+
+    base = root()
+    if not base.exists():
+        return []
+    limit = clock.now().timestamp() - older_than
+    candidates = {
+        p.name: p
+        for p in base.glob("??/??/*")
+        if p.is_file() and len(p.name) == 64 and p.stat().st_mtime < limit
+    }
+    candidates.update(
+        {p.name: p for p in base.glob(".upload-*") if p.is_file() and p.stat().st_mtime < limit}
+    )
+    known = set(
+        Attachment.objects.filter(sha256__in=list(candidates)).values_list("sha256", flat=True)
+    )
+    removed = []
+    for sha, path in candidates.items():
+        if sha in known:
+            continue
+        try:
+            if path.stat().st_mtime < limit:  # not reused since it was listed
+                path.unlink()
+                removed.append(sha)
+        except FileNotFoundError:
+            pass
+    return removed
