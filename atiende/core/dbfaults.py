@@ -29,7 +29,7 @@ MESSAGE = (
     "Intente de nuevo en unos segundos."
 )
 PAGE = (
-    "<!doctype html><html lang=\"es\"><meta charset=\"utf-8\"><title>Servicio no disponible"
+    '<!doctype html><html lang="es"><meta charset="utf-8"><title>Servicio no disponible'
     "</title><h1>Servicio no disponible</h1><p>{message}</p></html>"
 )
 
