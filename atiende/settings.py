@@ -173,6 +173,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "atiende.core.dbfaults.Middleware",  # database unreachable: 503, not 500 (see there)
 ]
 
 ROOT_URLCONF = "atiende.urls"
@@ -243,6 +244,8 @@ def _database() -> dict:
         # (bench/bench_cases.py: count of a 16% match 40 -> 20 ms). Per connection, so a
         # shared server's other databases keep theirs.
         db.setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
+        # A server that does not answer fails a request in seconds (503), never hangs it.
+        db["OPTIONS"].setdefault("connect_timeout", 5)
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL: atiende runs on SQLite or PostgreSQL, not {url.split(':', 1)[0]!r}."

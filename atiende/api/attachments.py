@@ -144,10 +144,9 @@ def upload_attachment(request: HttpRequest, number: Text) -> tuple[int, dict[str
     openapi_extra={
         "responses": {
             "200": {
-                "description": "El archivo, siempre como descarga.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
+                "description": "El archivo, siempre como descarga, con el tipo detectado al "
+                "subirlo (HTML, SVG, XML y JavaScript como application/octet-stream).",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },

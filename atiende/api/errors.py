@@ -21,6 +21,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from atiende.core import dbfaults
 from atiende.core.errors import DomainError, InvalidInput
 
 logger = logging.getLogger("atiende.api")
@@ -178,4 +179,6 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(SuspiciousOperation, on_bad_request)
     api.add_exception_handler(MultiPartParserError, on_bad_request)
     api.add_exception_handler(IntegrityError, on_conflict)
+    for unavailable in dbfaults.UNAVAILABLE:  # the database unreachable: 503, not 500
+        api.add_exception_handler(unavailable, dbfaults.api_response)
     api.add_exception_handler(Exception, on_unexpected)

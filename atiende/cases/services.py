@@ -369,7 +369,12 @@ def add_note(
         note.save()
     note.created = True
     if delivers:
-        queue.enqueue("deliver_note", {"note_id": note.pk})
+        queue.enqueue(
+            "deliver_note",
+            {"note_id": note.pk},
+            ordering_key=f"case:{case.pk}",  # a case's messages arrive in the order written
+            retry_for=queue.DELIVERY_RETRY,
+        )
 
     case_fields = ["updated_at"]
     case.updated_at = now

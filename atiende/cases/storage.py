@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from atiende.core.errors import InvalidInput, TooLarge
+from atiende.core.errors import DomainError, InvalidInput, TooLarge
+
+
+class StorageFull(DomainError):
+    """The attachments' disk is full (or over quota): nothing was stored; try later."""
+
+    status = 507
+    code = "storage_full"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # Executables and scripts are refused outright: a help desk has no reason to store them.
 DANGEROUS_EXTENSIONS = frozenset(
@@ -73,10 +85,23 @@ class Stored:
     filename: str
 
 
+MAX_FILENAME = 200
+
+
 def clean_filename(name: str) -> str:
-    base = os.path.basename((name or "").replace("\\", "/")).strip().strip(".")
+    """A name safe to store and to show: no path, no control, format (bidi, zero-width) or
+    separator characters but the plain space, no leading or trailing dots and spaces (which
+    Windows drops, so «x.exe .» is «x.exe»), at most MAX_FILENAME characters keeping the
+    extension — the name the executable check looks at is the name that is kept."""
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/")).rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/\\|?*')
-    return base[:200] or "adjunto"
+    base = base.strip(" .")
+    if len(base) > MAX_FILENAME:
+        stem, ext = os.path.splitext(base)
+        if not 1 < len(ext) <= 16:
+            stem, ext = base, ""
+        base = stem[: MAX_FILENAME - len(ext)].rstrip(" .") + ext
+    return base or "adjunto"
 
 
 def sniff(head: bytes, filename: str) -> str:
@@ -124,6 +149,24 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             f"No se aceptan archivos ejecutables ni scripts ({name}).",
             errors={"file": "tipo de archivo no permitido"},
         )
+    try:
+        return _store(chunks, name, limit)
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise StorageFull(
+            "No hay espacio para guardar adjuntos en este momento; no se guardó nada. "
+            "Intente de nuevo más tarde.",
+            retry_after=300,
+        ) from exc
+
+
+def _write(out, chunk: bytes) -> None:
+    """The file boundary: where a full disk shows up (tests make it fail here too)."""
+    out.write(chunk)
+
+
+def _store(chunks: Iterable[bytes], name: str, limit: int) -> Stored:
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -144,7 +187,7 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
                 if len(head) < 4096:
                     head += chunk[: 4096 - len(head)]
                 digest.update(chunk)
-                out.write(chunk)
+                _write(out, chunk)
         if head.startswith(_EXECUTABLE_MAGIC):
             raise InvalidInput(
                 f"No se aceptan archivos ejecutables ni scripts ({name}).",
@@ -154,6 +197,7 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
         final = path_for(sha)
         if final.exists():
             os.unlink(tmp)
+            os.utime(final)  # in use again: not an orphan for sweep_orphans
         else:
             try:
                 os.replace(tmp, final)
@@ -165,3 +209,42 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+ORPHAN_AGE_SECONDS = 3600
+
+
+def sweep_orphans(*, older_than: int = ORPHAN_AGE_SECONDS) -> list[str]:
+    """Remove files no attachment row names: what a rolled-back transaction left (an email
+    whose second attachment did not fit, a worker killed before its commit). Only files
+    untouched for `older_than` seconds, so a transaction still running keeps its files
+    (`store` touches a file it reuses). Returns the removed hashes."""
+    from atiende.cases.models import Attachment
+    from atiende.core import clock
+
+    base = root()
+    if not base.exists():
+        return []
+    limit = clock.now().timestamp() - older_than
+    candidates = {
+        p.name: p
+        for p in base.glob("??/??/*")
+        if p.is_file() and len(p.name) == 64 and p.stat().st_mtime < limit
+    }
+    candidates.update(
+        {p.name: p for p in base.glob(".upload-*") if p.is_file() and p.stat().st_mtime < limit}
+    )
+    known = set(
+        Attachment.objects.filter(sha256__in=list(candidates)).values_list("sha256", flat=True)
+    )
+    removed = []
+    for sha, path in candidates.items():
+        if sha in known:
+            continue
+        try:
+            if path.stat().st_mtime < limit:  # not reused since it was listed
+                path.unlink()
+                removed.append(sha)
+        except FileNotFoundError:
+            pass
+    return removed

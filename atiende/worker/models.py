@@ -28,6 +28,12 @@ class Job(models.Model):
     locked_by = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
     dedupe_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # Jobs with the same key run one at a time in id order: a later message of a
+    # conversation waits while an earlier one waits to be retried (queue.claim).
+    ordering_key = models.CharField(max_length=100, null=True, blank=True)
+    # A temporary failure is retried until `max_attempts` AND this moment have passed, so
+    # an outage of a peer longer than the backoff of `max_attempts` loses nothing.
+    retry_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -39,6 +45,11 @@ class Job(models.Model):
             models.Index(fields=["run_at", "id"], name="job_due", condition=Q(status="pending")),
             models.Index(fields=["lease_until"], name="job_lease", condition=Q(status="running")),
             models.Index(fields=["kind", "status"], name="job_kind"),
+            models.Index(
+                fields=["ordering_key", "id"],
+                name="job_in_order",
+                condition=Q(status__in=["pending", "running"], ordering_key__isnull=False),
+            ),
         ]
         verbose_name = "trabajo"
         verbose_name_plural = "trabajos"

@@ -15,7 +15,7 @@ import traceback
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from atiende.core import clock, deferred, foreground
 from atiende.worker import registry
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 120
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
+# How long a message to a person is retried through an outage of its peer (SMTP, the
+# Graph API) before it is given up and shown as failed.
+DELIVERY_RETRY = dt.timedelta(hours=24)
 
 
 def worker_id() -> str:
@@ -40,8 +43,15 @@ def enqueue(
     run_at: dt.datetime | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 8,
+    ordering_key: str | None = None,
+    retry_for: dt.timedelta | None = None,
 ) -> Job | None:
-    """Add a job in the current transaction. With `dedupe_key`, a second enqueue is a no-op."""
+    """Add a job in the current transaction. With `dedupe_key`, a second enqueue is a no-op.
+
+    Jobs sharing an `ordering_key` (e.g. the messages of one case) run in the order they
+    were enqueued: none is claimed while an earlier one is pending or running, even if the
+    earlier one waits for a retry. With `retry_for`, temporary failures keep being retried
+    (backoff up to an hour) for at least that long, whatever `max_attempts` says."""
     now = clock.now()
     fields = dict(
         kind=kind,
@@ -50,6 +60,8 @@ def enqueue(
         created_at=now,
         dedupe_key=dedupe_key,
         max_attempts=max_attempts,
+        ordering_key=ordering_key,
+        retry_until=now + retry_for if retry_for else None,
     )
     if dedupe_key is None:
         job = Job(**fields)
@@ -77,10 +89,18 @@ def claim(
     due = Q(status=JobStatus.PENDING, run_at__lte=now) | Q(
         status=JobStatus.RUNNING, lease_until__lt=now
     )
+    # An earlier job of the same conversation still to finish holds the later ones back.
+    earlier = Job.objects.filter(
+        ordering_key=OuterRef("ordering_key"),
+        id__lt=OuterRef("id"),
+        status__in=(JobStatus.PENDING, JobStatus.RUNNING),
+    )
+    in_turn = Q(ordering_key__isnull=True) | ~Exists(earlier)
     with transaction.atomic():
         ids = list(
             Job.objects.select_for_update(skip_locked=True)
             .filter(due)
+            .filter(in_turn)
             .order_by("run_at", "id")
             .values_list("id", flat=True)[:limit]
         )
@@ -127,8 +147,10 @@ def run_job(job: Job, *, owner: str | None = None) -> str:
     except Exception:  # a handler bug must not stop the worker; it is retried, then parked
         error = traceback.format_exc(limit=5)
         log.exception("job %s (%s) failed", job.pk, job.kind)
-    give_up = permanent or attempts >= job.max_attempts
     now = clock.now()
+    give_up = permanent or (
+        attempts >= job.max_attempts and (job.retry_until is None or now >= job.retry_until)
+    )
     Job.objects.filter(pk=job.pk, locked_by=owner).update(
         status=JobStatus.FAILED if give_up else JobStatus.PENDING,
         attempts=attempts,

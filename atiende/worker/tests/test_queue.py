@@ -214,3 +214,46 @@ def test_a_handler_that_talks_to_another_system_runs_outside_a_transaction():
     assert queue.run_pending() == 2
     assert seen_in_transaction == [False, True]
     assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.DONE}
+
+
+@pytest.mark.django_db
+def test_a_later_job_of_a_conversation_waits_for_an_earlier_one_that_waits_to_retry():
+    with clock.frozen(T0) as c:
+        first = queue.enqueue("test.temporary", ordering_key="case:1")
+        queue.run_pending()  # fails: retried in 5 s
+        second = queue.enqueue("test.record", {"n": 2}, ordering_key="case:1")
+        other = queue.enqueue("test.record", {"n": 3}, ordering_key="case:2")
+        queue.run_pending()
+        assert [c["n"] for c in calls] == [3]  # another conversation is not held back
+        second.refresh_from_db()
+        assert second.status == JobStatus.PENDING
+        Job.objects.filter(pk=first.pk).update(kind="test.record", payload={"n": 1})
+        c.advance(seconds=5)
+        queue.run_pending()
+    assert [c["n"] for c in calls] == [3, 1, 2]
+    other.refresh_from_db()
+    assert other.status == JobStatus.DONE
+
+
+@pytest.mark.django_db
+def test_a_permanently_failed_job_does_not_hold_its_conversation_back():
+    with clock.frozen(T0):
+        queue.enqueue("test.permanent", ordering_key="case:1")
+        queue.enqueue("test.record", {"n": 2}, ordering_key="case:1")
+        queue.run_pending()
+    assert [c["n"] for c in calls] == [2]
+
+
+@pytest.mark.django_db
+def test_a_job_with_a_retry_window_outlives_its_attempts_until_the_window_ends():
+    with clock.frozen(T0) as c:
+        job = queue.enqueue("test.temporary", max_attempts=2, retry_for=dt.timedelta(hours=1))
+        for _ in range(5):
+            queue.run_pending()
+            c.advance(minutes=10)
+        job.refresh_from_db()
+        assert job.status == JobStatus.PENDING and job.attempts == 5
+        c.advance(hours=1)
+        queue.run_pending()
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED

@@ -86,6 +86,7 @@ def test_a_rejected_recipient_fails_the_note_at_once(case, agent, smtp_server):
 
 
 def test_a_temporary_refusal_is_retried_later(case, agent, smtp_server, frozen):
+    queue.run_pending()  # the acknowledgement first: a case's messages leave in order
     smtp_server.reject_rcpt["pedro@acme.com.co"] = "451 4.3.0 intente más tarde"
     note = cases.add_note(case=case, actor=agent, body_text="Respuesta")
     queue.run_pending()
@@ -101,6 +102,7 @@ def test_a_temporary_refusal_is_retried_later(case, agent, smtp_server, frozen):
 def test_an_unreachable_server_is_a_temporary_failure(case, agent, monkeypatch):
     from atiende.channels.email.tests.dovecot import free_port
 
+    queue.run_pending()  # the acknowledgement first: a case's messages leave in order
     monkeypatch.setenv("ATIENDE_CORREO_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
     note = cases.add_note(case=case, actor=agent, body_text="Respuesta")
     queue.run_pending()

@@ -1,0 +1,71 @@
+"""The database unreachable (restarting, failed over, connection lost): a 503, not a 500.
+
+A request whose database call fails because the server cannot be reached gets a fast
+503 with `Retry-After` — the API's JSON error (`{"code": "unavailable", ...}`) under
+/api/, a short plain page elsewhere — and the broken connection is dropped at the end of
+the request (Django closes connections that had errors), so the next request connects
+afresh and succeeds as soon as the server is back. Nothing is half-written: the failed
+request's transaction never committed.
+
+`Middleware` covers views; the API, which turns every exception into its own answer,
+registers `api_response` for the same errors (api/errors.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+log = logging.getLogger(__name__)
+
+# OperationalError: connection refused or lost, server shutting down or starting up,
+# SQLite busy past its timeout. InterfaceError: a connection already closed.
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+MESSAGE = (
+    "La base de datos no está disponible en este momento; no se guardó nada. "
+    "Intente de nuevo en unos segundos."
+)
+PAGE = (
+    '<!doctype html><html lang="es"><meta charset="utf-8"><title>Servicio no disponible'
+    "</title><h1>Servicio no disponible</h1><p>{message}</p></html>"
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, UNAVAILABLE)
+
+
+def _log(request: HttpRequest, exc: BaseException) -> None:
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+
+
+def api_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    _log(request, exc)
+    response = JsonResponse({"code": "unavailable", "detail": MESSAGE}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def page_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    _log(request, exc)
+    response = HttpResponse(PAGE.format(message=MESSAGE), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class Middleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not is_unavailable(exc):
+            return None
+        if request.path.startswith("/api/"):
+            return api_response(request, exc)
+        return page_response(request, exc)

@@ -1,0 +1,1 @@
+"""The hostile-input and fault suite: tests only (see docs/security.md)."""
