@@ -6,6 +6,8 @@ from atiende.api.main import api
 admin.site.site_header = "atiende — administración"
 admin.site.site_title = "atiende"
 
+handler500 = "atiende.core.dbfaults.server_error"  # an unreachable database: 503 (see there)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("atiende.accounts.signin.urls")),

@@ -143,7 +143,7 @@ def upload_attachment(request: HttpRequest, number: Text) -> tuple[int, dict[str
     url_name="download_attachment",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {  # the status ninja already declares (a "200" string key would repeat it)
                 "description": "El archivo, siempre como descarga, con el tipo detectado al "
                 "subirlo (HTML, SVG, XML y JavaScript como application/octet-stream).",
                 "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},

@@ -31,6 +31,10 @@ class NoteOut(Schema):
     created_at: dt.datetime
     delivery_status: choice(Delivery) | None  # type: ignore[valid-type]
     delivery_error: str
+    unverified: bool = Field(
+        description="De un remitente no conocido en el caso: interna hasta que un agente la "
+        "confirme (POST …/notes/{id}/confirm)."
+    )
 
 
 class NoteList(Schema):
@@ -61,6 +65,7 @@ def note_out(note: Note, user: User) -> dict[str, Any]:
         "delivery_status": note.delivery_status,
         # A provider's error text is for the help desk, not for the customer.
         "delivery_error": note.delivery_error if user.is_agent else "",
+        "unverified": note.unverified,
     }
 
 

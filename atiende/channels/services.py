@@ -191,7 +191,12 @@ def queue_notifications(
             template=r.get("template", ""),
             created_at=now,
         )
-        queue.enqueue("deliver_notification", {"notification_id": n.pk})
+        queue.enqueue(
+            "deliver_notification",
+            {"notification_id": n.pk},
+            ordering_key=f"notify:{n.kind}:{n.address}",  # one person's notices in order
+            retry_for=queue.DELIVERY_RETRY,  # through an outage of SMTP or the Graph API
+        )
         out.append(n)
     return out
 

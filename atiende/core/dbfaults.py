@@ -8,15 +8,19 @@ afresh and succeeds as soon as the server is back. Nothing is half-written: the 
 request's transaction never committed.
 
 `Middleware` covers views; the API, which turns every exception into its own answer,
-registers `api_response` for the same errors (api/errors.py).
+registers `api_response` for the same errors (api/errors.py); `server_error`, the project's
+500 handler (urls.py), covers what fails outside a view — a middleware that reads the
+session or saves it, say.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +68,18 @@ class Middleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not is_unavailable(exc):
-            return None
-        if request.path.startswith("/api/"):
-            return api_response(request, exc)
-        return page_response(request, exc)
+        return response_for(request, exc) if is_unavailable(exc) else None
+
+
+def response_for(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return api_response(request, exc)
+    return page_response(request, exc)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 handler: an unreachable database anywhere in the request is a 503 too."""
+    exc = sys.exc_info()[1]
+    if exc is not None and is_unavailable(exc):
+        return response_for(request, exc)
+    return defaults.server_error(request)

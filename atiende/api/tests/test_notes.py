@@ -20,6 +20,7 @@ def test_an_agent_adds_an_internal_note(api, acme_case, agent):
         "created_at",
         "delivery_status",
         "delivery_error",
+        "unverified",
     }
     assert (body["visibility"], body["direction"], body["channel"]) == (
         "internal",
@@ -130,3 +131,18 @@ def test_an_empty_note_is_refused(api, acme_case):
     response = api.post(f"/cases/{acme_case.number}/notes", {"body": "  "}, as_="agent")
     assert response.status_code == 422
     assert response.json()["errors"] == {"body": "La nota no puede estar vacía."}
+
+
+def test_staff_see_which_notes_await_confirmation(api, acme_case):
+    from atiende.core import clock
+
+    Note.objects.create(
+        case=acme_case,
+        body_text="soy nuevo@acme.com.co",
+        direction="inbound",
+        visibility="internal",
+        unverified=True,
+        created_at=clock.now(),
+    )
+    items = api.get(f"/cases/{acme_case.number}/notes", as_="agent").json()["items"]
+    assert [n["unverified"] for n in items if n["body"] == "soy nuevo@acme.com.co"] == [True]

@@ -132,6 +132,19 @@ def _probe(strategy, examples: int, headers: dict, failures: list, deadline: flo
     return ran["n"]
 
 
+def test_the_schema_has_no_repeated_key(client):
+    """A key twice in one JSON object (e.g. an operation's "200" declared twice) is read
+    differently by each tool: Swagger UI refuses the whole document."""
+    import json
+
+    def no_repeats(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), f"repeated keys: {keys}"
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/schema").content, object_pairs_hook=no_repeats)
+
+
 @pytest.mark.parametrize("persona", ["agent", "customer"])
 @pytest.mark.parametrize(
     "mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]

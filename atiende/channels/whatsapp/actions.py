@@ -43,7 +43,12 @@ def send(channel: Channel, to: str, payload: dict[str, Any]) -> None:
         # still records everything; see docs/whatsapp.md, "Users who hide their number").
         log.info("whatsapp: flow message on %s not sent: the user hides the number", channel.slug)
         return
-    queue.enqueue("whatsapp.send", {"channel_id": channel.pk, "to": to, "payload": payload})
+    queue.enqueue(
+        "whatsapp.send",
+        {"channel_id": channel.pk, "to": to, "payload": payload},
+        ordering_key=f"whatsapp:{channel.pk}:{to}",  # one conversation's prompts in order
+        retry_for=queue.DELIVERY_RETRY,  # through an outage of the Graph API
+    )
 
 
 def say(channel: Channel, to: str, body: str) -> None:

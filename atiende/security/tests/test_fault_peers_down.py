@@ -20,6 +20,7 @@ from atiende.cases import services as cases
 from atiende.cases.models import Case, Delivery, Note
 from atiende.channels.email.tests.conftest import RecordingHandler
 from atiende.channels.email.tests.dovecot import free_port
+from atiende.channels.models import Notification, NotificationStatus
 from atiende.channels.whatsapp.tests.conftest import run
 from atiende.channels.whatsapp.tests.peer import GraphPeer
 from atiende.customers import services as customers
@@ -28,6 +29,7 @@ from atiende.worker.models import Job, JobStatus
 pytestmark = pytest.mark.django_db
 
 WA_IDS = ["573001111111", "573002222222"]
+LATE_WA_ID = "573003333333"  # writes during the outage
 ROUNDS = 3
 
 
@@ -73,6 +75,8 @@ def test_smtp_and_graph_down_for_an_hour_then_the_backlog_drains_in_order(
 
     written: dict[str, list[str]] = {c.number: [] for c in wa_cases + mail_cases}
     for minute in range(0, 60, 5):
+        if minute == 5:  # a new incident: its acknowledgement and on-call notices wait too
+            meta.text("Otro servicio caído", wa_id=LATE_WA_ID)
         if minute in (0, 20, 40):  # three rounds of answers, spread over the hour
             for case in wa_cases + mail_cases:
                 text = f"{case.number} respuesta {len(written[case.number]) + 1}"
@@ -82,7 +86,8 @@ def test_smtp_and_graph_down_for_an_hour_then_the_backlog_drains_in_order(
         clock.advance(minutes=5)
     assert len(handler.messages) == mails_before
     pending = Note.objects.filter(delivery_status=Delivery.PENDING).count()
-    assert pending == len(written) * ROUNDS  # nothing given up during the outage
+    # nothing given up during the outage (and the late incident's acknowledgement waits too)
+    assert pending == len(written) * ROUNDS + 1
 
     # The peers come back (the Graph API on a new port: the configuration follows it).
     smtp = smtp_up(handler, port)
@@ -92,14 +97,20 @@ def test_smtp_and_graph_down_for_an_hour_then_the_backlog_drains_in_order(
     try:
         for _ in range(20):  # bounded: the longest backoff is an hour
             run()
-            if not Job.objects.filter(
-                kind="deliver_note", status__in=(JobStatus.PENDING, JobStatus.RUNNING)
-            ).exists():
+            if not Job.objects.filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING)).exists():
                 break
             clock.advance(minutes=10)
-        assert not Job.objects.filter(kind="deliver_note").exclude(status=JobStatus.DONE).exists()
+        # Every delivery — answers, acknowledgements, flow prompts, on-call notices — went
+        # out after the hour: none was given up during it.
+        # (a read receipt is no message to a person: it may give up, an hour late anyway)
+        failed = Job.objects.filter(status=JobStatus.FAILED).exclude(kind="whatsapp.mark_read")
+        assert not failed.exists()
         outbound = Note.objects.filter(delivery_status__isnull=False)
         assert not outbound.exclude(delivery_status=Delivery.SENT).exists()
+        late = Notification.objects.filter(case__requester__phones__number=f"+{LATE_WA_ID}")
+        assert late.exists()  # the on-call notices of the incident opened in the outage
+        assert not Notification.objects.exclude(status=NotificationStatus.SENT).exists()
+        assert any(s.get("to") == LATE_WA_ID for s in back.sends())
 
         # Email: each case's answers arrived once, in the order written.
         got: dict[str, list[str]] = {c.number: [] for c in mail_cases}
