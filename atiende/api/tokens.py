@@ -1,5 +1,6 @@
-"""API tokens: the staff see and revoke their own. A token is shown only once, when
-`atiende create-user --api-token` issues it; here only its prefix appears."""
+"""API tokens: every user sees and revokes their own (anyone else's is a 404). A token is
+shown only once, when `atiende create-user --api-token` issues it; here only its prefix
+appears."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ninja import Router, Schema
 from atiende.accounts import selectors, services
 from atiende.accounts.models import ApiToken
 
-from .auth import caller, require_staff
+from .auth import caller
 from .types import Id
 
 router = Router(tags=["tokens"])
@@ -45,19 +46,17 @@ def token_out(row: ApiToken) -> dict[str, Any]:
 
 @router.get("/tokens", response=TokenList, summary="Mis tokens de API")
 def list_tokens(request: HttpRequest) -> dict[str, Any]:
-    """Solo el personal: sus propios tokens (prefijo, nombre, creación, último uso — anotado
-    como mucho una vez por minuto — y revocación). El token completo no se vuelve a mostrar."""
+    """Los tokens propios (prefijo, nombre, creación, último uso — anotado como mucho una vez
+    por minuto — y revocación). El token completo no se vuelve a mostrar."""
     user = caller(request)
-    require_staff(user)
     rows = list(selectors.tokens_of(user)[:100])
     return {"items": [token_out(r) for r in rows], "count": len(rows)}
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revocar un token propio")
 def revoke_token(request: HttpRequest, token_id: Id) -> dict[str, Any]:
-    """Solo el personal, y solo sus propios tokens (el de otro: 404). Desde ese momento el
-    token es un 401. Revocar uno ya revocado no cambia nada."""
+    """Solo los tokens propios (el de otro usuario u organización: 404). Desde ese momento
+    el token es un 401. Revocar uno ya revocado no cambia nada."""
     user = caller(request)
-    require_staff(user)
     row = services.revoke_token(token=selectors.token_for(user, token_id), actor=user)
     return token_out(row)

@@ -46,10 +46,14 @@ def test_someone_elses_token_is_not_found(api, agent, supervisor):
     assert api.post(f"/tokens/{theirs.pk}/revoke", as_="admin").status_code == 404
 
 
-def test_customers_cannot_use_the_token_endpoints(api, customer):
-    assert api.get("/tokens", as_="customer").status_code == 403
+def test_customers_list_and_revoke_their_own_tokens_and_no_one_elses(api, customer, agent):
+    listed = api.get("/tokens", as_="customer").json()
     mine = ApiToken.objects.get(user=customer)
-    assert api.post(f"/tokens/{mine.pk}/revoke", as_="customer").status_code == 403
+    assert [t["id"] for t in listed["items"]] == [mine.pk]
+    agents = ApiToken.objects.get(user=agent)
+    assert api.post(f"/tokens/{agents.pk}/revoke", as_="customer").status_code == 404
+    assert api.post(f"/tokens/{mine.pk}/revoke", as_="customer").status_code == 200
+    assert api.get("/tokens", as_="customer").status_code == 401  # that was the one in use
 
 
 def test_a_revoked_token_can_revoke_nothing(api, agent):

@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.regex_helper import normalize
 
+from atiende.accounts.models import ApiToken
 from atiende.cases import services as cases
 from atiende.channels.whatsapp import media_links
 from atiende.escalations import services as escalations
@@ -50,6 +51,7 @@ class World:
     media_token: str
     internal_media_token: str
     globex_number: str
+    customer_token_id: int
     leaks: list[str] = field(default_factory=list)
 
 
@@ -91,6 +93,7 @@ def world(api, incident, ladder, clock_at, agent, customer, other_customer, acme
         media_token=media_links.link_for(att).split("/")[-2],
         internal_media_token=media_links.link_for(internal).split("/")[-2],
         globex_number=globex_case.number,
+        customer_token_id=ApiToken.objects.get(user=customer).pk,
         leaks=[
             SECRET_SUBJECT,
             SECRET_NOTE,
@@ -154,6 +157,12 @@ API: dict[tuple[str, str], ProbeFor] = {
     ("patch", "/api/v1/contacts/{contact_id}"): lambda w: Probe(
         "PATCH", f"/api/v1/contacts/{w.contact_id}", {"name": "intruso"}
     ),
+    ("post", "/api/v1/cases/{number}/notes/{note_id}/confirm"): lambda w: Probe(
+        "POST", f"/api/v1/cases/{w.number}/notes/{w.note_id}/confirm", {}, owner="agent"
+    ),
+    ("post", "/api/v1/tokens/{token_id}/revoke"): lambda w: Probe(
+        "POST", f"/api/v1/tokens/{w.customer_token_id}/revoke", {}
+    ),
     ("get", "/api/v1/organizations/{slug}"): lambda w: Probe("GET", "/api/v1/organizations/acme"),
     ("patch", "/api/v1/organizations/{slug}"): lambda w: Probe(
         "PATCH", "/api/v1/organizations/acme", {"name": "intruso"}
@@ -195,6 +204,10 @@ PAGES_MIXED: dict[str, ProbeFor] = {
 
 PUBLIC_PAGES: dict[str, str] = {
     "api-v1:unknown_path": "respuesta 404 de la API para rutas que no existen; no busca objetos",
+    "accounts:password_reset_confirm": (
+        "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
+        "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"
+    ),
 }
 
 
