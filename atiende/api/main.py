@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
+from atiende.channels.phone import api as phone_api
 from atiende.core.errors import NotFound
 
 from . import (
@@ -40,6 +41,7 @@ errors.install(api)
 
 for module in (public, sla, organizations, contacts, cases, notes, attachments, escalations):
     api.add_router("", module.router)
+api.add_router("", phone_api.router)  # the phone channel's call log (channels/phone/api.py)
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
 # format rather than Django's HTML page.
