@@ -27,7 +27,9 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _error(status: int, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+    return JsonResponse(
+        {"error": message, **extra}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def _given_token(request: HttpRequest) -> str:
@@ -90,4 +92,4 @@ def webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
         {"line": line.slug, "event": event.as_payload(), "received_at": clock.now().isoformat()},
         dedupe_key=dedupe_key(line.slug, event.call_id, event.event),
     )
-    return JsonResponse(answer)
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
