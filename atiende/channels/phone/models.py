@@ -79,7 +79,10 @@ class Call(models.Model):
     )
     callback = models.BooleanField("devolución de llamada abierta", default=False)
     voicemail = models.BooleanField("buzón de voz", default=False)
-    recording_url = models.URLField("grabación o buzón (solo agentes)", max_length=1000, blank=True)
+    # http(s) only: the webhook checks it (inbound.py)
+    recording_url = models.CharField(
+        "grabación o buzón (solo agentes)", max_length=1000, blank=True
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -180,3 +180,13 @@ def test_the_screen_pop_shows_caller_organization_and_open_cases_with_sla(api, c
         "resolution",
     }
     assert api.get(f"/calls/{calls['acme-1'].pk}/pop", as_="customer").status_code == 403
+
+
+def test_the_contacts_api_reads_numbers_with_the_same_rules(api, acme):
+    resp = api.post(
+        "/contacts",
+        {"name": "Pedro", "organization": "acme", "phones": ["228 1260", "033123456789"]},
+        as_="agent",
+    )
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["phones"] == ["+576012281260", "+573123456789"]
