@@ -206,3 +206,20 @@ def test_the_webhook_needs_no_session_or_csrf(lines):
     )
     assert resp.status_code == 200
     assert "sessionid" not in resp.cookies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_posted_four_times_at_once_is_queued_once(lines):
+    from django.test import Client
+
+    from atiende.channels.phone.tests.conftest import Pbx
+    from atiende.core.tests.threads import at_once, raised
+
+    def post():
+        return Pbx(Client()).post(event("newCall", "race-9")).status_code
+
+    outcomes = at_once([post] * 4)
+    assert raised(outcomes) == [] and outcomes == [200] * 4
+    assert Job.objects.filter(kind="phone.event").count() == 1
+    run()
+    assert Call.objects.count() == 1 and CallEvent.objects.count() == 1
