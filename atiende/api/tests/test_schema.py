@@ -45,6 +45,11 @@ OPERATIONS = {
     ("get", "/api/v1/schedules/{schedule_id}/due"),
     ("get", "/api/v1/schedules/{schedule_id}/elapsed"),
     ("get", "/api/v1/schedules/{schedule_id}/open"),
+    # the phone channel's call log (atiende/channels/phone/api.py)
+    ("get", "/api/v1/calls"),
+    ("get", "/api/v1/calls/{call_id}"),
+    ("get", "/api/v1/calls/{call_id}/pop"),
+    ("post", "/api/v1/calls/{call_id}/case"),
 }
 
 
