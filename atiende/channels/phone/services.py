@@ -282,7 +282,11 @@ def _record_attached(call: Call, case: Case, actor: User | None) -> None:
 def attach_call(*, call: Call, case: Case, actor: User | None) -> Call:
     """Put the call on `case`: it shows on the case's timeline (for agents) with its
     duration and agent. A call already on another case stays there (409)."""
-    call = Call.objects.select_for_update().select_related("channel", "agent").get(pk=call.pk)
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("channel", "agent", "case")
+        .get(pk=call.pk)
+    )
     if call.case_id == case.pk:
         return call
     if call.case_id is not None:
