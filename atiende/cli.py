@@ -18,6 +18,7 @@ commands:
   load-config PATH   validate and load a configuration file
   export-config      print the loaded configuration as YAML
   create-user        create an agent, supervisor, admin or customer user
+  cti-simulate       post a whole phone call's PBX events to a running atiende
   help COMMAND       options of a command (also: atiende COMMAND --help)
 
 Any Django management command also works (e.g. atiende migrate, atiende shell).

@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "atiende.channels",
     "atiende.channels.email",
     "atiende.channels.whatsapp",
+    "atiende.channels.phone",
     "atiende.escalations",
     "atiende.cases",
     "atiende.configuration",

@@ -17,6 +17,7 @@ RUNS = [
     ("sweep", ["bench_sweep.py"], ["sqlite", "postgres"]),
     ("email", ["bench_email.py"], ["sqlite", "postgres"]),
     ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
+    ("phone", ["bench_phone.py"], ["sqlite", "postgres"]),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
+from atiende.channels.phone import api as phone_api
 from atiende.core.errors import NotFound
 
 from . import (
@@ -51,6 +52,7 @@ for module in (
     tokens,
 ):
     api.add_router("", module.router)
+api.add_router("", phone_api.router)  # the phone channel's call log (channels/phone/api.py)
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
 # format rather than Django's HTML page.

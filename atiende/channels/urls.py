@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("atiende.channels.whatsapp.urls")),
+    path("", include("atiende.channels.phone.urls")),
 ]

@@ -31,6 +31,7 @@ from django.db import models, transaction
 from atiende.accounts import services as accounts
 from atiende.accounts.models import SupportGroup
 from atiende.channels.models import Channel, ChannelKind
+from atiende.channels.phone import options as phone_options
 from atiende.channels.whatsapp import options as whatsapp_options
 from atiende.configuration import settings as site
 from atiende.configuration.models import Setting
@@ -688,6 +689,9 @@ def parse_channel(raw: Any, path: str, problems: Problems, schedules: set[str]) 
     out["settings"] = parse_channel_settings(f.raw.get("settings"), f.at("settings"), problems)
     if kind == "whatsapp":
         for key, message in whatsapp_options.check(out["settings"]):
+            problems.add(_join(f.at("settings"), key), message)
+    if kind == "phone":
+        for key, message in phone_options.check(out["settings"]):
             problems.add(_join(f.at("settings"), key), message)
     return out
 

@@ -50,6 +50,11 @@ OPERATIONS = {
     ("get", "/api/v1/schedules/{schedule_id}/open"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens/{token_id}/revoke"),
+    # the phone channel's call log (atiende/channels/phone/api.py)
+    ("get", "/api/v1/calls"),
+    ("get", "/api/v1/calls/{call_id}"),
+    ("get", "/api/v1/calls/{call_id}/pop"),
+    ("post", "/api/v1/calls/{call_id}/case"),
 }
 
 

@@ -27,7 +27,9 @@ from django.utils.regex_helper import normalize
 
 from atiende.accounts.models import ApiToken
 from atiende.cases import services as cases
+from atiende.channels.phone.models import Call
 from atiende.channels.whatsapp import media_links
+from atiende.core import clock
 from atiende.escalations import services as escalations
 from atiende.sla import services as sla
 
@@ -52,6 +54,7 @@ class World:
     internal_media_token: str
     globex_number: str
     customer_token_id: int
+    call_id: int
     leaks: list[str] = field(default_factory=list)
 
 
@@ -94,6 +97,18 @@ def world(api, incident, ladder, clock_at, agent, customer, other_customer, acme
         internal_media_token=media_links.link_for(internal).split("/")[-2],
         globex_number=globex_case.number,
         customer_token_id=ApiToken.objects.get(user=customer).pk,
+        call_id=Call.objects.create(
+            channel=case.channel,
+            call_id="acme-call",
+            direction="in",
+            from_raw="3001234567",
+            caller_e164="+573001234567",
+            organization=acme_contact.organization,
+            contact=acme_contact,
+            started_at=clock.now(),
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        ).pk,
         leaks=[
             SECRET_SUBJECT,
             SECRET_NOTE,
@@ -163,6 +178,13 @@ API: dict[tuple[str, str], ProbeFor] = {
     ("post", "/api/v1/tokens/{token_id}/revoke"): lambda w: Probe(
         "POST", f"/api/v1/tokens/{w.customer_token_id}/revoke", {}
     ),
+    ("get", "/api/v1/calls/{call_id}"): lambda w: Probe("GET", f"/api/v1/calls/{w.call_id}"),
+    ("get", "/api/v1/calls/{call_id}/pop"): lambda w: Probe(
+        "GET", f"/api/v1/calls/{w.call_id}/pop", owner="agent"
+    ),
+    ("post", "/api/v1/calls/{call_id}/case"): lambda w: Probe(
+        "POST", f"/api/v1/calls/{w.call_id}/case", {"case": w.number}, owner="agent"
+    ),
     ("get", "/api/v1/organizations/{slug}"): lambda w: Probe("GET", "/api/v1/organizations/acme"),
     ("patch", "/api/v1/organizations/{slug}"): lambda w: Probe(
         "PATCH", "/api/v1/organizations/acme", {"name": "intruso"}
@@ -204,6 +226,10 @@ PAGES_MIXED: dict[str, ProbeFor] = {
 
 PUBLIC_PAGES: dict[str, str] = {
     "api-v1:unknown_path": "respuesta 404 de la API para rutas que no existen; no busca objetos",
+    "cti-webhook": (
+        "entrada de la central telefónica: el token de la línea es la credencial (401 sin él) "
+        "y no devuelve datos de nadie (channels/phone/tests/test_webhook.py)"
+    ),
     "accounts:password_reset_confirm": (
         "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
         "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"
