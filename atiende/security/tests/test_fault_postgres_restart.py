@@ -220,9 +220,9 @@ def test_postgres_restarted_mid_load_fails_fast_with_503_and_loses_nothing(clust
         t.start()
     try:
         time.sleep(3)
-        with lock:
+        cluster.stop()  # -w: returns once the server is down
+        with lock:  # requests sent from now on meet no server (earlier ones may finish)
             phase["now"] = "outage"
-        cluster.stop()
         time.sleep(1)
         # An HTML page that needs the database (the admin, with a session to look up).
         page = call(
