@@ -1,6 +1,8 @@
 """Generated requests (schemathesis) against /api/v1/calls aimed at a call that exists: no
 5xx, whatever the body or query."""
 
+import time
+
 import pytest
 import schemathesis
 
@@ -40,5 +42,6 @@ def test_no_call_endpoint_answers_5xx(wsgi_app, tokens, lines, api_channel, mode
                 8,
                 auth,
                 failures,
+                time.monotonic() + 20,  # a time budget per operation on a loaded machine
             )
     assert failures == []
