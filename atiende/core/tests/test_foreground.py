@@ -1,5 +1,6 @@
 """A worker on the same machine yields between jobs while requests are served."""
 
+import contextlib
 import threading
 import time
 
@@ -28,7 +29,9 @@ def test_the_worker_waits_while_a_request_is_in_flight_and_goes_on_after_it():
     assert 0.25 <= waited < 3
 
 
-def test_the_worker_waits_at_most_its_patience():
+@contextlib.contextmanager
+def _a_request_in_flight():
+    """A request held inside the middleware until the block ends."""
     inside, leave = threading.Event(), threading.Event()
 
     def view(request):
@@ -42,12 +45,17 @@ def test_the_worker_waits_at_most_its_patience():
     t.start()
     assert inside.wait(5)
     try:
-        started = time.monotonic()
-        foreground.yield_to_requests(patience=0.2)
-        assert time.monotonic() - started < 1.5
+        yield
     finally:
         leave.set()
         t.join(5)
+
+
+def test_the_worker_waits_at_most_its_patience():
+    with _a_request_in_flight():
+        started = time.monotonic()
+        foreground.yield_to_requests(patience=0.2)
+        assert time.monotonic() - started < 1.5
 
 
 def test_without_requests_the_worker_does_not_wait():
@@ -58,22 +66,7 @@ def test_without_requests_the_worker_does_not_wait():
 
 def test_with_requests_first_switched_off_the_worker_never_waits(monkeypatch):
     monkeypatch.setattr(foreground.mechanisms, "REQUESTS_FIRST", False)
-    inside, leave = threading.Event(), threading.Event()
-
-    def view(request):
-        inside.set()
-        leave.wait(10)
-        return "ok"
-
-    t = threading.Thread(
-        target=lambda: foreground.Middleware(view)(RequestFactory().get("/")), daemon=True
-    )
-    t.start()
-    assert inside.wait(5)
-    try:
+    with _a_request_in_flight():
         started = time.monotonic()
         foreground.yield_to_requests(patience=5)
         assert time.monotonic() - started < 0.5
-    finally:
-        leave.set()
-        t.join(5)
