@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from atiende.api.auth import caller, require_staff
 from atiende.api.types import Id, Input, Page, Slug, Storable
@@ -79,6 +79,23 @@ class CallQuery(Page):
     contact: Id | None = None
     organization: Slug | None = None
     since: dt.datetime | None = None
+
+    @field_validator("since")
+    @classmethod
+    def _storable_instant(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """An instant the database can compare: in UTC, years 2..9998 (PostgreSQL refuses
+        offsets beyond ±15:59 and years past 294276; the margin keeps any offset safe)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        try:
+            value = value.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError("Fecha fuera de rango.") from exc
+        if not 2 <= value.year <= 9998:
+            raise ValueError("La fecha debe estar entre los años 2 y 9998.")
+        return value
 
 
 class CallCaseIn(Input):
