@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -81,22 +80,11 @@ def main() -> None:
         from atiende.channels.phone.models import CallEvent
 
         with common.server(threads=args.server_threads) as base:
-            procs = [
-                subprocess.Popen(
-                    [str(common.BIN / "atiende"), "worker", "--idle-sleep", "0.05"],
-                    env=os.environ.copy(),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                for _ in range(workers)
-            ]
+            procs = common.start_workers(workers)
 
             def wait_for_events(prefix: str, count: int) -> None:
-                deadline = time.time() + 600
-                while CallEvent.objects.filter(pbx_call_id__startswith=prefix).count() < count:
-                    if time.time() > deadline:
-                        raise SystemExit("timed out waiting for the call log")
-                    time.sleep(0.1)
+                events = CallEvent.objects.filter(pbx_call_id__startswith=prefix)
+                common.wait_for_rows(events, count, "the call log")
 
             try:
                 # Warm-up, not timed: every server process and thread has served a request
@@ -125,10 +113,7 @@ def main() -> None:
                 wait_for_events("BENCH", args.n)
                 stored = time.perf_counter() - start
             finally:
-                for p in procs:
-                    p.terminate()
-                for p in procs:
-                    p.wait(10)
+                common.stop_workers(procs)
         print(
             f"Phone CTI webhooks ({args.db}, {args.n} events of ~{args.n * 5 // 14} calls, "
             f"{args.concurrency} concurrent, {args.callers} callers, {workers} worker process(es) "

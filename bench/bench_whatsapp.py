@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -115,29 +114,15 @@ def main() -> None:
 
         with common.server(threads=args.server_threads) as base:
 
-            def start_workers():
-                return [
-                    subprocess.Popen(
-                        [str(common.BIN / "atiende"), "worker", "--idle-sleep", "0.05"],
-                        env=os.environ.copy(),
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                    for _ in range(workers)
-                ]
-
             def wait_for_notes(prefix: str, count: int) -> None:
-                deadline = time.time() + 600
-                while Note.objects.filter(external_id__startswith=prefix).count() < count:
-                    if time.time() > deadline:
-                        raise SystemExit("timed out waiting for the notes")
-                    time.sleep(0.1)
+                notes = Note.objects.filter(external_id__startswith=prefix)
+                common.wait_for_rows(notes, count, "the notes")
 
             # Warm-up, not timed: every server process and thread makes its first request
             # (imports, URL resolver, database connection), as a long-running server has,
             # and the workers (unless --phased) are up and have processed those webhooks:
             # what is measured is a running service, not processes starting.
-            procs = [] if args.phased else start_workers()
+            procs = [] if args.phased else common.start_workers(workers)
             warm = 10 * args.concurrency
             post_all(base, warm, args.concurrency, args.contacts, "WARMUP")
             if procs:
@@ -155,15 +140,12 @@ def main() -> None:
                     posted = len(ms)
                     acked = time.perf_counter() - start
                 if args.phased:
-                    procs = start_workers()
+                    procs = common.start_workers(workers)
                     start = time.perf_counter()
                 wait_for_notes("wamid.BENCH", args.n)
                 stored = time.perf_counter() - start
             finally:
-                for p in procs:
-                    p.terminate()
-                for p in procs:
-                    p.wait(10)
+                common.stop_workers(procs)
         mode = (
             "workers started after the acks"
             if args.phased

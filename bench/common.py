@@ -264,3 +264,32 @@ def python_post(
     if errors:
         raise SystemExit(f"{len(errors)} errors posting to {path}, first: {errors[0]}")
     return latencies, time.perf_counter() - start
+
+
+def start_workers(n: int) -> list[subprocess.Popen]:
+    """`n` `atiende worker` processes with the bench's environment, polling every 50 ms."""
+    return [
+        subprocess.Popen(
+            [str(BIN / "atiende"), "worker", "--idle-sleep", "0.05"],
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(n)
+    ]
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(10)
+
+
+def wait_for_rows(queryset, count: int, what: str, timeout: float = 600) -> None:
+    """Wait until `queryset` counts `count` rows (the workers' output), at most `timeout` s."""
+    deadline = time.time() + timeout
+    while queryset.count() < count:
+        if time.time() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
