@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("atiende.channels.urls")),
+    path("console/", include("atiende.console.urls")),
     path("", include("atiende.portal.urls")),
 ]

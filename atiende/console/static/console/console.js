@@ -1,0 +1,2 @@
+// atiende console: small behaviours on top of htmx. No inline scripts (CSP), no build step.
+"use strict";
