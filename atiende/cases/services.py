@@ -22,13 +22,13 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
-from atiende.channels import selectors as channel_selectors
-from atiende.channels.models import Channel
 from atiende.configuration import settings as site
 from atiende.core import audit, clock, deferred, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
+from atiende.directory import selectors as channel_selectors
+from atiende.directory.models import Channel
 from atiende.sla import services as sla
 from atiende.worker import queue
 
