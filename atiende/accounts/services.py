@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -25,12 +26,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The numbers of the configured escalation ladder. The escalations app, which imports
+# accounts, registers its reader when Django starts (imports run one way).
+_ladder_numbers: Callable[[], list[int]] = list
+
+
+def register_ladder(numbers: Callable[[], list[int]]) -> None:
+    global _ladder_numbers
+    _ladder_numbers = numbers
+
+
 def _level_problem(level: int) -> dict[str, str]:
     """A responsible's level must be on the configured ladder (any level ≥ 1 before a
     ladder is loaded: users may be created first)."""
-    from atiende.escalations.models import EscalationLevel
-
-    numbers = sorted(EscalationLevel.objects.values_list("number", flat=True))
+    numbers = sorted(_ladder_numbers())
     if level < 1 or (numbers and level not in numbers):
         shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
         return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atiende.configuration import settings as site
+from atiende.core import site
 from atiende.directory import hours
 from atiende.sla import texts
 

@@ -22,8 +22,7 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, deferred, text
+from atiende.core import audit, clock, deferred, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
