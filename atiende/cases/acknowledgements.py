@@ -16,7 +16,7 @@ def acknowledgement(case) -> str:
     incident the channels that attend incidents 24/7."""
     channel = case.channel
     cal = hours.calendar_for(channel, case.type, case.priority)
-    if cal is None or cal.is_open(case.created_at):
+    if cal is None or hours.open_for(channel, case.type, case.priority, case.created_at):
         return texts.render(text("ack"), number=case.number, channel=channel.name)
     body = texts.render(
         text("ack_out_of_hours"),

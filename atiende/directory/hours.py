@@ -59,6 +59,13 @@ def calendar_for(channel: Channel, type: str, priority: str) -> BusinessCalendar
     return calendar(slug) if slug else None
 
 
+def open_for(channel: Channel, type: str, priority: str, at: dt.datetime) -> bool:
+    """Whether the channel attends this kind of request at `at` (a channel without hours
+    always does)."""
+    cal = calendar_for(channel, type, priority)
+    return cal is None or cal.is_open(at)
+
+
 def channels_24x7_for_incidents() -> list[Channel]:
     """Public channels whose schedule for critical incidents is always open."""
     out = []

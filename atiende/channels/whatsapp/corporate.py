@@ -202,12 +202,10 @@ def open_case(
     if ack_extra:
         actions.say(channel, to, ack_extra)
     case = r.case
-    cal = hours.calendar_for(channel, case.type, case.priority)  # type: ignore[attr-defined]
     if (
         r.new_case
         and case.type != "incident"  # type: ignore[attr-defined]
-        and cal is not None
-        and not cal.is_open(case.created_at)  # type: ignore[attr-defined]
+        and not hours.open_for(channel, case.type, case.priority, case.created_at)  # type: ignore[attr-defined]
     ):
         # Out of hours for a request: the incident channels that attend 24/7.
         others = [

@@ -66,6 +66,14 @@ def test_the_hours_that_apply_follow_the_kind_of_request(channel):
     assert not hours.calendar_for(portal, "request", "critical").always_open
 
 
+def test_the_corporate_whatsapp_attends_an_incident_but_not_a_request_on_saturday_afternoon(
+    channel,
+):
+    corporate = channel("whatsapp-corporativo")
+    assert hours.open_for(corporate, "incident", "low", SATURDAY_AFTERNOON)
+    assert not hours.open_for(corporate, "request", "low", SATURDAY_AFTERNOON)
+
+
 def test_the_24x7_incident_channels_are_monitoring_corporate_whatsapp_and_the_portal(channel):
     assert [c.slug for c in hours.channels_24x7_for_incidents()] == [
         "whatsapp-monitoreo",
