@@ -18,6 +18,8 @@ from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
 from atiende.core.transactions import service
+from atiende.customers import services as customer_services
+from atiende.customers.models import Organization
 
 TOKEN_PREFIX = "atd_"
 
@@ -90,9 +92,6 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a user. A customer is linked to a contact (created if needed) of `organization`."""
-    from atiende.customers import services as customer_services
-    from atiende.customers.models import Organization
-
     errors: dict[str, str] = {}
     email = (email or "").strip().lower()
     if "@" not in email:

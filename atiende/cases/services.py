@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
 from atiende.cases import storage, transitions
+from atiende.cases.acknowledgements import acknowledgement
 from atiende.cases.models import (
     Attachment,
     Case,
@@ -162,8 +163,6 @@ def open_case(
         },
     )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
-        from atiende.cases.acknowledgements import acknowledgement
-
         add_note(case=case, body_text=acknowledgement(case), automatic=True, opened_here=True)
     return case
 
