@@ -71,7 +71,7 @@ class Case(models.Model):
     priority = models.CharField(max_length=20, choices=Priority.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     level = models.PositiveSmallIntegerField(default=1)
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="cases")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.PROTECT, related_name="cases")
     organization = models.ForeignKey(
         "customers.Organization",
         null=True,
@@ -143,7 +143,7 @@ class Note(models.Model):
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     channel = models.ForeignKey(
-        "channels.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+        "directory.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
     )
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)

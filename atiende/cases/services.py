@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
 from atiende.cases import storage, transitions
+from atiende.cases.acknowledgements import acknowledgement
 from atiende.cases.models import (
     Attachment,
     Case,
@@ -22,13 +23,12 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
-from atiende.channels import selectors as channel_selectors
-from atiende.channels.models import Channel
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, deferred, text
+from atiende.core import audit, clock, deferred, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
+from atiende.directory import selectors as channel_selectors
+from atiende.directory.models import Channel
 from atiende.sla import services as sla
 from atiende.worker import queue
 
@@ -163,8 +163,6 @@ def open_case(
         },
     )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
-        from atiende.cases.acknowledgements import acknowledgement
-
         add_note(case=case, body_text=acknowledgement(case), automatic=True, opened_here=True)
     return case
 

@@ -15,14 +15,15 @@ import re
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
-from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
-from atiende.channels.models import Channel, Notification, NotificationStatus
+from atiende.channels.models import Notification, NotificationStatus
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.core.transactions import service, service_scope
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
+from atiende.directory import selectors
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)

@@ -30,13 +30,13 @@ from django.db import models, transaction
 
 from atiende.accounts import services as accounts
 from atiende.accounts.models import SupportGroup
-from atiende.channels.models import Channel, ChannelKind
 from atiende.channels.phone import options as phone_options
 from atiende.channels.whatsapp import options as whatsapp_options
 from atiende.configuration import settings as site
 from atiende.configuration.models import Setting
 from atiende.core import audit
 from atiende.core.errors import InvalidInput
+from atiende.directory.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import WEEKDAYS, Schedule, SlaTarget
 

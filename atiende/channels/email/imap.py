@@ -19,8 +19,8 @@ from django.db import DatabaseError, close_old_connections
 
 from atiende.channels.email import config, intake
 from atiende.channels.email.models import MailboxState
-from atiende.channels.models import Channel
 from atiende.core import clock
+from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
 

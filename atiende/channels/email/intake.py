@@ -29,13 +29,13 @@ from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean
 from atiende.channels.email import images, inbound
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment
-from atiende.channels.models import Channel
 from atiende.channels.services import notification_failed, receive_message
 from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import batch, service_scope
 from atiende.customers import selectors as customers
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
 

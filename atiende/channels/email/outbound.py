@@ -26,9 +26,10 @@ from atiende.cases.models import Direction, Note
 from atiende.channels.email import config
 from atiende.channels.email.inbound import message_ids
 from atiende.channels.email.models import SentEmail
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
+from atiende.directory.models import Channel
 from atiende.worker.errors import DeliveryError
 
 MAX_REFERENCES = 20

@@ -6,8 +6,8 @@ import datetime as dt
 import ipaddress
 import os
 
-from atiende.channels import selectors
-from atiende.channels.models import Channel
+from atiende.directory import selectors
+from atiende.directory.models import Channel
 from atiende.channels.phone import options
 from atiende.customers.phones import DEFAULT_ZONE
 

@@ -16,7 +16,7 @@ from atiende.customers.phones import normalize
 
 if TYPE_CHECKING:
     from atiende.accounts.models import User
-    from atiende.channels.models import Channel
+    from atiende.directory.models import Channel
     from atiende.customers.phones import Number
 
 FINISHED = ("resolved", "closed", "cancelled")

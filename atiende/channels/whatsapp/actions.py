@@ -11,12 +11,12 @@ from django.db import transaction
 
 from atiende.channels import services as door
 from atiende.channels.messages import InboundMessage, Received
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import payloads
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.options import TEXTS
 from atiende.customers import selectors as customer_selectors
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from atiende.channels import selectors
-from atiende.channels.models import Channel
 from atiende.customers.phones import to_e164
+from atiende.directory import selectors
+from atiende.directory.models import Channel
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"  # pinned Graph API version
 # Where the Cloud API's short-lived media URLs point (besides the Graph API itself).

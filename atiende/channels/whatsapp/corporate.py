@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from atiende.cases import acknowledgements
 from atiende.channels import services as door
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, conversations, states
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, Step
-from atiende.sla.schedules import calendar
+from atiende.directory import hours
+from atiende.directory.models import Channel
 
 if TYPE_CHECKING:
     from atiende.channels.messages import Received
@@ -202,17 +202,15 @@ def open_case(
     if ack_extra:
         actions.say(channel, to, ack_extra)
     case = r.case
-    slug = channel.schedule_slug_for(case.type, case.priority)  # type: ignore[attr-defined]
     if (
         r.new_case
         and case.type != "incident"  # type: ignore[attr-defined]
-        and slug
-        and not calendar(slug).is_open(case.created_at)  # type: ignore[attr-defined]
+        and not hours.open_for(channel, case.type, case.priority, case.created_at)  # type: ignore[attr-defined]
     ):
         # Out of hours for a request: the incident channels that attend 24/7.
         others = [
-            acknowledgements.describe_channel(c)
-            for c in acknowledgements.channels_24x7_for_incidents()
+            hours.describe_channel(c)
+            for c in hours.channels_24x7_for_incidents()
             if c.pk != channel.pk
         ]
         if others:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, states
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, Step
 from atiende.channels.whatsapp.options import split_list
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 if TYPE_CHECKING:

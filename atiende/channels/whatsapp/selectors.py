@@ -12,8 +12,9 @@ from __future__ import annotations
 from atiende.accounts.models import User
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.cases.transitions import FINAL
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 from atiende.escalations import selectors as escalation_selectors
 from atiende.escalations.models import EscalationLevel
 

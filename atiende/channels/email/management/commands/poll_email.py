@@ -26,8 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         from atiende.channels.email import config, imap, intake
-        from atiende.channels.models import Channel
         from atiende.core.errors import NotFound
+        from atiende.directory.models import Channel
 
         if opts["channel"]:
             try:
