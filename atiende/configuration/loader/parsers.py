@@ -8,11 +8,8 @@ import zoneinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
+from atiende.channels import kinds
 from atiende.channels.models import ChannelKind
-from atiende.channels.whatsapp import options as whatsapp_options
 from atiende.configuration.loader.fields import (
     Fields,
     Problems,
@@ -21,7 +18,6 @@ from atiende.configuration.loader.fields import (
     _list,
     _unknown_ref,
 )
-from atiende.core.errors import InvalidInput
 from atiende.sla.models import WEEKDAYS
 
 CASE_TYPES = ("incident", "request", "change")
@@ -31,7 +27,6 @@ ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 DURATION_RE = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
 # Setting names that announce a secret value rather than the name of where it lives.
 SECRET_NAME_RE = re.compile(r"(pass(word|wd)?|secret|token|api_?key|private_?key|credential)", re.I)
-WA_LINK_RE = re.compile(r"^https://wa\.me/(\d+)/?$")
 
 
 # ---- values
@@ -88,21 +83,19 @@ def _iso_date(raw: Any, path: str, problems: Problems) -> str:
 
 
 def _phone(value: str, path: str, problems: Problems) -> str:
-    from atiende.customers.phones import to_e164
-
     try:
-        return to_e164(value)
-    except InvalidInput:
-        problems.add(path, f"{value!r} is not a valid phone number")
+        return kinds.phone_number(value)
+    except ValueError as exc:
+        problems.add(path, str(exc))
         return ""
 
 
 def _email(value: str, path: str, problems: Problems) -> str:
     try:
-        validate_email(value)
-    except ValidationError:
-        problems.add(path, f"{value!r} is not a valid email address")
-    return value.lower()
+        return kinds.email_address(value)
+    except ValueError as exc:
+        problems.add(path, str(exc))
+        return value.lower()
 
 
 def _link(value: str, path: str, problems: Problems) -> str:
@@ -326,22 +319,23 @@ def parse_channel(raw: Any, path: str, problems: Problems, schedules: set[str]) 
         "public": f.flag("public", True),
         "active": f.flag("active", True),
     }
-    written = f.text("address", required=kind in ("phone", "whatsapp", "email"), max_length=200)
+    # What is particular to a kind (its address, link and options) its adapter says.
+    rules = kinds.rules_for(kind)
+    written = f.text("address", required=rules.clean_address is not None, max_length=200)
     address = written
-    if written and kind in ("phone", "whatsapp"):
-        address = _phone(written, f.at("address"), problems)
-    elif written and kind == "email":
-        address = _email(written, f.at("address"), problems)
+    if written and rules.clean_address is not None:
+        try:
+            address = rules.clean_address(written)
+        except ValueError as exc:
+            problems.add(f.at("address"), str(exc))
+            address = ""
     out["address"] = address
     out["display_address"] = f.text("display_address", default=written, max_length=200)
     link = f.text("link", max_length=200)
     if link:
         link = _link(link, f.at("link"), problems)
-        m = WA_LINK_RE.match(link)
-        if kind == "whatsapp" and m and address and m.group(1) != address.lstrip("+"):
-            problems.add(
-                f.at("link"), f"{link} points to another number than the address {address}"
-            )
+        for message in rules.check_link(link, address):
+            problems.add(f.at("link"), message)
     out["link"] = link
 
     attends = f.raw.get("attends", "all")
@@ -381,9 +375,8 @@ def parse_channel(raw: Any, path: str, problems: Problems, schedules: set[str]) 
         hours.append(item)
     out["hours"] = hours
     out["settings"] = parse_channel_settings(f.raw.get("settings"), f.at("settings"), problems)
-    if kind == "whatsapp":
-        for key, message in whatsapp_options.check(out["settings"]):
-            problems.add(_join(f.at("settings"), key), message)
+    for key, message in rules.check_options(out["settings"]):
+        problems.add(_join(f.at("settings"), key), message)
     return out
 
 
