@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
-from atiende.configuration import settings as site
+from atiende.core import site
 from atiende.sla import texts
 from atiende.sla.schedules import calendar
 

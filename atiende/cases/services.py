@@ -24,8 +24,7 @@ from atiende.cases.models import (
 )
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, deferred, text
+from atiende.core import audit, clock, deferred, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization

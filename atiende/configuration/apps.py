@@ -7,7 +7,7 @@ class ConfigurationConfig(AppConfig):
     verbose_name = "Configuración"
 
     def ready(self) -> None:
-        from atiende.configuration import settings as site
         from atiende.configuration.models import Setting
+        from atiende.core import site
 
         site.use_model(Setting)

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from atiende.channels.models import Channel, ChannelKind
-from atiende.configuration import settings as site
-from atiende.core import clock
+from atiende.core import clock, site
 from atiende.escalations.models import EscalationLevel
 from atiende.sla import schedules, texts
 from atiende.sla.calendar import BusinessCalendar

@@ -17,8 +17,7 @@ from django.db import IntegrityError, transaction
 from atiende.accounts.models import User
 from atiende.cases import services as case_services
 from atiende.cases.models import Case
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, events
+from atiende.core import audit, clock, events, site
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
 from atiende.core.transactions import service
 from atiende.customers.models import Contact

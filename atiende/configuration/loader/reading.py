@@ -6,7 +6,6 @@ from pathlib import Path
 
 import yaml
 
-from atiende.configuration import settings as site
 from atiende.configuration.loader.fields import (
     Fields,
     Problems,
@@ -27,6 +26,7 @@ from atiende.configuration.loader.parsers import (
     parse_sla_target,
 )
 from atiende.configuration.loader.report import ConfigurationError, Spec
+from atiende.core import site
 
 CLASSIFICATIONS = tuple(site.CLASSIFICATION_LABELS)
 MAX_LEVELS = 20  # a sanity bound; the reference ladder has 4 and the ladder sets the top
