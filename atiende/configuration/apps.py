@@ -7,8 +7,7 @@ class ConfigurationConfig(AppConfig):
     verbose_name = "Configuración"
 
     def ready(self) -> None:
-        # Domain apps read site settings through core.site, which this app answers.
-        from atiende.configuration import settings
+        from atiende.configuration.models import Setting
         from atiende.core import site
 
-        site.register(settings.get)
+        site.use_model(Setting)

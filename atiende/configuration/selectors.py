@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from atiende.configuration import settings as site
+from atiende.core import site
 from atiende.directory import hours
 from atiende.directory.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel

@@ -1,5 +1,5 @@
 """Raw mail in, one note out: the path shared by the IMAP poller, `ingest-email` and the
-quarantine's retry. Parsing is `inbound.py`; storing goes through the one door,
+quarantine's retry. Parsing is `inbound/`; storing goes through the one door,
 `channels.services.receive_message`. The poller stores each fetch's mail in groups
 (`ingest_many`): one transaction, one lookup of Message-IDs, senders and recent answers
 for the group, and one INSERT per table for what the group creates besides its cases and

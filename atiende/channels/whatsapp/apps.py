@@ -7,7 +7,9 @@ class WhatsappChannelConfig(AppConfig):
     verbose_name = "Canal: WhatsApp"
 
     def ready(self) -> None:
-        from atiende.channels import senders
+        from atiende.channels import kinds, senders
+        from atiende.channels.whatsapp import conf
         from atiende.channels.whatsapp.outbound import WhatsAppSender
 
+        kinds.register("whatsapp", conf.RULES)
         senders.register("whatsapp", WhatsAppSender())
