@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
-from atiende.cases import storage, transitions
+from atiende.cases import statuses, storage, transitions
 from atiende.cases.models import (
     Attachment,
     Case,
@@ -22,6 +22,7 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
+from atiende.cases.statuses import Status
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
@@ -204,9 +205,9 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
         errors["assignee"] = "Solo se puede asignar a agentes."
     if errors:
         raise InvalidInput("No se pudo actualizar el caso.", errors=errors)
-    if case.status in transitions.FINAL and changes:
+    if case.status in statuses.FINISHED and changes:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite cambios."
+            f"El caso {case.number} está {statuses.label(case.status).lower()} y no admite cambios."
         )
 
     before = audit.snapshot(case, EDITABLE)
@@ -248,10 +249,10 @@ def change_status(*, case: Case, actor: User | None, status: str, reason: str = 
             transitions.refusal(case.status, status), current=case.status, requested=status
         )
     if actor is not None and actor.is_customer:
-        if case.status != "resolved":
+        if case.status != Status.RESOLVED:
             raise PermissionDenied("Un cliente solo puede reabrir o cerrar un caso resuelto.")
         window = dt.timedelta(days=site.get("cases.reopen_within_days"))
-        if status == "open" and case.resolved_at and clock.now() - case.resolved_at > window:
+        if status == Status.OPEN and case.resolved_at and clock.now() - case.resolved_at > window:
             raise TransitionRefused(
                 f"El caso se resolvió hace más de {window.days} días y ya no puede reabrirse; cree un caso nuevo.",
                 code="reopen_window_passed",
@@ -265,19 +266,19 @@ def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case
     old = case.status
     case.status = status
     case.updated_at = now
-    if status == "resolved":
+    if status == Status.RESOLVED:
         case.resolved_at = now
-    elif status == "open" and old == "resolved":
+    elif statuses.is_reopening(old, status):
         case.resolved_at = None
-    if status == "closed":
+    if status == Status.CLOSED:
         case.closed_at = now
     case.save()
-    action = "case.reopened" if old == "resolved" and status == "open" else "case.status_changed"
+    action = "case.reopened" if statuses.is_reopening(old, status) else "case.status_changed"
     changes: dict[str, Any] = {"status": [old, status]}
     if reason:
         changes["reason"] = reason
     audit.record(actor=actor, action=action, obj=case, case=case, at=now, changes=changes)
-    sla.on_status_change(case, old, status, actor=actor)
+    sla.on_status_change(case, statuses.sla_phase(old), statuses.sla_phase(status), actor=actor)
     return case
 
 
@@ -320,9 +321,9 @@ def add_note(
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
     if not opened_here:
         case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas."
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite notas."
         )
 
     from_staff = actor is not None and actor.is_agent and author_contact is None
@@ -403,11 +404,11 @@ def add_note(
         Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.
-    if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
-        _move(case, actor, "open")
-    elif direction == Direction.INBOUND and case.status == "awaiting_info" and not unverified:
+    if from_staff and visibility == Visibility.PUBLIC and case.status == Status.NEW:
+        _move(case, actor, Status.OPEN)
+    elif direction == Direction.INBOUND and case.status == Status.AWAITING_INFO and not unverified:
         # An unverified sender's note moves nothing (status, SLA) until an agent confirms it.
-        _move(case, actor, "open", reason="respuesta del cliente")
+        _move(case, actor, Status.OPEN, reason="respuesta del cliente")
     return note
 
 
@@ -437,8 +438,8 @@ def confirm_note(*, note: Note, actor: User) -> Note:
             "unverified": [True, False],
         },
     )
-    if note.direction == Direction.INBOUND and case.status == "awaiting_info":
-        _move(case, actor, "open", reason="respuesta del cliente (confirmada)")
+    if note.direction == Direction.INBOUND and case.status == Status.AWAITING_INFO:
+        _move(case, actor, Status.OPEN, reason="respuesta del cliente (confirmada)")
     return note
 
 
@@ -452,9 +453,9 @@ def add_attachment(
     note: Note | None = None,
     public: bool = True,
 ) -> Attachment:
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite adjuntos."
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite adjuntos."
         )
     if actor is not None and actor.is_customer:
         public = True
@@ -490,8 +491,10 @@ def close_resolved_cases(*, now: dt.datetime | None = None) -> int:
     now = now or clock.now()
     cutoff = now - dt.timedelta(days=site.get("cases.auto_close_after_days"))
     closed = 0
-    for case in Case.objects.filter(status="resolved", resolved_at__lte=cutoff).only("pk")[:500]:
-        change_status(case=case, actor=None, status="closed", reason="cierre automático")
+    for case in Case.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff).only("pk")[
+        :500
+    ]:
+        change_status(case=case, actor=None, status=Status.CLOSED, reason="cierre automático")
         closed += 1
     return closed
 
@@ -547,9 +550,9 @@ def change_level(
             f"El caso {case.number} está en el nivel {case.level}; solo puede subir al nivel {case.level + 1}.",
             code="skip_level",
         )
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite escalamiento.",
+            f"El caso {case.number} está {statuses.label(case.status).lower()} y no admite escalamiento.",
             code="closed",
         )
     if assignee is not None and not assignee.is_agent:
@@ -571,5 +574,5 @@ def change_level(
     audit.record(
         actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes
     )
-    sla.restart_response_target(case, actor=actor)
+    sla.restart_response_target(case, phase=statuses.sla_phase(case.status), actor=actor)
     return case

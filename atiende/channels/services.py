@@ -14,6 +14,7 @@ import re
 
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
+from atiende.cases import statuses
 from atiende.cases.models import Case, Note
 from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
@@ -26,7 +27,6 @@ from atiende.customers.models import Contact
 from atiende.worker import queue
 
 CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)
-FINISHED = ("closed", "cancelled")
 
 
 class _Duplicate(Exception):
@@ -67,7 +67,7 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     if msg.join_open_case:
         return (
             Case.objects.filter(requester=contact, channel=channel)
-            .exclude(status__in=(*FINISHED, "resolved"))
+            .exclude(status__in=statuses.DONE)
             .order_by("-created_at")
             .first()
         )
@@ -112,7 +112,7 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
     case = _thread(msg, channel, contact)
     unverified = False
     new_case = False
-    if case is not None and case.status in FINISHED:
+    if case is not None and case.status in statuses.FINISHED:
         case = None  # a message about a finished case starts a new one
     if case is not None and not _belongs(contact, case):
         # Never let a stranger read or move another organization's case: their message is

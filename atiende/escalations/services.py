@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from atiende.accounts.models import User
 from atiende.cases import services as case_services
+from atiende.cases import statuses
 from atiende.cases.models import Case
 from atiende.configuration import settings as site
 from atiende.core import audit, clock, events
@@ -194,7 +195,7 @@ def decide_escalation(
     now = clock.now()
     target = selectors.level(row.to_level)
     if decision == "accept":
-        if case.status in ("closed", "cancelled"):
+        if case.status in statuses.FINISHED:
             raise EscalationRefused(
                 f"El caso {case.number} ya no está activo; rechace la solicitud indicando el motivo.",
                 code="closed",
@@ -324,7 +325,7 @@ def send_reminders(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     EscalationRequest.objects.filter(
         status=RequestStatus.PENDING,
         next_reminder_at__lte=now,
-        case__status__in=["closed", "cancelled"],
+        case__status__in=statuses.FINISHED,
     ).update(next_reminder_at=None)
     due = (
         EscalationRequest.objects.filter(status=RequestStatus.PENDING, next_reminder_at__lte=now)

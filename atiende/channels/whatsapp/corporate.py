@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from atiende.cases import acknowledgements
+from atiende.cases import acknowledgements, statuses
 from atiende.channels import services as door
 from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, conversations, states
@@ -25,14 +25,6 @@ from atiende.sla.schedules import calendar
 if TYPE_CHECKING:
     from atiende.channels.messages import Received
 
-STATUS_ES = {
-    "new": "Nuevo",
-    "open": "Abierto",
-    "awaiting_info": "En espera de información",
-    "resolved": "Resuelto",
-    "closed": "Cerrado",
-    "cancelled": "Cancelado",
-}
 AGENT_ASKED = "El cliente pidió hablar con un agente de servicio."
 DEFAULT_WAIT_MINUTES = 30
 
@@ -142,11 +134,11 @@ def _answer_status(channel: Channel, conv: Conversation, m: WaMessage, now) -> N
         "status",
         number=case.number,
         subject=case.subject,
-        status=STATUS_ES.get(case.status, case.status),
+        status=statuses.label(case.status),
         level=case.level,
         last=tail,
     )
-    if case.status in ("resolved", "closed", "cancelled"):
+    if case.status in statuses.DONE:
         actions.say(channel, to, body)
     else:
         actions.buttons(

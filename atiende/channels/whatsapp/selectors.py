@@ -10,21 +10,19 @@ Writes never happen here: they go through `channels.services.receive_message`,
 from __future__ import annotations
 
 from atiende.accounts.models import User
+from atiende.cases import statuses
 from atiende.cases.models import Attachment, Case, Note, Visibility
-from atiende.cases.transitions import FINAL
 from atiende.channels.models import Channel, Notification
 from atiende.customers.models import Contact
 from atiende.escalations import selectors as escalation_selectors
 from atiende.escalations.models import EscalationLevel
-
-FINISHED = (*FINAL, "resolved")
 
 
 def has_open_case(*, contact_id: int, channel: Channel) -> bool:
     """Whether the contact has a case on this channel that is not resolved or finished."""
     return (
         Case.objects.filter(requester_id=contact_id, channel=channel)
-        .exclude(status__in=FINISHED)
+        .exclude(status__in=statuses.DONE)
         .exists()
     )
 
