@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from atiende.accounts.models import User
+from atiende.cases import numbers
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.core.errors import NotFound
 from atiende.core.models import AuditEntry
@@ -35,7 +36,7 @@ def case_for(user: User, number: str) -> Case:
     case = (
         visible_cases(user)
         .select_related("channel", "organization", "requester", "assignee", "group")
-        .filter(number=(number or "").upper())
+        .filter(number=numbers.normalise(number))
         .first()
     )
     if case is None:
@@ -95,8 +96,8 @@ def case_list(user: User, filters: CaseFilters, *, sort: str = "-created_at") ->
     if f.q:
         text = f.q.strip()
         cond = Q(subject__icontains=text)
-        if text.upper().startswith("CS"):
-            cond |= Q(number=text.upper())
+        if numbers.looks_like(text):
+            cond |= Q(number=numbers.normalise(text))
         qs = qs.filter(cond)
     return qs.order_by(*SORTS.get(sort, SORTS["-created_at"]))
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
-from atiende.cases import statuses, storage, transitions
+from atiende.cases import numbers, statuses, storage, transitions
 from atiende.cases.models import (
     Attachment,
     Case,
@@ -33,13 +33,7 @@ from atiende.customers.models import Contact, Organization
 from atiende.sla import services as sla
 from atiende.worker import queue
 
-NUMBER_PREFIX = "CS"
-NUMBER_DIGITS = 7
 OUTBOUND_KINDS = frozenset({"email", "whatsapp"})
-
-
-def format_number(value: int) -> str:
-    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
 
 
 NUMBER_SEQUENCE = "cases_case_number_seq"  # PostgreSQL; created by migration 0004
@@ -56,7 +50,7 @@ def _next_number() -> str:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            return format_number(cur.fetchone()[0])
+            return numbers.format_number(cur.fetchone()[0])
         table = CaseCounter._meta.db_table
         cur.execute(
             f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"]
@@ -65,7 +59,7 @@ def _next_number() -> str:
     if row is None:  # the row comes with the migrations; put it back if it was removed
         CaseCounter.objects.get_or_create(name="case", defaults={"value": 0})
         return _next_number()
-    return format_number(row[0])
+    return numbers.format_number(row[0])
 
 
 def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Iterable[str]) -> None:

@@ -10,11 +10,9 @@ rolled back with it.
 
 from __future__ import annotations
 
-import re
-
+from atiende.cases import numbers, statuses
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
-from atiende.cases import statuses
 from atiende.cases.models import Case, Note
 from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
@@ -26,17 +24,10 @@ from atiende.customers import services as customers
 from atiende.customers.models import Contact
 from atiende.worker import queue
 
-CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)
-
 
 class _Duplicate(Exception):
     def __init__(self, note: Note) -> None:
         self.note = note
-
-
-def find_case_number(text: str) -> str | None:
-    match = CASE_NUMBER.search(text or "")
-    return match.group(0).upper() if match else None
 
 
 def _contact_for(msg: InboundMessage) -> Contact:
@@ -50,7 +41,7 @@ def _contact_for(msg: InboundMessage) -> Contact:
 
 
 def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:
-    number = msg.case_number or find_case_number(msg.subject)
+    number = msg.case_number or numbers.find_in_text(msg.subject)
     if number:
         case = Case.objects.filter(number=number).first()
         if case is not None:

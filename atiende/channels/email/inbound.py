@@ -27,11 +27,11 @@ from urllib.parse import unquote
 
 import nh3
 
+from atiende.cases import numbers
 from atiende.channels.messages import InboundAttachment, InboundMessage
 
 MAX_ID = 255
 _IDS = re.compile(r"<[^<>\s]+>")
-_CASE_TAG = re.compile(r"\bCS[\s#:-]*(\d{7})\b", re.IGNORECASE)
 # Labels that in practice carry Windows-1252 (WHATWG Encoding Standard).
 _CP1252_LABELS = {
     "iso-8859-1",
@@ -278,7 +278,7 @@ _ALLOWED_SCHEMES = {"http", "https", "mailto", "cid"}
 # The one same-site image source we allow: a case attachment's download URL, which
 # `link_inline_images` puts where the message said `cid:`. Any other relative URL is
 # dropped, so a sender cannot make an agent's browser request our own pages.
-_ATTACHMENT_URL = re.compile(r"^/api/v1/cases/CS\d{7}/attachments/\d+/download$")
+_ATTACHMENT_URL = re.compile(rf"^/api/v1/cases/{numbers.PATTERN}/attachments/\d+/download$")
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -755,7 +755,6 @@ def _parse(
     refs = message_ids(raw_headers.get("References"))
     in_reply = message_ids(raw_headers.get("In-Reply-To"))
     hints = list(dict.fromkeys(in_reply + refs[::-1]))
-    tag = _CASE_TAG.search(subject)
     try:
         when = email.utils.parsedate_to_datetime(date) if date else None
         if when is not None and when.tzinfo is None:
@@ -786,7 +785,7 @@ def _parse(
         subject=subject,
         body_html=html_body,
         attachments=attachments,
-        case_number=f"CS{int(tag.group(1)):07d}" if tag else None,
+        case_number=numbers.find_tag(subject),
         in_reply_to=hints,
         received_at=when,
         sender_authenticated=False,  # set by `parse` from Authentication-Results

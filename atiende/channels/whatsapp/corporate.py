@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from atiende.cases import acknowledgements, statuses
-from atiende.channels import services as door
+from atiende.cases import acknowledgements, numbers, statuses
 from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, conversations, states
 from atiende.channels.whatsapp import selectors as reads
@@ -119,7 +118,7 @@ def _open_for_agent(channel: Channel, conv: Conversation, m: WaMessage, now) -> 
 
 def _answer_status(channel: Channel, conv: Conversation, m: WaMessage, now) -> None:
     to = conv.wa_id
-    number = door.find_case_number(m.text)
+    number = numbers.find_in_text(m.text)
     if not number:
         actions.say(channel, to, actions.text(channel, "no_number"))
         return

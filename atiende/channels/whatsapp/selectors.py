@@ -10,7 +10,7 @@ Writes never happen here: they go through `channels.services.receive_message`,
 from __future__ import annotations
 
 from atiende.accounts.models import User
-from atiende.cases import statuses
+from atiende.cases import numbers, statuses
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.channels.models import Channel, Notification
 from atiende.customers.models import Contact
@@ -28,7 +28,7 @@ def has_open_case(*, contact_id: int, channel: Channel) -> bool:
 
 
 def case_by_number(number: str) -> Case | None:
-    return Case.objects.filter(number=number.strip().upper()).first()
+    return Case.objects.filter(number=numbers.normalise(number)).first()
 
 
 def last_public_answer(case: Case) -> Note | None:
