@@ -27,9 +27,19 @@ def visible_cases(user: User) -> QuerySet[Case]:
     contact = user.contact
     if contact is None:
         return qs.none()
-    if contact.organization_id is not None:
+    if contact.organization_id is not None:  # the rule of `contact_may_see`, as a query
         return qs.filter(organization_id=contact.organization_id)
     return qs.filter(requester=contact)
+
+
+def contact_may_see(contact: Contact, case: Case) -> bool:
+    """The tenant rule for one contact and one case, wherever a contact asks about a case
+    (the portal through `visible_cases`, a channel's message about a case number): a contact
+    of an organization sees that organization's cases; one without an organization sees the
+    cases they requested."""
+    if contact.organization_id is not None:
+        return case.organization_id == contact.organization_id
+    return case.requester_id == contact.pk
 
 
 def case_for(user: User, number: str) -> Case:

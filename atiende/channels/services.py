@@ -65,12 +65,6 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     return None
 
 
-def _belongs(contact: Contact, case: Case) -> bool:
-    if case.organization_id is None:
-        return case.requester_id == contact.pk
-    return contact.organization_id == case.organization_id
-
-
 def receive_message(
     msg: InboundMessage, *, sender: Contact | None = None, looked_up: bool = False
 ) -> Received:
@@ -105,7 +99,7 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
     new_case = False
     if case is not None and case.status in statuses.FINISHED:
         case = None  # a message about a finished case starts a new one
-    if case is not None and not _belongs(contact, case):
+    if case is not None and not case_selectors.contact_may_see(contact, case):
         # Never let a stranger read or move another organization's case: their message is
         # kept, internal, for an agent to accept (or to open a new case from).
         unverified = True

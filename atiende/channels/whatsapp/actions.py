@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from atiende.cases import selectors as case_selectors
 from atiende.channels import services as door
 from atiende.channels.messages import InboundMessage, Received
 from atiende.channels.models import Channel
@@ -128,11 +129,7 @@ def find_case_for(m: WaMessage, number: str) -> Case | None:
     case = reads.case_by_number(number)
     if case is None:
         return None
-    if contact.organization_id is not None and case.organization_id == contact.organization_id:
-        return case
-    if case.requester_id == contact.pk:
-        return case
-    return None
+    return case if case_selectors.contact_may_see(contact, case) else None
 
 
 def escalate(channel: Channel, to: str, m: WaMessage, number: str) -> None:
