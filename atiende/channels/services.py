@@ -20,6 +20,7 @@ from atiende.channels.models import Channel, Notification, NotificationStatus
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.core.transactions import service, service_scope
+from atiende.customers import phones
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
 from atiende.worker import queue
@@ -161,15 +162,22 @@ def queue_notifications(
     *, case_id: int | None, event: str, subject: str, body: str, recipients: list[dict]
 ) -> list[Notification]:
     """One Notification per recipient ({kind, address, name?, template?}) and its delivery
-    job, in this transaction."""
+    job, in this transaction. This is the one way people are notified: every phone number
+    is stored and sent in E.164 (`customers.phones.notification_address`), and a person listed twice for the
+    same kind is notified once."""
     now = clock.now()
     out = []
+    seen: set[tuple[str, str]] = set()
     for r in recipients:
+        address = phones.notification_address(r["address"])
+        if (r["kind"], address.lower()) in seen:
+            continue
+        seen.add((r["kind"], address.lower()))
         n = Notification.objects.create(
             case_id=case_id,
             event=event,
             kind=r["kind"],
-            address=r["address"],
+            address=address,
             name=r.get("name", ""),
             subject=subject,
             body=body,

@@ -23,7 +23,7 @@ from atiende.core import audit, clock, events
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
 from atiende.core.transactions import service
 from atiende.customers.models import Contact
-from atiende.customers.phones import to_e164
+from atiende.customers.phones import notification_address
 from atiende.escalations import selectors
 from atiende.escalations.models import EscalationLevel, EscalationRequest, RequestStatus, Via
 from atiende.sla.models import SlaTimer
@@ -409,29 +409,22 @@ def _level_recipients(number: int) -> list[dict[str, str]]:
         if lv.responsible_name:
             for c in lv.contacts or []:
                 if c.get("kind") in ("email", "whatsapp") and c.get("value"):
-                    address = _e164(c["value"]) if c["kind"] == "whatsapp" else c["value"]
-                    out.append({"kind": c["kind"], "address": address, "name": lv.responsible_name})
+                    out.append(
+                        {
+                            "kind": c["kind"],
+                            "address": notification_address(c["value"]),
+                            "name": lv.responsible_name,
+                        }
+                    )
     return out
-
-
-def _e164(number: str) -> str:
-    try:
-        return to_e164(number)
-    except InvalidInput:  # the loader checked it; keep what the configuration says
-        return number
 
 
 def _notify(
     case: Case, event: str, subject: str, body: str, recipients: list[dict[str, str]]
 ) -> None:
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for r in recipients:
-        key = (r["kind"], r["address"].lower())
-        if key not in seen:
-            seen.add(key)
-            unique.append(r)
-    if unique:
+    # Phone numbers are put in E.164, and duplicates dropped, where every notification is
+    # made (channels.services.queue_notifications, through the "notify" job).
+    if recipients:
         queue.enqueue(
             "notify",
             {
@@ -439,6 +432,6 @@ def _notify(
                 "event": event,
                 "subject": subject,
                 "body": body,
-                "recipients": unique,
+                "recipients": recipients,
             },
         )
