@@ -24,6 +24,7 @@ from atiende.cases.models import (
 )
 from atiende.cases.statuses import Status
 from atiende.channels import selectors as channel_selectors
+from atiende.channels import senders
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
 from atiende.core import audit, clock, deferred, text
@@ -32,9 +33,6 @@ from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
 from atiende.sla import services as sla
 from atiende.worker import queue
-
-OUTBOUND_KINDS = frozenset({"email", "whatsapp"})
-
 
 NUMBER_SEQUENCE = "cases_case_number_seq"  # PostgreSQL; created by migration 0004
 
@@ -333,7 +331,7 @@ def add_note(
         channel = channel_selectors.channel_by_id(case.channel_id) or case.channel
     now = clock.now()
     delivers = (
-        direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
+        direction == Direction.OUTBOUND and channel is not None and senders.delivers(channel.kind)
     )
     note = Note(
         case=case,
