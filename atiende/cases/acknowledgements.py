@@ -5,12 +5,14 @@ from __future__ import annotations
 from atiende.channels import selectors as channel_selectors
 from atiende.channels.models import Channel
 from atiende.configuration import settings as site
+from atiende.core import text as core_text
 from atiende.sla import texts
 from atiende.sla.schedules import calendar
 
 
 def text(key: str) -> str:
-    return site.get(f"texts.{key}") or texts.DEFAULT_TEXTS[key]
+    """An acknowledgement template: the site's `texts.<key>`, else the default."""
+    return core_text.text(key, custom=site.get(f"texts.{key}"), defaults=texts.DEFAULT_TEXTS)
 
 
 def channels_24x7_for_incidents() -> list[Channel]:

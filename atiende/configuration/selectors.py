@@ -9,6 +9,7 @@ import phonenumbers
 from atiende.channels.models import Channel, ChannelKind
 from atiende.configuration import settings as site
 from atiende.core import clock
+from atiende.core import text as core_text
 from atiende.escalations.models import EscalationLevel
 from atiende.sla import schedules, texts
 from atiende.sla.calendar import BusinessCalendar
@@ -17,7 +18,7 @@ from atiende.sla.models import Schedule
 
 def text(key: str) -> str:
     """An editable text (`texts:` in the configuration file)."""
-    return site.get(f"texts.{key}") or ""
+    return core_text.text(key, custom=site.get(f"texts.{key}"))
 
 
 def calendar_for(schedule: Schedule) -> BusinessCalendar:

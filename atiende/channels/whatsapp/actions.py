@@ -17,6 +17,7 @@ from atiende.channels.whatsapp import payloads
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.options import TEXTS
+from atiende.core import text as core_text
 from atiende.customers import selectors as customer_selectors
 from atiende.worker import queue
 
@@ -28,10 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def text(ch: Channel, key: str, /, **values: object) -> str:
-    template = (ch.settings or {}).get(f"text_{key}") or TEXTS[key]
-    for k, v in values.items():
-        template = template.replace("{" + k + "}", str(v))
-    return template
+    """A flow's text: the channel's own wording (setting `text_<key>`), else the default."""
+    custom = (ch.settings or {}).get(f"text_{key}")
+    return core_text.text(key, custom=custom, defaults=TEXTS, **values)
 
 
 # -- sending (through the outbox: a job per message) ---------------------------------------
