@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from atiende.cases.statuses import Status
 from atiende.core import deferred
 
 
@@ -19,15 +20,6 @@ class Priority(models.TextChoices):
 
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "moderate": 2, "low": 3}
-
-
-class Status(models.TextChoices):
-    NEW = "new", "Nuevo"
-    OPEN = "open", "Abierto"
-    AWAITING_INFO = "awaiting_info", "En espera de información"
-    RESOLVED = "resolved", "Resuelto"
-    CLOSED = "closed", "Cerrado"
-    CANCELLED = "cancelled", "Cancelado"
 
 
 class Classification(models.TextChoices):

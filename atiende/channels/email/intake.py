@@ -24,6 +24,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 
 from atiende.cases import services as case_services
+from atiende.cases import statuses
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
 from atiende.channels.email import images, inbound
@@ -426,7 +427,7 @@ def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outco
         f"{'no se entregó' if bounce.permanent else 'está demorado'} ({detail})."
     )
     info = None
-    if ours.case.status not in ("closed", "cancelled"):
+    if ours.case.status not in statuses.FINISHED:
         info = case_services.add_note(
             case=ours.case, body_text=text, visibility=Visibility.INTERNAL
         )
