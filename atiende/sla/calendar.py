@@ -804,19 +804,17 @@ class BusinessCalendar:
         tzi = start.tzinfo
         if tzi is _UTC:
             td = start - _EPOCH_UTC
-            x: int | None = td.days * DAY + td.seconds
+            x = td.days * DAY + td.seconds
         else:
-            x = None
+            wx: int | None = None
             if tzi is self._tz:
                 wlo, whi, off, wepoch = self._wfix
                 if wepoch is not None:
                     td = start - wepoch
                     w = td.days * DAY + td.seconds
                     if wlo <= w < whi:
-                        x = w - off
-            if x is None:
-                x = self._epoch(start)
-        assert x is not None
+                        wx = w - off
+            x = self._epoch(start) if wx is None else wx
         if horizon is not None and seconds > horizon:  # never faster than wall time
             raise OutOfRange(f"the result lies more than {horizon} seconds after the start")
         if self.always_open:

@@ -164,13 +164,19 @@ def message_ids(value: str | None) -> list[str]:
     return [i[:MAX_ID] for i in _IDS.findall(value or "")]
 
 
-def part_text(part: Message) -> str:
+def decoded_payload(part: Message) -> bytes | None:
+    """The part's body with its transfer encoding undone, or None when it has no such body
+    or the encoding is beyond repair."""
     try:
         data = part.get_payload(decode=True)
     except Exception:
-        data = None
+        return None
+    return data if isinstance(data, bytes) else None
+
+
+def part_text(part: Message) -> str:
+    data = decoded_payload(part)
     if data is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    assert isinstance(data, bytes)  # decode=True gives bytes for a non-multipart part
     return decode_bytes(data, part.get_content_charset())

@@ -11,7 +11,7 @@ import email.utils
 import mimetypes
 from email.message import Message
 
-from atiende.channels.email.inbound.decoding import _fix_surrogates
+from atiende.channels.email.inbound.decoding import _fix_surrogates, decoded_payload
 
 
 def _leaves(part: Message):
@@ -60,12 +60,8 @@ def _content(part: Message) -> bytes:
             return inner.as_bytes() if isinstance(inner, Message) else b""
         except Exception:
             return str(inner).encode("utf-8", "replace")
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
+    data = decoded_payload(part)
     if data is None:
         payload = part.get_payload()
-        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
-    assert isinstance(data, bytes)
+        return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
     return data
