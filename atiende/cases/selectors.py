@@ -205,6 +205,7 @@ def case_timeline(user: User, case: Case) -> list[dict[str, Any]]:
         hidden = case.attachments.exclude(pk__in=visible_attachments(user, case).values("pk"))
         hidden_ids = [str(pk) for pk in hidden.values_list("pk", flat=True)]
         entries = entries.exclude(action="attachment.added", object_id__in=hidden_ids)
+        entries = entries.select_related("actor")  # `_public_actor` names each entry's actor
     for entry in entries.order_by("at", "id"):
         items.append(
             (

@@ -135,6 +135,7 @@ def open_case(
         created_at=now,
         updated_at=now,
     )
+    case.__dict__["_opened_in"] = _transaction_block()  # see _opened_here
     timers = sla.start_timers(case)
     audit.record(
         actor=actor,
@@ -155,8 +156,23 @@ def open_case(
         },
     )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
-        add_note(case=case, body_text=acknowledgement(case), automatic=True, opened_here=True)
+        add_note(case=case, body_text=acknowledgement(case), automatic=True)
     return case
+
+
+def _transaction_block() -> object | None:
+    """The innermost atomic block open now (a service scope joined by the services it
+    calls), or None outside a transaction."""
+    blocks = connection.atomic_blocks
+    return blocks[-1] if connection.in_atomic_block and blocks else None
+
+
+def _opened_here(case: Case) -> bool:
+    """Whether `case` is the object `open_case` returned in the transaction block still
+    open: no other transaction can see it yet and this object is current, so `add_note`
+    need not lock and read it again (docs/decisions/0005-intake-context.md)."""
+    block = _transaction_block()
+    return block is not None and case.__dict__.get("_opened_in") is block
 
 
 EDITABLE = ["subject", "description", "type", "priority", "classification", "assignee", "group"]
@@ -284,7 +300,6 @@ def add_note(
     external_id: str | None = None,
     automatic: bool = False,
     unverified: bool = False,
-    opened_here: bool = False,
 ) -> Note:
     """Add a note. An agent's public note on an email/WhatsApp case is queued for delivery
     through the case's channel (or `channel`) in this same transaction.
@@ -292,9 +307,8 @@ def add_note(
     With `external_id`, the note is idempotent per channel: the same message delivered twice
     returns the existing note, with `note.created == False`.
 
-    `opened_here=True` says `case` was opened in the caller's transaction and is current:
-    no other transaction can see it yet, so it is not read again, and the notes that come
-    with the opening (its acknowledgement, the message that opened it) leave its
+    On a case `open_case` opened in this same transaction (see `_opened_here`), the notes
+    that come with the opening (its acknowledgement, the message that opened it) leave its
     `updated_at` at the opening instant.
     """
     _check: dict[str, str] = {}
@@ -308,6 +322,7 @@ def add_note(
         author_contact = actor.contact
     if _check:
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
+    opened_here = _opened_here(case)
     if not opened_here:
         case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in statuses.FINISHED:

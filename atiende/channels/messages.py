@@ -57,6 +57,24 @@ class InboundMessage:
     received_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class IntakeContext:
+    """What an adapter storing many messages at once already looked up for one of them,
+    so that `receive_message` does not ask the database again. Performance only: the
+    outcome is the same with or without it (docs/decisions/0005-intake-context.md).
+
+    `looked_up`: the adapter found no note with this message's external id (the unique
+    (channel, external id) still decides a race). `sender`: the sender's contact, when the
+    adapter found one (a `customers.models.Contact`); None means "look it up".
+    """
+
+    looked_up: bool = False
+    sender: object | None = None
+
+
+NO_CONTEXT = IntakeContext()
+
+
 @dataclass
 class Received:
     case: Case

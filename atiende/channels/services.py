@@ -14,7 +14,7 @@ from atiende.cases import numbers, statuses
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
-from atiende.channels.messages import InboundMessage, Received
+from atiende.channels.messages import NO_CONTEXT, InboundMessage, IntakeContext, Received
 from atiende.channels.models import Notification, NotificationStatus
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, NotFound
@@ -67,14 +67,11 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     return None
 
 
-def receive_message(
-    msg: InboundMessage, *, sender: Contact | None = None, looked_up: bool = False
-) -> Received:
+def receive_message(msg: InboundMessage, *, context: IntakeContext = NO_CONTEXT) -> Received:
     """Store `msg` exactly once, as a note on its case or on a new case.
 
-    An adapter that stores many messages at once may look them up together first:
-    `looked_up=True` says it found no trace of this one (the unique external id still
-    decides), and `sender` is the sender's contact when it found one."""
+    An adapter that stores many messages at once may look them up together first and say
+    what it found in `context` (an `IntakeContext`); the outcome does not depend on it."""
     channel = selectors.channel(msg.channel)
     if channel is None:
         raise NotFound(f"No existe el canal {msg.channel!r}.")
@@ -82,13 +79,15 @@ def receive_message(
         raise InvalidInput(
             "El mensaje no tiene identificador.", errors={"external_id": "obligatorio"}
         )
-    if not looked_up:
+    if not context.looked_up:
         stored = Note.objects.filter(channel=channel, external_id=msg.external_id)
         if stored.exists():  # the common case is a new message: ask cheaply first
             existing = stored.select_related("case").get()
             return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
         with service_scope():
+            sender = context.sender
+            assert sender is None or isinstance(sender, Contact)
             return _receive(msg, channel, sender)
     except _Duplicate as dup:
         return Received(case=dup.note.case, note=dup.note, new_case=False, duplicate=True)
@@ -138,7 +137,6 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
         channel=channel,
         external_id=msg.external_id,
         unverified=unverified,
-        opened_here=new_case,
     )
     if not note.created:
         raise _Duplicate(note)  # lost a race with the same message: undo this attempt

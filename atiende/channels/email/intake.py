@@ -29,7 +29,7 @@ from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
 from atiende.channels.email import images, inbound
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
-from atiende.channels.messages import InboundAttachment
+from atiende.channels.messages import InboundAttachment, IntakeContext
 from atiende.channels.services import notification_failed, receive_message
 from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
@@ -295,7 +295,7 @@ def _store(
 
     # Nothing under this Message-ID in our records: the note is new unless another poller
     # stores it at this moment, which the unique external id settles.
-    got = receive_message(msg, sender=contact, looked_up=True)
+    got = receive_message(msg, context=IntakeContext(looked_up=True, sender=contact))
     note = got.note
     if got.duplicate:  # stored by a concurrent intake, with its record, in one transaction
         return Outcome("duplicate", note.pk, got.case.number)

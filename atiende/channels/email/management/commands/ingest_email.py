@@ -19,6 +19,9 @@ EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 0, 65, 67, 75
 
 class Command(BaseCommand):
     help = "Lee un mensaje RFC 5322 por la entrada estándar y lo registra en el canal de correo."
+    # One process per message: the system checks (URL patterns, every app's settings) are
+    # what `atiende check` and the long-running processes are for, not each delivery.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument(
