@@ -11,9 +11,10 @@ replaces by its primary key.
 - SQLite: an FTS5 table with the `unicode61` tokenizer and `remove_diacritics 2`, so
   "facturacion" finds "facturación" and case does not matter. SQLite has no Spanish
   stemmer: queries match word prefixes instead ("factura" finds "facturación").
-- PostgreSQL: a table of `tsvector`s with a GIN index, built with the text search
-  configuration `atiende_es`: Spanish (stop words, Snowball stemmer) after `unaccent`, so
-  "facturas" also finds "facturación".
+- PostgreSQL: a table of `tsvector`s with a GIN index: the Spanish stems of the text
+  (Snowball, stop words) plus those of the text without accents (configuration
+  `atiende_es`: `unaccent`, then the Spanish stemmer), so "facturacion" and "facturas"
+  find "facturación".
 
 A case document is written when the case's subject, description, requester or
 organization changes; renaming a contact or an organization does not rewrite the documents
@@ -100,6 +101,14 @@ _PG_CASE_TEXT = """
     coalesce((SELECT name FROM customers_organization WHERE id = NEW.organization_id), '')
 """
 
+
+def _pg_vector(text: str) -> str:
+    """Both the Spanish stems of the words as written and the stems of the words without
+    accents: Snowball's Spanish stemmer needs the accents ("facturación" → "factur"), and
+    a query typed without them ("facturacion") must still match (see selectors.py)."""
+    return f"(to_tsvector('spanish', {text}) || to_tsvector('{CONFIG}', {text}))"
+
+
 POSTGRES_CREATE = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     f"""DO $$ BEGIN
@@ -128,7 +137,7 @@ POSTGRES_CREATE = [
             RETURN NEW;
         END IF;
         INSERT INTO search_document (id, case_id, document)
-            VALUES (NEW.id * 2, NEW.id, to_tsvector('{CONFIG}', {_PG_CASE_TEXT}))
+            VALUES (NEW.id * 2, NEW.id, {_pg_vector(_PG_CASE_TEXT)})
             ON CONFLICT (id) DO UPDATE SET case_id = EXCLUDED.case_id, document = EXCLUDED.document;
         RETURN NEW;
     END $$""",
@@ -143,7 +152,7 @@ POSTGRES_CREATE = [
             RETURN NEW;
         END IF;
         INSERT INTO search_document (id, case_id, document)
-            VALUES (NEW.id * 2 + 1, NEW.case_id, to_tsvector('{CONFIG}', NEW.body_text))
+            VALUES (NEW.id * 2 + 1, NEW.case_id, {_pg_vector("NEW.body_text")})
             ON CONFLICT (id) DO UPDATE SET case_id = EXCLUDED.case_id, document = EXCLUDED.document;
         RETURN NEW;
     END $$""",
@@ -177,10 +186,10 @@ POSTGRES_DROP = [
 _PG_REBUILD = [
     "TRUNCATE search_document",
     f"""INSERT INTO search_document (id, case_id, document)
-        SELECT id * 2, id, to_tsvector('{CONFIG}', {_PG_CASE_TEXT.replace("NEW.", "c.")})
+        SELECT id * 2, id, {_pg_vector(_PG_CASE_TEXT.replace("NEW.", "c."))}
         FROM cases_case AS c""",
     f"""INSERT INTO search_document (id, case_id, document)
-        SELECT id * 2 + 1, case_id, to_tsvector('{CONFIG}', body_text) FROM cases_note""",
+        SELECT id * 2 + 1, case_id, {_pg_vector("body_text")} FROM cases_note""",
 ]
 
 
@@ -212,6 +221,8 @@ def set_triggers(connection, *, enabled: bool) -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             verb = "ENABLE" if enabled else "DISABLE"
+            # Deferred foreign-key checks of this transaction would forbid the ALTER.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for name, table in POSTGRES_TRIGGERS:
                 cur.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
         elif enabled:

@@ -8,6 +8,7 @@ from django.db import connection
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 8
+MAX_CHARS = 200
 
 
 def words(query: str) -> list[str]:
@@ -29,9 +30,11 @@ def matching_case_ids(query: str, *, limit: int = 50) -> list[int]:
         if connection.vendor == "postgresql":
             cur.execute(
                 "SELECT case_id FROM search_document"
-                " WHERE document @@ plainto_tsquery('atiende_es', %s)"
+                " WHERE document @@ (plainto_tsquery('spanish', %s) || plainto_tsquery('atiende_es', %s))"
                 " ORDER BY id DESC LIMIT %s",
-                [" ".join(found), window],
+                # The text as typed: PostgreSQL's parser knows addresses, hosts and
+                # numbers ("pedro@acme.com.co" is one token in documents and queries).
+                [(query or "")[:MAX_CHARS], (query or "")[:MAX_CHARS], window],
             )
         else:
             # Each word quoted (no FTS5 syntax from the user) and matched as a prefix.

@@ -37,8 +37,8 @@ class World:
     globex: Case
 
 
-@pytest.fixture
-def world(sla_targets, portal, email_channel, acme, globex, supervisor):
+@pytest.fixture(name="world")
+def world_fixture(sla_targets, portal, email_channel, acme, globex, supervisor):
     with clock.frozen(T0) as frozen:
         group = SupportGroup.objects.create(slug="soporte", name="Soporte técnico")
         ana = accounts.create_user(

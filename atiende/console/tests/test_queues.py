@@ -12,7 +12,7 @@ from django.core.cache import cache
 from atiende.cases import services as cases
 from atiende.cases.models import Case
 from atiende.console import selectors
-from atiende.console.tests.queues_world import world as world_fixture  # noqa: F401
+from atiende.console.tests.queues_world import world_fixture  # noqa: F401
 from atiende.escalations import services as escalations
 
 pytestmark = pytest.mark.django_db
