@@ -78,19 +78,18 @@ def home(request: HttpRequest) -> HttpResponse:
     ]
     sort_links = []
     for key, label in columns:
-        if key in ("priority", "deadline"):
-            target, direction = key, "asc"
-        else:
-            current_desc = sort == f"-{key}"
-            target = key if current_desc else f"-{key}"
-            direction = "desc" if not current_desc else "asc"
+        current = sort.lstrip("-") == key
+        # Priority and deadline have one useful direction (most urgent first); the others
+        # start newest / highest first and turn the other way on a second click.
+        one_way = key in ("priority", "deadline") or sort == f"-{key}"
+        target = key if one_way else f"-{key}"
         sort_links.append(
             {
                 "key": key,
                 "label": label,
                 "url": _query(params, queue=slug, sort=target),
-                "current": sort.lstrip("-") == key,
-                "direction": direction,
+                "current": current,
+                "direction": "desc" if sort.startswith("-") else "asc",
             }
         )
     context = {
