@@ -33,7 +33,7 @@ from atiende.sla.models import SlaTimer
 
 ACTIVE = ("new", "open", "awaiting_info")
 COUNT_SECONDS = 8  # shared counts are at most this old (the page polls every 10 s)
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # sorted by urgency: the first page is what an agent works from
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,25 @@ def rows_for(cases: list[Case], *, now: dt.datetime | None = None) -> list[dict[
     if cases:
         for t in SlaTimer.objects.filter(case_id__in=[c.pk for c in cases]):
             timers.setdefault(t.case_id, []).append(t)
-    return [{"case": c, "deadline": deadline(c, timers.get(c.pk, []), now)} for c in cases]
+    labels = _labels()
+    return [
+        {
+            "case": c,
+            "deadline": deadline(c, timers.get(c.pk, []), now),
+            "type": labels["type"].get(c.type, c.type),
+            "priority": labels["priority"].get(c.priority, c.priority),
+            "status": labels["status"].get(c.status, c.status),
+        }
+        for c in cases
+    ]
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """The choices' labels, resolved once per page rather than once per cell."""
+    return {
+        name: {value: str(label) for value, label in Case._meta.get_field(name).choices}
+        for name in ("type", "priority", "status")
+    }
 
 
 def deadline(case: Case, timers: list[SlaTimer], now: dt.datetime) -> dict[str, Any]:

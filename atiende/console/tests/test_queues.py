@@ -223,7 +223,7 @@ def test_sort_by_priority(client, world):
     assert got[0] == world.critical.number
 
 
-def test_pages_of_fifty(client, world, monkeypatch):
+def test_pages(client, world, monkeypatch):
     monkeypatch.setattr(selectors, "PAGE_SIZE", 4)
     client.force_login(world.ana)
     first = client.get("/console/?queue=all&sort=number")
