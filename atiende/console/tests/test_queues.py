@@ -377,3 +377,13 @@ def test_counts_poll_runs_a_fixed_number_of_statements(
     with django_assert_max_num_queries(8) as again:
         client.get("/console/queues/counts")
     assert len(cached.captured_queries) == len(again.captured_queries)
+
+
+def test_the_queues_in_english(client, world):
+    world.clock.advance(minutes=20)
+    client.force_login(world.ana)
+    client.cookies["django_language"] = "en"
+    page = client.get("/console/?queue=breached").content.decode()
+    assert "My cases" in page and "Critical incidents" in page
+    assert "overdue by 5 min" in page
+    assert "Search cases" in page
