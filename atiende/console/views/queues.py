@@ -19,10 +19,10 @@ from atiende.accounts.models import SupportGroup, User
 from atiende.cases import services as case_services
 from atiende.cases.models import CaseType, Priority, Status
 from atiende.cases.selectors import case_for
-from atiende.channels import selectors as channel_selectors
 from atiende.console import selectors
 from atiende.console.access import agent_required
 from atiende.core.errors import DomainError
+from atiende.directory import selectors as channel_selectors
 
 FILTER_KEYS = ("status", "type", "priority", "level", "channel", "organization")
 MAX_BULK = 200
