@@ -216,7 +216,7 @@ def build(args) -> dict:
 
     from atiende.accounts.models import SupportGroup, User
     from atiende.cases.models import CaseCounter
-    from atiende.channels.models import Channel
+    from atiende.directory.models import Channel
     from atiende.customers.models import Contact, ContactEmail, Organization
     from atiende.escalations.models import EscalationLevel
     from atiende.search import schema
