@@ -218,8 +218,8 @@ def build(args) -> dict:
 
     from atiende.accounts.models import SupportGroup, User
     from atiende.cases.models import CaseCounter
-    from atiende.directory.models import Channel
     from atiende.customers.models import Contact, ContactEmail, Organization
+    from atiende.directory.models import Channel
     from atiende.escalations.models import EscalationLevel
     from atiende.search import schema
 
