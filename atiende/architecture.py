@@ -27,6 +27,8 @@ DOMAIN: dict[str, tuple[str, ...]] = {
     "accounts": ("core", "worker", "customers"),
     # cases, notes, attachments, statuses
     "cases": ("core", "worker", "sla", "directory", "customers", "accounts"),
+    # the console's search index over cases and notes (database triggers; reads ids only)
+    "search": (),
     # the verified ladder
     "escalations": ("core", "worker", "sla", "customers", "accounts", "cases"),
     # the door every channel comes in by, notifications, the adapters (channels/<kind>/)

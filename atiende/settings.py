@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "atiende.channels.phone",
     "atiende.escalations",
     "atiende.cases",
+    "atiende.search",
     "atiende.configuration",
     "atiende.worker",
     "atiende.api",

@@ -18,6 +18,7 @@ RUNS = [
     ("email", ["bench_email.py"], ["sqlite", "postgres"]),
     ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
     ("phone", ["bench_phone.py"], ["sqlite", "postgres"]),
+    ("console", ["bench_console.py"], ["sqlite", "postgres"]),
 ]
 
 

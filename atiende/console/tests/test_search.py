@@ -1,0 +1,166 @@
+"""The console's search: a case number jumps to the case; words find subjects, messages,
+internal notes, contacts and organizations without minding accents or case; Spanish
+stemming on PostgreSQL; agents only; a fixed number of statements."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+
+from atiende.accounts.models import SupportGroup
+from atiende.cases import services as cases
+from atiende.console.tests.queues_world import world_fixture  # noqa: F401
+from atiende.search import schema
+from atiende.search.selectors import matching_case_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def found(response) -> list[str]:
+    return re.findall(
+        r'class="case-link" href="/console/cases/(CS\d{7})"', response.content.decode()
+    )
+
+
+@pytest.fixture
+def signed_in(client, world):
+    client.force_login(world.ana)
+    return client
+
+
+def test_a_case_number_jumps_to_the_case(signed_in, world):
+    for typed in (world.mine.number, world.mine.number.lower(), " cs1 ", "1", "CS0000001"):
+        response = signed_in.get("/console/search", {"q": typed})
+        assert response.status_code == 302, typed
+        assert response["Location"] == f"/console/cases/{world.mine.number}"
+
+
+def test_an_unknown_case_number_says_so(signed_in, world):
+    response = signed_in.get("/console/search", {"q": "CS0999999"})
+    assert response.status_code == 200
+    assert "No existe el caso CS0999999" in response.content.decode()
+
+
+def test_words_without_accents_find_accented_text(signed_in, world):
+    assert found(signed_in.get("/console/search", {"q": "facturacion"})) == [world.mine.number]
+    assert found(signed_in.get("/console/search", {"q": "FACTURACIÓN portal"})) == [
+        world.mine.number
+    ]
+    assert found(signed_in.get("/console/search", {"q": "caida"})) == [world.critical.number]
+
+
+def test_every_word_must_match(signed_in, world):
+    assert found(signed_in.get("/console/search", {"q": "facturacion token"})) == []
+
+
+def test_messages_and_internal_notes_are_searchable(signed_in, world):
+    cases.add_note(
+        case=world.unassigned,
+        body_text="El cliente envió el comprobante de pago.",
+        actor=world.ana,
+        visibility="internal",
+    )
+    cases.add_note(
+        case=world.awaiting,
+        body_text="Adjunto la cédula del representante legal",
+        author_contact=world.mine.requester,
+    )
+    assert found(signed_in.get("/console/search", {"q": "comprobante"})) == [
+        world.unassigned.number
+    ]
+    assert found(signed_in.get("/console/search", {"q": "cedula"})) == [world.awaiting.number]
+
+
+def test_contact_and_organization_are_searchable(signed_in, world):
+    got = found(signed_in.get("/console/search", {"q": "perez"}))
+    assert world.mine.number in got and world.globex.number not in got
+    assert found(signed_in.get("/console/search", {"q": "globex"})) == [world.globex.number]
+    assert world.mine.number in found(signed_in.get("/console/search", {"q": "pedro@acme.com.co"}))
+
+
+def test_the_index_follows_changes(signed_in, world):
+    cases.update_case(case=world.mine, actor=world.ana, subject="Problema con el certificado")
+    assert found(signed_in.get("/console/search", {"q": "facturacion"})) == []
+    assert world.mine.number in found(signed_in.get("/console/search", {"q": "problema"}))
+
+
+def test_prefixes_or_stems_find_related_words(signed_in, world):
+    # "factura" is a prefix of "facturación" (SQLite) and shares its stem (PostgreSQL).
+    assert world.mine.number in found(signed_in.get("/console/search", {"q": "factura"}))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_spanish_stemming_on_postgresql(signed_in, world):
+    # "renovaciones" and "renovación" share the stem "renov"; no prefix of one another.
+    assert found(signed_in.get("/console/search", {"q": "renovaciones"})) == [
+        world.unassigned.number
+    ]
+
+
+def test_query_syntax_is_not_the_databases(signed_in, world):
+    for typed in ('"', "*", "a OR b", "NEAR(", "-x", "':*", "&|!", "\x00", "é" * 300):
+        assert signed_in.get("/console/search", {"q": typed}).status_code == 200, typed
+
+
+def test_an_empty_search_explains_what_to_type(signed_in, world):
+    response = signed_in.get("/console/search", {"q": ""})
+    assert response.status_code == 200
+    assert "número de caso" in response.content.decode()
+
+
+def test_customers_cannot_search(client, world, customer):
+    client.force_login(customer)
+    assert client.get("/console/search", {"q": "facturacion"}).status_code == 404
+    assert client.get("/console/search", {"q": world.mine.number}).status_code == 404
+
+
+def test_anonymous_visitors_go_to_sign_in(client, world):
+    response = client.get("/console/search", {"q": "x"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_search_box_is_on_every_console_page(signed_in, world):
+    page = signed_in.get("/console/").content.decode()
+    assert 'role="search"' in page and "Buscar casos" in page
+
+
+def test_search_runs_a_fixed_number_of_statements(signed_in, world, django_assert_max_num_queries):
+    def open_some(n):
+        for i in range(n):
+            cases.open_case(
+                actor=world.ana,
+                channel=world.mine.channel,
+                subject=f"Caso de prueba {i}",
+                requester=world.mine.requester,
+                group=SupportGroup.objects.first(),
+                acknowledge=False,
+            )
+
+    open_some(2)
+    signed_in.get("/console/search", {"q": "caso"})
+    with django_assert_max_num_queries(12) as few:
+        signed_in.get("/console/search", {"q": "caso"})
+    open_some(30)
+    with django_assert_max_num_queries(12) as many:
+        response = signed_in.get("/console/search", {"q": "caso"})
+    assert len(found(response)) == 32
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_rebuilding_the_index_gives_the_same_answers(world):
+    before = matching_case_ids("facturacion")
+    schema.rebuild(connection)
+    assert matching_case_ids("facturacion") == before == [world.mine.pk]
+
+
+def test_a_bulk_load_without_triggers_then_a_rebuild(world):
+    schema.set_triggers(connection, enabled=False)
+    try:
+        cases.update_case(case=world.mine, actor=world.ana, subject="Sin índice todavía")
+        assert matching_case_ids("indice") == []
+    finally:
+        schema.set_triggers(connection, enabled=True)
+    schema.rebuild(connection)
+    assert matching_case_ids("indice") == [world.mine.pk]
