@@ -1,0 +1,389 @@
+"""What the console's case page shows, read in a fixed number of queries whatever the
+number of notes, attachments, calls or audit entries (the page's query-count test holds
+it to that): the header, the SLA clocks in words, the escalation ladder, one timeline of
+every channel, and what the composer may offer (channels, the WhatsApp window, canned
+answers). Reads only; tenant scoping is the caller's `cases.selectors.case_for`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from atiende.accounts.models import STAFF_ROLES, SupportGroup, User
+from atiende.cases import transitions
+from atiende.cases.models import Attachment, Case, Direction, Note, Visibility
+from atiende.channels import selectors as channel_selectors
+from atiende.channels.phone.models import Call
+from atiende.channels.whatsapp.models import Conversation
+from atiende.console.canned import selectors as canned
+from atiende.core import clock
+from atiende.core.models import AuditEntry
+from atiende.escalations import selectors as ladder
+from atiende.escalations.models import EscalationLevel, EscalationRequest, RequestStatus
+from atiende.sla.models import SlaTimer
+from atiende.sla.schedules import calendar
+
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+# The composer warns that the WhatsApp window is about to close this long before it does.
+WINDOW_REMINDER = dt.timedelta(hours=1)
+REPLY_KINDS = ("email", "whatsapp", "portal")
+
+
+# -- Words for durations ------------------------------------------------------------------
+
+
+def duration_words(seconds: int) -> str:
+    """'2 h 10 min', '3 d 4 h', '45 min', 'menos de 1 min' (at most two units)."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return _("menos de 1 min")
+    minutes = seconds // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+# -- SLA ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    kind: str
+    label: str
+    state: str  # running, at_risk, paused, met, breached
+    due: dt.datetime
+    target_seconds: int
+    words: str
+    state_label: str
+    used_percent: int
+    paused_seconds: int
+    paused_words: str
+    met_at: dt.datetime | None = None
+    breached_at: dt.datetime | None = None
+    level: int = 1
+
+
+KIND_LABELS = {"first_response": "Primera respuesta", "resolution": "Resolución"}
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def sla_clocks(timers: list[SlaTimer], now: dt.datetime) -> list[Clock]:
+    out = []
+    for t in sorted(timers, key=lambda t: 0 if t.kind == "first_response" else 1):
+        cal = calendar(t.schedule)
+        paused = t.paused_seconds
+        running_pause_from = _parse(t.pauses[-1][0]) if t.paused else None
+        if running_pause_from is not None:
+            paused += cal.elapsed(running_pause_from, now)
+        if t.breached_at is not None or (t.met_at is None and t.due_at <= now and not t.paused):
+            state = "breached"
+            since = cal.elapsed(t.due_at, t.met_at or now) if t.due_at < now else 0
+            words = _("vencido hace %(d)s") % {"d": duration_words(since)}
+            used = 100
+        elif t.met_at is not None:
+            state = "met"
+            words = _("cumplido")
+            used = _used(cal, t, t.met_at)
+        else:
+            state = "paused" if t.paused else ("at_risk" if t.at_risk_at <= now else "running")
+            left = cal.elapsed(running_pause_from or now, t.due_at)
+            words = _("vence en %(d)s") % {"d": duration_words(left)}
+            if t.paused:
+                words = _("en pausa; quedan %(d)s") % {"d": duration_words(left)}
+            used = 100 - round(100 * left / t.target_seconds) if t.target_seconds else 100
+        out.append(
+            Clock(
+                kind=t.kind,
+                label=_(KIND_LABELS.get(t.kind, t.kind)),
+                state=state,
+                due=t.due_at,
+                target_seconds=t.target_seconds,
+                words=words,
+                state_label=_(STATE_LABELS[state]),
+                used_percent=max(0, min(100, used)),
+                paused_seconds=paused,
+                paused_words=duration_words(paused) if paused else "",
+                met_at=t.met_at,
+                breached_at=t.breached_at,
+                level=t.level,
+            )
+        )
+    return out
+
+
+STATE_LABELS = {
+    "running": "en curso",
+    "at_risk": "en riesgo",
+    "paused": "en pausa",
+    "met": "cumplido",
+    "breached": "incumplido",
+}
+
+
+def _used(cal: Any, t: SlaTimer, until: dt.datetime) -> int:
+    if not t.target_seconds:
+        return 100
+    spent = max(0, cal.elapsed(t.started_at, until) - t.paused_seconds)
+    return round(100 * spent / t.target_seconds)
+
+
+# -- The escalation ladder ---------------------------------------------------------------
+
+
+@dataclass
+class Rung:
+    number: int
+    title: str
+    responsible: str
+    people: list[str]
+    current: bool
+    passed: bool
+
+
+def ladder_rungs(case: Case) -> list[Rung]:
+    """Levels 1..N with who answers for each: one query for the levels, one for the people."""
+    levels = list(EscalationLevel.objects.select_related("group").order_by("number"))
+    groups = [lv.group_id for lv in levels if lv.group_id]
+    people = list(
+        User.objects.filter(
+            Q(level__in=[lv.number for lv in levels]) | Q(support_groups__in=groups),
+            is_active=True,
+            role__in=STAFF_ROLES,
+        )
+        .prefetch_related(None)
+        .values_list("name", "level", "support_groups")
+        .distinct()
+    )
+    out = []
+    for lv in levels:
+        names = sorted(
+            {
+                n
+                for n, level, group in people
+                if level == lv.number or (group and group == lv.group_id)
+            }
+        )
+        out.append(
+            Rung(
+                number=lv.number,
+                title=lv.title,
+                responsible=lv.responsible_name or (lv.group.name if lv.group_id else ""),
+                people=names,
+                current=lv.number == case.level,
+                passed=lv.number < case.level,
+            )
+        )
+    return out
+
+
+# -- The timeline -------------------------------------------------------------------------
+
+# Audit actions the page shows (notes are shown from their own rows; deliveries as the
+# note's state).
+HIDDEN_ACTIONS = ("note.added", "note.delivery", "attachment.added")
+
+
+@dataclass
+class Item:
+    at: dt.datetime
+    kind: str  # note, call, event, attachment
+    order: int
+    pk: int
+    note: Note | None = None
+    call: Call | None = None
+    entry: AuditEntry | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    channel_label: str = ""
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.at, self.order, self.pk)
+
+
+def timeline(case: Case) -> list[Item]:
+    """Notes (every channel, internal ones included), phone calls linked to the case,
+    attachments, and the audit trail's events, in order: four queries."""
+    channels = {c.pk: c for c in channel_selectors.channels()}
+    notes = list(
+        Note.objects.filter(case=case)
+        .select_related("author_user", "author_contact")
+        .order_by("created_at", "id")
+    )
+    attachments = list(Attachment.objects.filter(case=case).order_by("created_at", "id"))
+    by_note: dict[int, list[Attachment]] = {}
+    items: list[Item] = []
+    for a in attachments:
+        if a.note_id:
+            by_note.setdefault(a.note_id, []).append(a)
+        else:
+            items.append(
+                Item(at=a.created_at, kind="attachment", order=2, pk=a.pk, attachments=[a])
+            )
+    for n in notes:
+        ch = channels.get(n.channel_id)
+        items.append(
+            Item(
+                at=n.created_at,
+                kind="note",
+                order=0,
+                pk=n.pk,
+                note=n,
+                attachments=by_note.get(n.pk, []),
+                channel_label=ch.name if ch else "",
+            )
+        )
+    for call in Call.objects.filter(case=case).select_related("agent").order_by("started_at", "id"):
+        ch = channels.get(call.channel_id)
+        items.append(
+            Item(
+                at=call.started_at,
+                kind="call",
+                order=1,
+                pk=call.pk,
+                call=call,
+                channel_label=ch.name if ch else "",
+            )
+        )
+    entries = AuditEntry.objects.filter(case=case).exclude(action__in=HIDDEN_ACTIONS)
+    for e in entries.select_related(None).order_by("at", "id"):
+        items.append(Item(at=e.at, kind="event", order=3, pk=e.pk, entry=e))
+    items.sort(key=lambda i: i.sort_key)
+    return items
+
+
+# -- The composer -------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """WhatsApp's customer service window on one channel."""
+
+    open: bool
+    closes_at: dt.datetime | None
+    left_words: str
+    closing_soon: bool
+
+
+def whatsapp_window(channel: Any, contact: Any, now: dt.datetime) -> Window:
+    keys = Q(pk__in=[])
+    if contact is not None and contact.whatsapp_id:
+        keys |= Q(wa_id=contact.whatsapp_id)
+    if contact is not None and contact.whatsapp_user_id:
+        keys |= Q(user_id=contact.whatsapp_user_id)
+    last = Conversation.objects.filter(keys, channel=channel).aggregate(m=Max("last_inbound_at"))[
+        "m"
+    ]
+    if last is None or now >= last + WHATSAPP_WINDOW:
+        return Window(False, last + WHATSAPP_WINDOW if last else None, "", False)
+    closes = last + WHATSAPP_WINDOW
+    left = int((closes - now).total_seconds())
+    return Window(True, closes, duration_words(left), closes - now <= WINDOW_REMINDER)
+
+
+def reply_channels(case: Case, contact: Any, emails: list[str]) -> list[Any]:
+    """Where an answer may go: the intake channel first, then the other channels the
+    contact can be reached on (email with an address, WhatsApp with a number) and the
+    portal (a public comment the customer reads there)."""
+    active = [c for c in channel_selectors.channels() if c.active]
+    reachable = []
+    for c in active:
+        if c.kind == "email" and emails:
+            reachable.append(c)
+        elif c.kind == "whatsapp" and contact is not None and contact.whatsapp_id:
+            reachable.append(c)
+        elif c.kind == "portal":
+            reachable.append(c)
+    intake = channel_selectors.channel_by_id(case.channel_id)
+    out = [intake] if intake is not None and intake.kind in REPLY_KINDS + ("api",) else []
+    return out + [c for c in reachable if c not in out]
+
+
+# -- The whole page -----------------------------------------------------------------------
+
+
+@dataclass
+class CasePage:
+    case: Case
+    emails: list[str]
+    phones: list[str]
+    clocks: list[Clock]
+    rungs: list[Rung]
+    pending: EscalationRequest | None
+    evidence: dict[str, Any] | None
+    may_decide: bool
+    eligibility: Any
+    items: list[Item]
+    channels: list[Any]
+    default_channel: Any
+    windows: dict[int, Window]
+    answers: list[Any]
+    answer_texts: dict[str, str]
+    agents: list[User]
+    groups: list[SupportGroup]
+    next_statuses: list[tuple[str, str]]
+    finished: bool
+    max_bytes: int
+    max_words: str
+    history: list[EscalationRequest]
+
+
+def case_page(user: User, case: Case, *, now: dt.datetime | None = None) -> CasePage:
+    now = now or clock.now()
+    contact = case.requester
+    emails = list(contact.emails.values_list("address", flat=True)) if contact else []
+    phones = list(contact.phones.values_list("number", flat=True)) if contact else []
+    requests = list(
+        EscalationRequest.objects.filter(case=case)
+        .select_related("requested_by", "requested_by_contact", "decided_by")
+        .order_by("created_at", "id")
+    )
+    pending = next((r for r in requests if r.status == RequestStatus.PENDING), None)
+    channels = reply_channels(case, contact, emails)
+    windows = {c.pk: whatsapp_window(c, contact, now) for c in channels if c.kind == "whatsapp"}
+    answers = canned.active_answers()
+    finished = case.status in transitions.FINAL
+    return CasePage(
+        case=case,
+        emails=emails,
+        phones=phones,
+        clocks=sla_clocks(list(SlaTimer.objects.filter(case=case)), now),
+        rungs=ladder_rungs(case),
+        pending=pending,
+        evidence=ladder.evidence(case, now=now) if pending is not None else None,
+        may_decide=pending is not None and ladder.can_verify(user, pending.to_level),
+        eligibility=None if pending is not None else ladder.eligibility(case, actor=user, now=now),
+        items=timeline(case),
+        channels=channels,
+        default_channel=channels[0] if channels else None,
+        windows=windows,
+        answers=answers,
+        answer_texts={a.slug: canned.text_for(a, case, user) for a in answers},
+        agents=list(
+            User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("name", "id")
+        ),
+        groups=list(SupportGroup.objects.order_by("name")),
+        next_statuses=[
+            (s, transitions.LABELS_ES[s]) for s in sorted(transitions.ALLOWED.get(case.status, ()))
+        ],
+        finished=finished,
+        max_bytes=settings.ATIENDE_MAX_ATTACHMENT_BYTES,
+        max_words=f"{settings.ATIENDE_MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB",
+        history=[r for r in requests if r.status != RequestStatus.PENDING],
+    )
+
+
+def is_public(note: Note) -> bool:
+    return note.visibility == Visibility.PUBLIC and note.direction != Direction.INTERNAL
