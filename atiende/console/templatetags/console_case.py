@@ -48,7 +48,19 @@ FIELD_LABELS = {
 
 # Bookkeeping the audit trail keeps and the page does not need to repeat (the SLA card
 # shows the clocks; the header shows the organization and the contact).
-QUIET_FIELDS = frozenset({"number", "organization", "requester", "sla_schedule", "sla_started_at"})
+QUIET_FIELDS = frozenset(
+    {
+        "number",
+        "organization",
+        "requester",
+        "sla_schedule",
+        "sla_started_at",
+        "met_at",
+        "breached",
+        "timer",
+        "kind",
+    }
+)
 
 
 def _quiet(field: str) -> bool:

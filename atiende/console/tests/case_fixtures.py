@@ -28,7 +28,7 @@ def acme_incident(incident):
 
 
 @pytest.fixture
-def email_case(correo, acme_contact, sla_targets, clock_at):
+def email_case(correo, acme_contact, sla_targets, clock_at):  # noqa: F811
     """A request that came by email from ACME's Pedro."""
     return cases.open_case(
         actor=None,

@@ -67,10 +67,13 @@ def _refused(request: HttpRequest, number: str, exc: DomainError, **extra: Any) 
 @require_GET
 def case(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
-    if case.channel.kind == "whatsapp" and case.requester_id:
-        # Messages the corporate menu holds land when an agent looks at the conversation.
-        if whatsapp.flush_pending_for(case.requester):
-            case = _case(request, number)
+    # Messages the corporate menu holds land when an agent looks at the conversation.
+    if (
+        case.channel.kind == "whatsapp"
+        and case.requester_id
+        and whatsapp.flush_pending_for(case.requester)
+    ):
+        case = _case(request, number)
     return _page(request, case)
 
 

@@ -14,6 +14,8 @@
   const list = document.getElementById("composer-file-list");
   const fileError = document.getElementById("composer-file-error");
   const maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
+  // The server's clock decides the window: the browser's may be off.
+  const skew = form.dataset.now ? Date.parse(form.dataset.now) - Date.now() : 0;
 
   function mode() {
     const checked = form.querySelector("input[name=mode]:checked");
@@ -56,7 +58,7 @@
   }
   function tick() {
     form.querySelectorAll('.wa-window[data-open="1"][data-closes-at]').forEach((win) => {
-      const left = (Date.parse(win.dataset.closesAt) - Date.now()) / 1000;
+      const left = (Date.parse(win.dataset.closesAt) - (Date.now() + skew)) / 1000;
       const out = win.querySelector(".wa-left");
       if (left <= 0) {
         win.dataset.open = "0";
