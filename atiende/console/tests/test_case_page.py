@@ -490,3 +490,18 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_notes(
     many = _queries(client, url(email_case))
     assert many == few, (few, many)
     assert many <= 40
+
+
+def test_the_page_speaks_english_when_asked(client, agent, email_case, ladder):
+    client.force_login(agent)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
+    text = page_text(client.get(url(email_case)))
+    for words in (
+        "Reply to the customer",
+        "Internal note",
+        "Case history",
+        "First response",
+        "due in 1 h",
+        "Request escalation",
+    ):
+        assert words in text, words
