@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Max, Q
-from django.utils import dateformat, timezone
+from django.utils.dates import MONTHS_3
 from django.utils.translation import gettext as _
 
 from atiende.accounts.models import STAFF_ROLES, SupportGroup, User
@@ -221,8 +222,16 @@ class Item:
         return (self.at, self.order, self.pk)
 
 
-def _when(at: dt.datetime) -> str:
-    return dateformat.format(timezone.localtime(at), "j M Y, H:i")
+BOGOTA = ZoneInfo("America/Bogota")
+
+
+def _when(at: dt.datetime, months: list[str]) -> str:
+    """'1 Dic 2026, 10:00' in Bogotá (what the `date:"j M Y, H:i"` filter writes, at a
+    fraction of its cost: the timeline formats every entry's instant)."""
+    local = at.astimezone(BOGOTA)
+    return (
+        f"{local.day} {months[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
+    )
 
 
 def _note_words(item: Item) -> None:
@@ -311,8 +320,9 @@ def timeline(case: Case) -> list[Item]:
         order = -1 if e.action == "case.created" else 3
         items.append(Item(at=e.at, kind="event", order=order, pk=e.pk, entry=e))
     items.sort(key=lambda i: i.sort_key)
+    months = [str(MONTHS_3[m]).title() for m in range(1, 13)]  # in the request's language
     for item in items:
-        item.at_text = _when(item.at)
+        item.at_text = _when(item.at, months)
         if item.kind == "note":
             _note_words(item)
         elif item.kind == "event":

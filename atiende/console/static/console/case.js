@@ -31,7 +31,11 @@
 
   function refresh() {
     const isNote = mode() === "note";
-    form.querySelectorAll(".reply-only").forEach((el) => el.classList.toggle("hidden", isNote));
+    form.querySelectorAll(".reply-only").forEach((el) => {
+      el.classList.toggle("hidden", isNote);
+      // A note goes nowhere and changes no status: its hidden controls are not sent.
+      el.querySelectorAll("select, input, textarea").forEach((c) => (c.disabled = isNote));
+    });
     form.querySelectorAll(".wa-window").forEach((el) => el.classList.add("hidden"));
     const win = isNote ? null : selectedWindow();
     let closed = false;
