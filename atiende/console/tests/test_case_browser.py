@@ -79,6 +79,20 @@ def signed_in(browser, live_server, email: str, *, width: int = 1280, height: in
         context.close()
 
 
+def tiny_png() -> bytes:
+    """A real 1×1 PNG, so the preview has something to draw."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x0b\x5c\xab")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
 def run_worker() -> None:
     for _ in range(3):
         queue.run_pending(100)
@@ -107,6 +121,13 @@ def test_an_agent_answers_an_email_case_threaded_and_a_note_reaches_nobody(
         assert page.get_by_label("Canal de respuesta").input_value() == "correo"
 
         page.get_by_label("Mensaje").fill("Hola Pedro, ¿qué versión del firmador usa?")
+        page.get_by_label("Adjuntos (varios; máximo 25 MB cada uno)").set_input_files(
+            [
+                {"name": "pasos.png", "mimeType": "image/png", "buffer": tiny_png()},
+                {"name": "guia.txt", "mimeType": "text/plain", "buffer": b"Paso 1"},
+            ]
+        )
+        assert "pasos.png" in page.locator("#composer-file-list").inner_text()
         page.get_by_role("button", name="Enviar respuesta").click()
         page.wait_for_load_state()
         assert page.get_by_text("Respuesta enviada.").is_visible()
@@ -117,8 +138,11 @@ def test_an_agent_answers_an_email_case_threaded_and_a_note_reaches_nobody(
         assert sent["In-Reply-To"] == "<plain-1@acme.com.co>"
         assert "<plain-1@acme.com.co>" in sent["References"]
         assert "qué versión del firmador" in sent.get_body(("plain",)).get_content()
+        assert {p.get_filename() for p in sent.iter_attachments()} == {"pasos.png", "guia.txt"}
         page.reload()
         assert page.locator(".delivery-sent").first.is_visible()
+        preview = page.get_by_role("img", name="pasos.png")
+        assert preview.evaluate("img => img.complete && img.naturalWidth") == 1
 
         # An internal note, chosen with the "n" shortcut: stored, never sent.
         page.locator("body").press("n")
