@@ -80,7 +80,7 @@ def signed_in(browser, live_server, email: str, *, width: int = 1280, height: in
 
 
 def tiny_png() -> bytes:
-    """A real 1×1 PNG, so the preview has something to draw."""
+    """A real one-pixel PNG, so the preview has something to draw."""
     import struct
     import zlib
 
@@ -90,7 +90,9 @@ def tiny_png() -> bytes:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00\x0b\x5c\xab")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def run_worker() -> None:
