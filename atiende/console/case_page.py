@@ -80,7 +80,11 @@ def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def sla_clocks(timers: list[SlaTimer], now: dt.datetime) -> list[Clock]:
+def sla_clocks(
+    timers: list[SlaTimer], now: dt.datetime, *, stopped_at: dt.datetime | None = None
+) -> list[Clock]:
+    """The case's clocks in words. `stopped_at`: when the case was closed or cancelled (its
+    clocks stand still from then on: nothing is "overdue" on a finished case)."""
     out = []
     for t in sorted(timers, key=lambda t: 0 if t.kind == "first_response" else 1):
         cal = calendar(t.schedule)
@@ -88,15 +92,25 @@ def sla_clocks(timers: list[SlaTimer], now: dt.datetime) -> list[Clock]:
         running_pause_from = _parse(t.pauses[-1][0]) if t.paused else None
         if running_pause_from is not None:
             paused += cal.elapsed(running_pause_from, now)
-        if t.breached_at is not None or (t.met_at is None and t.due_at <= now and not t.paused):
+        # Where the clock stands: met, paused, stopped with the case, or now.
+        until = t.met_at or running_pause_from or stopped_at or now
+        overdue = t.due_at < until if t.met_at is not None else t.due_at <= until
+        if t.breached_at is not None or overdue:
             state = "breached"
-            since = cal.elapsed(t.due_at, t.met_at or now) if t.due_at < now else 0
-            words = _("vencido hace %(d)s") % {"d": duration_words(since)}
+            late = duration_words(cal.elapsed(t.due_at, until) if t.due_at < until else 0)
+            if t.met_at is not None:
+                words = _("cumplido con %(d)s de retraso") % {"d": late}
+            else:
+                words = _("vencido hace %(d)s") % {"d": late}
             used = 100
         elif t.met_at is not None:
             state = "met"
             words = _("cumplido")
             used = _used(cal, t, t.met_at)
+        elif stopped_at is not None:
+            state = "stopped"
+            words = _("detenido: el caso terminó")
+            used = _used(cal, t, stopped_at)
         else:
             state = "paused" if t.paused else ("at_risk" if t.at_risk_at <= now else "running")
             left = cal.elapsed(running_pause_from or now, t.due_at)
@@ -130,6 +144,7 @@ STATE_LABELS = {
     "paused": "en pausa",
     "met": "cumplido",
     "breached": "incumplido",
+    "stopped": "detenido",
 }
 
 
@@ -423,7 +438,11 @@ def case_page(user: User, case: Case, *, now: dt.datetime | None = None) -> Case
         case=case,
         emails=emails,
         phones=phones,
-        clocks=sla_clocks(list(SlaTimer.objects.filter(case=case)), now),
+        clocks=sla_clocks(
+            list(SlaTimer.objects.filter(case=case)),
+            now,
+            stopped_at=(case.closed_at or case.updated_at) if finished else None,
+        ),
         rungs=ladder_rungs(case),
         pending=pending,
         evidence=ladder.evidence(case, now=now) if pending is not None else None,

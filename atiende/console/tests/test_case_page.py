@@ -505,3 +505,18 @@ def test_the_page_speaks_english_when_asked(client, agent, email_case, ladder):
         "Request escalation",
     ):
         assert words in text, words
+
+
+def test_a_late_answer_says_by_how_much_and_a_finished_case_stops_its_clocks(
+    client, agent, email_case, clock_at
+):
+    client.force_login(agent)
+    clock_at.advance(hours=3)  # first response due after 1 h: answered 2 h late
+    cases.add_note(case=email_case, body_text="Ya lo revisamos", actor=agent)
+    clock_at.advance(hours=1)
+    text = page_text(client.get(url(email_case)))
+    assert "cumplido con 2 h de retraso" in text
+    cases.change_status(case=email_case, actor=agent, status="cancelled")
+    clock_at.advance(days=3)
+    text = page_text(client.get(url(email_case)))
+    assert "detenido: el caso terminó" in text  # resolution: not "overdue" forever
