@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from atiende.accounts.models import STAFF_ROLES, SupportGroup, User
 from atiende.cases import downloads, selectors, services
@@ -64,7 +64,7 @@ def _refused(request: HttpRequest, number: str, exc: DomainError, **extra: Any) 
 
 
 @agent_required
-@require_GET
+@require_safe
 def case(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     # Messages the corporate menu holds land when an agent looks at the conversation.
@@ -237,7 +237,7 @@ def decide_escalation(request: HttpRequest, number: str, request_id: int) -> Htt
 
 
 @agent_required
-@require_GET
+@require_safe
 def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
     try:
         row = selectors.attachment_for(request.user, number, attachment_id)
