@@ -9,6 +9,7 @@ the error's status (422, 409, 413…)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,8 @@ from atiende.core.errors import DomainError, InvalidInput, NotFound, TooLarge
 from atiende.escalations import selectors as ladder
 from atiende.escalations import services as escalations
 from atiende.escalations.models import Via
+
+log = logging.getLogger(__name__)
 
 
 def _case(request: HttpRequest, number: str):
@@ -68,12 +71,14 @@ def _refused(request: HttpRequest, number: str, exc: DomainError, **extra: Any) 
 def case(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     # Messages the corporate menu holds land when an agent looks at the conversation.
-    if (
-        case.channel.kind == "whatsapp"
-        and case.requester_id
-        and whatsapp.flush_pending_for(case.requester)
-    ):
-        case = _case(request, number)
+    if case.channel.kind == "whatsapp" and case.requester_id:
+        try:
+            landed = whatsapp.flush_pending_for(case.requester)
+        except DomainError:  # e.g. the line was deactivated: it keeps them; show the page
+            log.warning("whatsapp: held messages of %s not landed", case.number, exc_info=True)
+            landed = 0
+        if landed:
+            case = _case(request, number)
     return _page(request, case)
 
 
