@@ -68,8 +68,8 @@ def busy_case(notes: int):
     from atiende.accounts import services as accounts
     from atiende.accounts.models import User
     from atiende.cases import services as cases
-    from atiende.channels.selectors import channels
     from atiende.customers import services as customers
+    from atiende.directory.selectors import channels
     from atiende.escalations import services as escalations
 
     correo = next(c for c in channels() if c.slug == "correo")

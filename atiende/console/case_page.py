@@ -18,15 +18,15 @@ from django.utils.dates import MONTHS_3
 from django.utils.translation import gettext as _
 
 from atiende.accounts.models import STAFF_ROLES, SupportGroup, User
-from atiende.cases import transitions
+from atiende.cases import statuses, transitions
 from atiende.cases.models import Attachment, Case, Direction, Note, Visibility
-from atiende.channels import selectors as channel_selectors
 from atiende.channels.phone.models import Call
 from atiende.channels.whatsapp.models import Conversation
 from atiende.console.canned import selectors as canned
 from atiende.console.templatetags import console_case as labels
 from atiende.core import clock
 from atiende.core.models import AuditEntry
+from atiende.directory import selectors as channel_selectors
 from atiende.escalations import selectors as ladder
 from atiende.escalations.models import EscalationLevel, EscalationRequest, RequestStatus
 from atiende.sla.models import SlaTimer
@@ -433,7 +433,7 @@ def case_page(user: User, case: Case, *, now: dt.datetime | None = None) -> Case
     windows = {c.pk: whatsapp_window(c, contact, now) for c in channels if c.kind == "whatsapp"}
     answers = canned.active_answers()
     items = timeline(case)
-    finished = case.status in transitions.FINAL
+    finished = case.status in statuses.FINISHED
     return CasePage(
         case=case,
         emails=emails,
@@ -459,7 +459,7 @@ def case_page(user: User, case: Case, *, now: dt.datetime | None = None) -> Case
         ),
         groups=list(SupportGroup.objects.order_by("name")),
         next_statuses=[
-            (s, transitions.LABELS_ES[s]) for s in sorted(transitions.ALLOWED.get(case.status, ()))
+            (s, statuses.label(s)) for s in sorted(transitions.ALLOWED.get(case.status, ()))
         ],
         finished=finished,
         max_bytes=settings.ATIENDE_MAX_ATTACHMENT_BYTES,
