@@ -305,7 +305,7 @@ def timeline(case: Case) -> list[Item]:
                 Item(at=a.created_at, kind="attachment", order=2, pk=a.pk, attachments=[a])
             )
     for n in notes:
-        ch = channels.get(n.channel_id)
+        ch = channels.get(n.channel_id) if n.channel_id is not None else None
         items.append(
             Item(
                 at=n.created_at,

@@ -10,11 +10,11 @@ the error's status (422, 409, 413…)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,15 +34,20 @@ from atiende.escalations.models import Via
 log = logging.getLogger(__name__)
 
 
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff user (`agent_required` let only them in)."""
+    return cast(User, request.user)
+
+
 def _case(request: HttpRequest, number: str):
     try:
-        return selectors.case_for(request.user, number)
+        return selectors.case_for(_staff(request), number)
     except NotFound:
         raise Http404 from None
 
 
 def _page(request: HttpRequest, case, *, status: int = 200, **extra: Any) -> HttpResponse:
-    page = case_page.case_page(request.user, case)
+    page = case_page.case_page(_staff(request), case)
     context = {
         "title": f"{case.number} · {case.subject}",
         "case": case,
@@ -96,7 +101,7 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES
     try:
         for f in files:
-            if f.size > limit:
+            if (f.size or 0) > limit:
                 raise TooLarge(
                     _("El archivo «%(name)s» supera el tamaño máximo permitido (%(mb)s MB).")
                     % {"name": f.name, "mb": limit // (1024 * 1024)},
@@ -104,7 +109,7 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
                 )
         composer.reply_from_console(
             case=case,
-            actor=request.user,
+            actor=_staff(request),
             body=request.POST.get("body", ""),
             internal=internal,
             channel_slug=request.POST.get("channel", ""),
@@ -122,11 +127,11 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def confirm_note(request: HttpRequest, number: str, note_id: int) -> HttpResponse:
     case = _case(request, number)
-    note = selectors.visible_notes(request.user, case).filter(pk=note_id).first()
+    note = selectors.visible_notes(_staff(request), case).filter(pk=note_id).first()
     if note is None:
         raise Http404
     try:
-        services.confirm_note(note=note, actor=request.user)
+        services.confirm_note(note=note, actor=_staff(request))
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Nota confirmada: ahora es un comentario visible al cliente."))
@@ -167,10 +172,10 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
     changes: dict[str, Any] = {}
     try:
         if "assignee" in request.POST:
-            changes["assignee"] = _assignee(request.POST["assignee"].strip(), request.user)
+            changes["assignee"] = _assignee(request.POST["assignee"].strip(), _staff(request))
         if "group" in request.POST:
             changes["group"] = _group(request.POST["group"].strip())
-        services.update_case(case=case, actor=request.user, **changes)
+        services.update_case(case=case, actor=_staff(request), **changes)
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Asignación guardada."))
@@ -187,7 +192,7 @@ def change_fields(request: HttpRequest, number: str) -> HttpResponse:
         if request.POST.get(f, "").strip()
     }
     try:
-        services.update_case(case=case, actor=request.user, **changes)
+        services.update_case(case=case, actor=_staff(request), **changes)
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Cambios guardados."))
@@ -201,7 +206,7 @@ def request_escalation(request: HttpRequest, number: str) -> HttpResponse:
     try:
         escalations.request_escalation(
             case=case,
-            actor=request.user,
+            actor=_staff(request),
             to_level=case.level + 1,
             reason=request.POST.get("reason", ""),
             via=Via.AGENT,
@@ -217,7 +222,7 @@ def request_escalation(request: HttpRequest, number: str) -> HttpResponse:
 def decide_escalation(request: HttpRequest, number: str, request_id: int) -> HttpResponse:
     case = _case(request, number)
     try:
-        row = ladder.request_for(request.user, request_id)
+        row = ladder.request_for(_staff(request), request_id)
     except NotFound:
         raise Http404 from None
     if row.case_id != case.pk:
@@ -226,7 +231,7 @@ def decide_escalation(request: HttpRequest, number: str, request_id: int) -> Htt
     try:
         escalations.decide_escalation(
             request=row,
-            actor=request.user,
+            actor=_staff(request),
             decision=decision,
             reason=request.POST.get("reason", ""),
         )
@@ -243,9 +248,9 @@ def decide_escalation(request: HttpRequest, number: str, request_id: int) -> Htt
 
 @agent_required
 @require_safe
-def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     try:
-        row = selectors.attachment_for(request.user, number, attachment_id)
+        row = selectors.attachment_for(_staff(request), number, attachment_id)
         return downloads.attachment_response(row)
     except NotFound:
         raise Http404 from None
