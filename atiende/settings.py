@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "atiende.api",
     "atiende.portal",
     "atiende.console",
+    "atiende.console.canned",
 ]
 
 MIDDLEWARE = [

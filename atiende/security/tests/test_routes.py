@@ -230,6 +230,18 @@ PUBLIC_PAGES: dict[str, str] = {
         "entrada de la central telefónica: el token de la línea es la credencial (401 sin él) "
         "y no devuelve datos de nadie (channels/phone/tests/test_webhook.py)"
     ),
+    # The console's case page (#13) is for staff only, who see every organization's cases
+    # (as in the API); a customer of any organization gets 404 on every route, with none
+    # of the case's data (console/tests/test_case_page.py::test_a_customer_gets_404_…), and
+    # an object of another case under this case's number is 404 (…_is_404_under_this_case).
+    "console:case": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
+    "console:case_reply": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
+    "console:case_confirm_note": "solo personal; nota de otro caso: 404 (test_case_page.py)",
+    "console:case_assign": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
+    "console:case_fields": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
+    "console:case_escalate": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
+    "console:case_decide_escalation": "solo personal; solicitud de otro caso: 404 (test_case_page.py)",
+    "console:case_attachment": "solo personal; adjunto de otro caso: 404 (test_case_page.py)",
     "accounts:password_reset_confirm": (
         "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
         "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"
