@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "atiende.channels.whatsapp",
     "atiende.channels.phone",
     "atiende.escalations",
+    "atiende.notifications",
     "atiende.cases",
     "atiende.configuration",
     "atiende.worker",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from atiende.cases import merging
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
@@ -111,6 +112,8 @@ def receive_message(
 def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> Received:
     contact = sender or _contact_for(msg)
     case = _thread(msg, channel, contact)
+    if case is not None and case.merged_into_id is not None:
+        case = merging.survivor_of(case)  # a reply to a merged duplicate joins the survivor
     unverified = False
     new_case = False
     if case is not None and case.status in FINISHED:
