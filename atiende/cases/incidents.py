@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from atiende.accounts.models import User
-from atiende.cases import services, transitions
+from atiende.cases import services, transitions, versions
 from atiende.cases.models import Case
-from atiende.core import audit
+from atiende.core import audit, clock
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
 from atiende.core.transactions import service
 
@@ -51,11 +51,14 @@ def incident_cases(parent: Case) -> QuerySet[Case]:
 
 
 @service
-def link_to_incident(*, case: Case, parent: Case, actor: User) -> Case:
+def link_to_incident(
+    *, case: Case, parent: Case, actor: User, expected_version: str | None = None
+) -> Case:
     """Link `case` to the major incident `parent`. A parent is not itself a child (one level),
     and a linked case cannot be a parent."""
     _staff(actor)
     case = Case.objects.select_for_update().get(pk=case.pk)
+    versions.check(case, expected_version)
     parent = Case.objects.get(pk=parent.pk)
     errors: dict[str, str] = {}
     if case.pk == parent.pk:
@@ -73,8 +76,8 @@ def link_to_incident(*, case: Case, parent: Case, actor: User) -> Case:
     if case.parent_incident_id == parent.pk:
         return case
     before = case.parent_incident.number if case.parent_incident_id else None
-    case.parent_incident = parent
-    case.save(update_fields=["parent_incident"])
+    case.parent_incident, case.updated_at = parent, clock.now()
+    case.save(update_fields=["parent_incident", "updated_at"])
     audit.record(
         actor=actor,
         action="case.incident_linked",
@@ -86,14 +89,15 @@ def link_to_incident(*, case: Case, parent: Case, actor: User) -> Case:
 
 
 @service
-def unlink_from_incident(*, case: Case, actor: User) -> Case:
+def unlink_from_incident(*, case: Case, actor: User, expected_version: str | None = None) -> Case:
     _staff(actor)
     case = Case.objects.select_for_update().select_related("parent_incident").get(pk=case.pk)
+    versions.check(case, expected_version)
     if case.parent_incident_id is None:
         return case
     before = case.parent_incident.number
-    case.parent_incident = None
-    case.save(update_fields=["parent_incident"])
+    case.parent_incident, case.updated_at = None, clock.now()
+    case.save(update_fields=["parent_incident", "updated_at"])
     audit.record(
         actor=actor,
         action="case.incident_unlinked",
