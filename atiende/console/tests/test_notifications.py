@@ -171,3 +171,14 @@ def test_the_bell_counts_with_a_fixed_number_of_queries(
         client.get("/console/notificaciones/campana")
     with django_assert_max_num_queries(10):
         client.get("/console/notificaciones")
+
+
+def test_the_pages_speak_english_when_chosen(client, case, agent, luis):
+    from django.urls import reverse
+
+    cases.update_case(case=case, actor=agent, assignee=luis)
+    client.force_login(luis)
+    client.post(reverse("set_language"), {"language": "en", "next": "/console/"})
+    page = client.get("/console/notificaciones").content.decode()
+    assert "Mark all as read" in page and "1 unread" in page
+    assert "Create a case" in client.get("/console/cases/new").content.decode()
