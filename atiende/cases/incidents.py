@@ -75,7 +75,11 @@ def link_to_incident(
         raise InvalidInput("No se pudo vincular al incidente.", errors=errors)
     if case.parent_incident_id == parent.pk:
         return case
-    before = case.parent_incident.number if case.parent_incident_id else None
+    before = (
+        Case.objects.values_list("number", flat=True).get(pk=case.parent_incident_id)
+        if case.parent_incident_id
+        else None
+    )
     case.parent_incident, case.updated_at = parent, clock.now()
     case.save(update_fields=["parent_incident", "updated_at"])
     audit.record(
@@ -91,11 +95,11 @@ def link_to_incident(
 @service
 def unlink_from_incident(*, case: Case, actor: User, expected_version: str | None = None) -> Case:
     _staff(actor)
-    case = Case.objects.select_for_update().select_related("parent_incident").get(pk=case.pk)
+    case = Case.objects.select_for_update().get(pk=case.pk)
     versions.check(case, expected_version)
     if case.parent_incident_id is None:
         return case
-    before = case.parent_incident.number
+    before = Case.objects.values_list("number", flat=True).get(pk=case.parent_incident_id)
     case.parent_incident, case.updated_at = None, clock.now()
     case.save(update_fields=["parent_incident", "updated_at"])
     audit.record(

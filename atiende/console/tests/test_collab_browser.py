@@ -104,3 +104,25 @@ def test_the_bell_counts_a_new_assignment_without_a_reload(
         luis_page.screenshot(path=str(SCREENSHOTS / "console-notifications.png"), full_page=True)
         luis_page.get_by_role("button", name="Marcar como leída").click()
         luis_page.get_by_text("0 sin leer").wait_for()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_collaboration_pages_fit_a_phone_and_obey_the_csp(
+    live_server, portal, acme, customer, agent, sla_targets
+):
+    from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+
+    case = cases.open_case(actor=customer, channel=portal, subject="Un asunto bastante largo " * 4)
+    cases.update_case(case=case, actor=None, assignee=agent)
+    with phone_page(width=375) as page:
+        sign_in(page, live_server.url, agent.email)
+        for path in (
+            "/console/notificaciones",
+            "/console/cases/new?q=carla",
+            f"/console/incidents/{case.number}",
+        ):
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            assert no_horizontal_scroll(page), path
+            assert csp_violations(page) == [], path
+        page.screenshot(path=str(SCREENSHOTS / "console-incident-phone.png"), full_page=True)
