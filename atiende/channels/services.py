@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Q
+
 from atiende.cases import merging
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
@@ -69,7 +71,8 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     if msg.join_open_case:
         return (
             Case.objects.filter(requester=contact, channel=channel)
-            .exclude(status__in=(*FINISHED, "resolved"))
+            # a duplicate merged into another case still threads (to its survivor)
+            .filter(~Q(status__in=(*FINISHED, "resolved")) | Q(merged_into__isnull=False))
             .order_by("-created_at")
             .first()
         )

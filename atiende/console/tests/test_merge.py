@@ -153,3 +153,25 @@ def test_a_customer_cannot_merge(client, pair, customer):
         == 404
     )
     assert Case.objects.get(pk=dup.pk).merged_into_id is None
+
+
+def test_a_whatsapp_message_after_a_merge_lands_on_the_survivor(
+    make_channel, acme, agent, sla_targets
+):
+    make_channel("wa", "whatsapp", name="WhatsApp")
+
+    def message(n):
+        return InboundMessage(
+            channel="wa",
+            external_id=f"wamid.{n}",
+            body_text=f"mensaje {n}",
+            sender_whatsapp="573184872656",
+            sender_name="Pedro",
+            join_open_case=True,
+        )
+
+    dup = receive_message(message(1)).case
+    survivor = cases.open_case(actor=agent, channel=dup.channel, subject="El caso bueno")
+    merging.merge_case(case=dup, into=survivor, actor=agent)
+    got = receive_message(message(2))
+    assert got.case.pk == survivor.pk and not got.new_case
