@@ -42,7 +42,7 @@ def present_on(case_id: int, *, exclude: User | None = None) -> list[dict]:
     rows = (
         Presence.objects.filter(case_id=case_id, seen_at__gte=clock.now() - PRESENCE_FRESH)
         .select_related("user")
-        .order_by("-state", "user__name")  # "writing" sorts after "viewing": reversed
+        .order_by("-state", "user__name")  # "writing" > "viewing": writers first
     )
     if exclude is not None:
         rows = rows.exclude(user=exclude)
