@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from atiende.core import site
+from atiende.core import text as core_text
 from atiende.directory import hours
 from atiende.sla import texts
 
 
 def text(key: str) -> str:
-    return site.get(f"texts.{key}") or texts.DEFAULT_TEXTS[key]
+    """An acknowledgement template: the site's `texts.<key>`, else the default."""
+    return core_text.text(key, custom=site.get(f"texts.{key}"), defaults=texts.DEFAULT_TEXTS)
 
 
 def acknowledgement(case) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from atiende.accounts.models import User
-from atiende.cases import services, transitions, versions
+from atiende.cases import services, statuses, versions
 from atiende.cases.models import Case
 from atiende.core import audit, clock
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
@@ -69,7 +69,7 @@ def link_to_incident(
         )
     elif Case.objects.filter(parent_incident=case).exists():
         errors["case"] = f"El caso {case.number} es un incidente mayor con casos vinculados."
-    elif parent.merged_into_id is not None or parent.status in transitions.FINAL:
+    elif parent.merged_into_id is not None or parent.status in statuses.FINISHED:
         errors["parent"] = f"El caso {parent.number} ya no está activo."
     if errors:
         raise InvalidInput("No se pudo vincular al incidente.", errors=errors)
@@ -132,8 +132,8 @@ def reply_to_incident(*, parent: Case, body: str, actor: User) -> IncidentReply:
         targets.insert(0, parent)
     result = IncidentReply(answered=[], skipped={})
     for case in targets:
-        if case.status in transitions.FINAL:
-            result.skipped[case.number] = transitions.LABELS_ES[case.status]
+        if case.status in statuses.FINISHED:
+            result.skipped[case.number] = statuses.label(case.status)
             continue
         try:
             services.add_note(case=case, body_text=fill(body, case), actor=actor)

@@ -12,7 +12,7 @@ and the duplicate closes pointing at the survivor (`Case.merged_into`). From the
 from __future__ import annotations
 
 from atiende.accounts.models import User
-from atiende.cases import transitions, versions
+from atiende.cases import statuses, versions
 from atiende.cases.models import Attachment, Case, Note
 from atiende.core import audit, clock
 from atiende.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -75,9 +75,9 @@ def merge_case(
     errors: dict[str, str] = {}
     if case.merged_into_id is not None:
         errors["case"] = f"El caso {case.number} ya se fusionó en otro caso."
-    elif case.status in transitions.FINAL:
+    elif case.status in statuses.FINISHED:
         errors["case"] = (
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; "
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; "
             "no se puede fusionar."
         )
     if into.merged_into_id is not None:
@@ -85,9 +85,9 @@ def merge_case(
             f"El caso {into.number} ya se fusionó en el caso {survivor_of(into).number}; "
             "indique ese."
         )
-    elif into.status in transitions.FINAL:
+    elif into.status in statuses.FINISHED:
         errors["into"] = (
-            f"El caso {into.number} está {transitions.LABELS_ES[into.status].lower()}; "
+            f"El caso {into.number} está {statuses.label(into.status).lower()}; "
             "el caso que sobrevive debe seguir activo."
         )
     elif case.organization_id != into.organization_id:
@@ -103,7 +103,7 @@ def merge_case(
     old = case.status
     case.status, case.closed_at, case.merged_into, case.updated_at = "closed", now, into, now
     case.save(update_fields=["status", "closed_at", "merged_into", "updated_at"])
-    sla.on_status_change(case, old, "closed", actor=actor)
+    sla.on_status_change(case, statuses.sla_phase(old), statuses.sla_phase("closed"), actor=actor)
     into.updated_at = now
     into.save(update_fields=["updated_at"])
     changes = {"merged_into": [None, into.number], "status": [old, "closed"]}

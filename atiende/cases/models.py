@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from atiende.cases.statuses import Status
 from atiende.core import deferred
 
 
@@ -19,15 +20,6 @@ class Priority(models.TextChoices):
 
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "moderate": 2, "low": 3}
-
-
-class Status(models.TextChoices):
-    NEW = "new", "Nuevo"
-    OPEN = "open", "Abierto"
-    AWAITING_INFO = "awaiting_info", "En espera de información"
-    RESOLVED = "resolved", "Resuelto"
-    CLOSED = "closed", "Cerrado"
-    CANCELLED = "cancelled", "Cancelado"
 
 
 class Classification(models.TextChoices):
@@ -143,6 +135,10 @@ class Case(models.Model):
 
 
 class Note(models.Model):
+    # Set by cases.services.add_note, not stored: whether that call wrote this row (False:
+    # the same external message was already there and this is it).
+    created: bool
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)

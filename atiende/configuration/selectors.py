@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from atiende.core import site
+from atiende.core import text as core_text
 from atiende.directory import hours
 from atiende.directory.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel
@@ -17,7 +18,7 @@ from atiende.sla.models import Schedule
 
 def text(key: str) -> str:
     """An editable text (`texts:` in the configuration file)."""
-    return site.get(f"texts.{key}") or ""
+    return core_text.text(key, custom=site.get(f"texts.{key}"))
 
 
 def calendar_for(schedule: Schedule) -> BusinessCalendar:

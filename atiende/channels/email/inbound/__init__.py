@@ -13,10 +13,10 @@ import datetime as dt
 import email
 import email.utils
 import hashlib
-import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from atiende.cases import numbers
 from atiende.channels.email.inbound.authentication import dmarc_passed
 from atiende.channels.email.inbound.autoreplies import _no_auto_reply
 from atiende.channels.email.inbound.bodies import (
@@ -55,8 +55,6 @@ __all__ = [
     "trim_quoted",
     "without_nul",
 ]
-
-_CASE_TAG = re.compile(r"\bCS[\s#:-]*(\d{7})\b", re.IGNORECASE)
 
 
 class Unparseable(Exception):
@@ -119,7 +117,7 @@ def parse(
     """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>);
     `trusted_authserv_ids` are the MTAs whose Authentication-Results we believe."""
     try:
-        msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[assignment]
+        msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[arg-type]
         parsed = _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
         parsed.message.sender_authenticated = dmarc_passed(
             msg, parsed.message.sender_email or "", {t.lower() for t in trusted_authserv_ids}
@@ -192,7 +190,6 @@ def _parse(
     refs = message_ids(raw_headers.get("References"))
     in_reply = message_ids(raw_headers.get("In-Reply-To"))
     hints = list(dict.fromkeys(in_reply + refs[::-1]))
-    tag = _CASE_TAG.search(subject)
     try:
         when = email.utils.parsedate_to_datetime(date) if date else None
         if when is not None and when.tzinfo is None:
@@ -223,7 +220,7 @@ def _parse(
         subject=subject,
         body_html=html_body,
         attachments=attachments,
-        case_number=f"CS{int(tag.group(1)):07d}" if tag else None,
+        case_number=numbers.find_tag(subject),
         in_reply_to=hints,
         received_at=when,
         sender_authenticated=False,  # set by `parse` from Authentication-Results

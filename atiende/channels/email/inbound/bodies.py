@@ -9,6 +9,8 @@ from urllib.parse import unquote
 
 import nh3
 
+from atiende.cases import numbers
+
 _QUOTE_HEADS = [
     re.compile(r"^\s*(El|On)\s.{3,200}(escribió|wrote)\s*:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(
@@ -56,7 +58,7 @@ _ALLOWED_SCHEMES = {"http", "https", "mailto", "cid"}
 # The one same-site image source we allow: a case attachment's download URL, which
 # `link_inline_images` puts where the message said `cid:`. Any other relative URL is
 # dropped, so a sender cannot make an agent's browser request our own pages.
-_ATTACHMENT_URL = re.compile(r"^/api/v1/cases/CS\d{7}/attachments/\d+/download$")
+_ATTACHMENT_URL = re.compile(rf"^/api/v1/cases/{numbers.PATTERN}/attachments/\d+/download$")
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
