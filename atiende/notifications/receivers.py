@@ -22,7 +22,8 @@ def _label(case) -> str:
 def on_assigned(*, case, assignee, actor=None, **_: Any) -> None:
     if actor is not None and getattr(actor, "pk", None) == assignee.pk:
         return  # "assign to me" needs no bell
-    who = f" por {actor.name}" if actor is not None and getattr(actor, "name", "") else ""
+    name = actor.name if actor is not None else ""
+    who = f" por {name}" if name else ""
     services.notify(
         user=assignee,
         kind=Kind.ASSIGNED,

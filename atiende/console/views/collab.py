@@ -3,6 +3,8 @@ incidents, and opening a case for a contact. Thin: parse, authorise, call, rende
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +17,7 @@ from atiende.accounts.models import User
 from atiende.cases import incidents, merging
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as case_services
-from atiende.cases.models import CaseType, Priority
+from atiende.cases.models import Case, CaseType, Priority
 from atiende.console.access import agent_required
 from atiende.core.errors import DomainError, InvalidInput, NotFound
 from atiende.customers import phones
@@ -26,10 +28,15 @@ from atiende.notifications import selectors as presence_selectors
 from atiende.notifications import services as presence_services
 
 
+def _me(request: HttpRequest) -> User:
+    """The signed-in staff user (`agent_required` let only them through)."""
+    return cast(User, request.user)
+
+
 def _case(request: HttpRequest, number: str):
     """The case as the user may see it; another organization's or none: 404."""
     try:
-        return case_selectors.case_for(request.user, number)
+        return case_selectors.case_for(_me(request), number)
     except NotFound:
         raise Http404 from None
 
@@ -64,9 +71,9 @@ def presence(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     if request.method == "POST":
         presence_services.heartbeat(
-            case=case, user=request.user, state=request.POST.get("state", "viewing")
+            case=case, user=_me(request), state=request.POST.get("state", "viewing")
         )
-    others = presence_selectors.present_on(case.pk, exclude=request.user)
+    others = presence_selectors.present_on(case.pk, exclude=_me(request))
     return render(request, "console/case/_presence_list.html", {"others": others, "case": case})
 
 
@@ -84,11 +91,11 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
                 _("No se pudo fusionar."),
                 errors={"into": _("Escriba el número del caso que sobrevive.")},
             )
-        into = case_selectors.case_for(request.user, target)
+        into = case_selectors.case_for(_me(request), target)
         survivor = merging.merge_case(
             case=case,
             into=into,
-            actor=request.user,
+            actor=_me(request),
             reason=request.POST.get("reason", ""),
             expected_version=request.POST.get("version") or None,
         )
@@ -117,11 +124,11 @@ def link_incident(request: HttpRequest, number: str) -> HttpResponse:
                 _("No se pudo vincular al incidente."),
                 errors={"parent": _("Escriba el número del incidente mayor.")},
             )
-        parent = case_selectors.case_for(request.user, parent_number)
+        parent = case_selectors.case_for(_me(request), parent_number)
         incidents.link_to_incident(
             case=case,
             parent=parent,
-            actor=request.user,
+            actor=_me(request),
             expected_version=request.POST.get("version") or None,
         )
     except DomainError as exc:
@@ -141,7 +148,7 @@ def unlink_incident(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     try:
         incidents.unlink_from_incident(
-            case=case, actor=request.user, expected_version=request.POST.get("version") or None
+            case=case, actor=_me(request), expected_version=request.POST.get("version") or None
         )
     except DomainError as exc:
         _error(request, exc)
@@ -162,7 +169,7 @@ def incident(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST":
         body = request.POST.get("body", "")
         try:
-            result = incidents.reply_to_incident(parent=case, body=body, actor=request.user)
+            result = incidents.reply_to_incident(parent=case, body=body, actor=_me(request))
         except DomainError as exc:
             _error(request, exc)
         else:
@@ -201,7 +208,7 @@ def _lookup(user: User, q: str):
 @agent_required
 @require_http_methods(["GET", "POST"])
 def new_case(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _me(request)
     q = request.GET.get("q", "")
     form = request.POST if request.method == "POST" else {}
     errors: dict[str, str] = {}
@@ -232,7 +239,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _open_for_contact(user: User, data) -> object:
+def _open_for_contact(user: User, data) -> Case:
     """The chosen contact, or a new one; then `open_case`. One transaction: a refused case
     leaves no new contact behind."""
     channel = directory.channel(data.get("channel", ""))
