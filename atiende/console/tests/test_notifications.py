@@ -182,3 +182,17 @@ def test_the_pages_speak_english_when_chosen(client, case, agent, luis):
     page = client.get("/console/notificaciones").content.decode()
     assert "Mark all as read" in page and "1 unread" in page
     assert "Create a case" in client.get("/console/cases/new").content.decode()
+
+
+def test_an_escalation_request_rings_the_responsibles_of_the_requested_level(
+    case, agent, supervisor
+):
+    from types import SimpleNamespace
+
+    from atiende.core import events
+
+    # What escalations.services.request_escalation publishes once the request is stored.
+    events.publish("escalation.requested", case=case, request=SimpleNamespace(to_level=2))
+    assert kinds(supervisor) == [Kind.ESCALATION]
+    assert "espera su verificación" in Notification.objects.get(user=supervisor).text
+    assert kinds(agent) == []
