@@ -33,6 +33,8 @@ DOMAIN: dict[str, tuple[str, ...]] = {
     "escalations": ("core", "worker", "sla", "customers", "accounts", "cases"),
     # the door every channel comes in by, notifications, the adapters (channels/<kind>/)
     "channels": ("core", "worker", "directory", "customers", "accounts", "cases", "escalations"),
+    # agents' notifications (from the domain's events) and presence on a case
+    "notifications": ("core", "worker", "accounts", "cases", "escalations"),
     # YAML <-> database for every configured thing, and the /canales page's reads
     "configuration": (
         "core",

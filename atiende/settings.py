@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "atiende.channels.whatsapp",
     "atiende.channels.phone",
     "atiende.escalations",
+    "atiende.notifications",
     "atiende.cases",
     "atiende.search",
     "atiende.configuration",

@@ -98,6 +98,16 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A duplicate merged into another case: closed, pointing at the case that survives
+    # (cases/merging.py). New answers go there.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+    )
+    # A case that is part of a major incident: the parent case that answers for all of
+    # them (cases/incidents.py).
+    parent_incident = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_cases"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
-from atiende.cases import numbers, statuses, storage, transitions
+from atiende.cases import numbers, statuses, storage, transitions, versions
 from atiende.cases.acknowledgements import acknowledgement
 from atiende.cases.models import (
     Attachment,
@@ -24,7 +24,7 @@ from atiende.cases.models import (
     Visibility,
 )
 from atiende.cases.statuses import Status
-from atiende.core import audit, clock, deferred, site, text
+from atiende.core import audit, clock, deferred, events, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
@@ -157,6 +157,8 @@ def open_case(
     )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
         add_note(case=case, body_text=acknowledgement(case), automatic=True)
+    if assignee is not None:
+        events.publish("case.assigned", case=case, assignee=assignee, actor=actor)
     return case
 
 
@@ -179,8 +181,12 @@ EDITABLE = ["subject", "description", "type", "priority", "classification", "ass
 
 
 @service
-def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
-    """Change a case's fields. Status goes through `change_status`; level through escalation."""
+def update_case(
+    *, case: Case, actor: User | None, expected_version: str | None = None, **changes: Any
+) -> Case:
+    """Change a case's fields. Status goes through `change_status`; level through escalation.
+    `expected_version` (from a page's form, see `versions`) refuses a change made on a stale
+    page."""
     status = changes.pop("status", None)
     if "level" in changes:
         raise InvalidInput(
@@ -193,6 +199,7 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
     if actor is not None and actor.is_customer and changes:
         raise PermissionDenied("Un cliente no puede modificar los datos del caso.")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    versions.check(case, expected_version)
     errors: dict[str, str] = {}
     if "type" in changes:
         _check_choice(errors, "type", changes["type"], CaseType.values)
@@ -222,6 +229,8 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
     if diff:
         case.updated_at = clock.now()
         case.save()
+        if "assignee" in diff and case.assignee is not None:
+            events.publish("case.assigned", case=case, assignee=case.assignee, actor=actor)
         for field in ("assignee", "group"):
             if field in diff:
                 audit.record(
@@ -241,10 +250,18 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
 
 
 @service
-def change_status(*, case: Case, actor: User | None, status: str, reason: str = "") -> Case:
+def change_status(
+    *,
+    case: Case,
+    actor: User | None,
+    status: str,
+    reason: str = "",
+    expected_version: str | None = None,
+) -> Case:
     """Move a case along the transition table. Customers may only reopen or close a
     resolved case, and reopen only within the configured window."""
     case = Case.objects.select_for_update().get(pk=case.pk)
+    versions.check(case, expected_version)
     if status not in transitions.ALLOWED:
         raise InvalidInput("Estado desconocido.", errors={"status": f"{status!r} no es un estado."})
     if status == case.status:
@@ -300,6 +317,7 @@ def add_note(
     external_id: str | None = None,
     automatic: bool = False,
     unverified: bool = False,
+    expected_version: str | None = None,
 ) -> Note:
     """Add a note. An agent's public note on an email/WhatsApp case is queued for delivery
     through the case's channel (or `channel`) in this same transaction.
@@ -325,6 +343,16 @@ def add_note(
     opened_here = _opened_here(case)
     if not opened_here:
         case = Case.objects.select_for_update().get(pk=case.pk)
+        versions.check(case, expected_version)
+    if case.merged_into_id is not None:
+        from atiende.cases import merging
+
+        # The customer's side (a channel message, the portal) lands on the case that
+        # survived; staff are told where to write instead.
+        if author_contact is not None or is_customer:
+            case = merging.survivor_of(case, lock=True)
+        else:
+            raise merging.refusal(case)
     if case.status in statuses.FINISHED:
         raise TransitionRefused(
             f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite notas."
@@ -413,6 +441,7 @@ def add_note(
     elif direction == Direction.INBOUND and case.status == Status.AWAITING_INFO and not unverified:
         # An unverified sender's note moves nothing (status, SLA) until an agent confirms it.
         _move(case, actor, Status.OPEN, reason="respuesta del cliente")
+    events.publish("note.added", case=case, note=note, actor=actor)
     return note
 
 
@@ -579,4 +608,6 @@ def change_level(
         actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes
     )
     sla.restart_response_target(case, phase=statuses.sla_phase(case.status), actor=actor)
+    if "assignee" in changes and assignee is not None:
+        events.publish("case.assigned", case=case, assignee=assignee, actor=actor)
     return case

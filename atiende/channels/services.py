@@ -10,7 +10,9 @@ rolled back with it.
 
 from __future__ import annotations
 
-from atiende.cases import numbers, statuses
+from django.db.models import Q
+
+from atiende.cases import merging, numbers, statuses
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
@@ -60,7 +62,8 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     if msg.join_open_case:
         return (
             Case.objects.filter(requester=contact, channel=channel)
-            .exclude(status__in=statuses.DONE)
+            # a duplicate merged into another case still threads (to its survivor)
+            .filter(~Q(status__in=statuses.DONE) | Q(merged_into__isnull=False))
             .order_by("-created_at")
             .first()
         )
@@ -96,6 +99,8 @@ def receive_message(msg: InboundMessage, *, context: IntakeContext = NO_CONTEXT)
 def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> Received:
     contact = sender or _contact_for(msg)
     case = _thread(msg, channel, contact)
+    if case is not None and case.merged_into_id is not None:
+        case = merging.survivor_of(case)  # a reply to a merged duplicate joins the survivor
     unverified = False
     new_case = False
     if case is not None and case.status in statuses.FINISHED:

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from atiende.console.views import case as case_views
-from atiende.console.views import queues, search
+from atiende.console.views import collab, queues, search
+from atiende.console.views import notifications as notifications_views
 
 app_name = "console"
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("queues/counts", queues.counts, name="queue_counts"),
     path("queues/bulk", queues.bulk, name="queue_bulk"),
     path("search", search.search, name="search"),
+    # cases/new before cases/<number>
+    path("cases/new", collab.new_case, name="new_case"),
     path("cases/<str:number>", case_views.case, name="case"),
     path("cases/<str:number>/reply", case_views.reply, name="case_reply"),
     path(
@@ -30,4 +33,17 @@ urlpatterns = [
         case_views.attachment,
         name="case_attachment",
     ),
+    # collaboration (docs/console.md, "Trabajo en equipo")
+    path("cases/<str:number>/presence", collab.presence, name="case_presence"),
+    path("cases/<str:number>/merge", collab.merge, name="case_merge"),
+    path("cases/<str:number>/incident", collab.link_incident, name="case_link_incident"),
+    path("cases/<str:number>/incident/unlink", collab.unlink_incident, name="case_unlink_incident"),
+    path("incidents/<str:number>", collab.incident, name="incident"),
+    path("notificaciones", notifications_views.page, name="notifications"),
+    path("notificaciones/campana", notifications_views.bell, name="notifications_bell"),
+    path("notificaciones/leidas", notifications_views.mark_all_read, name="notifications_read_all"),
+    path(
+        "notificaciones/preferencias", notifications_views.preferences, name="notifications_prefs"
+    ),
+    path("notificaciones/<int:pk>/leida", notifications_views.mark_read, name="notification_read"),
 ]

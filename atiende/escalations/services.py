@@ -141,6 +141,7 @@ def request_escalation(
             f"nivel {row.from_level} sin recibir la atención o la solución necesaria, y le informaremos su decisión."
         ),
     )
+    events.publish("escalation.requested", case=case, request=row)
     who = _requester_label(row)
     body = (
         f"Solicitud de escalamiento del caso {case.number} («{case.subject}») del nivel {row.from_level} "

@@ -227,6 +227,7 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]
                 _schedule_check(t)
                 t.save(update_fields=["at_risk_flagged_at", "next_check_at"])
                 counts["at_risk"] += 1
+                events.publish("sla.at_risk", case=t.case, timer=t)
     return counts
 
 

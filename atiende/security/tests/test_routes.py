@@ -224,7 +224,20 @@ PAGES_MIXED: dict[str, ProbeFor] = {
     ),
 }
 
+CONSOLE_STAFF_ONLY = (
+    "la consola es solo para el personal: un cliente recibe 404 (console/access.py); "
+    "console/tests/test_collab.py, test_merge.py, test_incidents.py, test_notifications.py"
+)
+
 PUBLIC_PAGES: dict[str, str] = {
+    # Console pages: staff only (a customer's session gets 404 before any lookup; the
+    # probes here use API tokens, which the console does not accept).
+    "console:case_presence": CONSOLE_STAFF_ONLY,
+    "console:case_merge": CONSOLE_STAFF_ONLY,
+    "console:case_link_incident": CONSOLE_STAFF_ONLY,
+    "console:case_unlink_incident": CONSOLE_STAFF_ONLY,
+    "console:incident": CONSOLE_STAFF_ONLY,
+    "console:notification_read": CONSOLE_STAFF_ONLY,
     "api-v1:unknown_path": "respuesta 404 de la API para rutas que no existen; no busca objetos",
     "cti-webhook": (
         "entrada de la central telefónica: el token de la línea es la credencial (401 sin él) "
