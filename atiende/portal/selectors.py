@@ -18,6 +18,7 @@ from atiende.cases.customer import can_reopen, reopen_window
 from atiende.cases.models import Case, Follower
 from atiende.cases.transitions import ACTIVE
 from atiende.core import clock
+from atiende.core.models import AuditEntry
 from atiende.sla.models import SlaTimer
 from atiende.sla.texts import when_en, when_es
 
@@ -132,6 +133,43 @@ def next_step(case: Case, timers: dict[str, SlaTimer], *, now: dt.datetime) -> N
     return NextStep(_("Estamos trabajando en su caso."), "working")
 
 
+def _public_timeline(user: User, case: Case) -> list[dict[str, Any]]:
+    """The customer's events of `cases.selectors.case_timeline` (its notes are
+    `visible_notes`: public and verified only), in two queries whatever their number."""
+    rows: list[tuple[Any, int, int, dict[str, Any]]] = []
+    for note in case_selectors.visible_notes(user, case):
+        author = (
+            note.author_user.name
+            if note.author_user_id
+            else str(note.author_contact)
+            if note.author_contact_id
+            else translation.gettext("sistema")
+        )
+        rows.append(
+            (
+                note.created_at,
+                0,
+                note.pk,
+                {
+                    "at": note.created_at,
+                    "kind": "note",
+                    "id": note.pk,
+                    "direction": note.direction,
+                    "channel": note.channel.name if note.channel_id else None,
+                    "author": author,
+                    "body": note.body_text,
+                },
+            )
+        )
+    entries = AuditEntry.objects.filter(
+        case=case, action__in=sorted(case_selectors.CUSTOMER_EVENTS - {"attachment.added"})
+    ).only("id", "at", "action", "changes")
+    for e in entries:
+        rows.append((e.at, 1, e.pk, {"at": e.at, "kind": e.action, "changes": e.changes}))
+    rows.sort(key=lambda r: r[:3])
+    return [r[3] for r in rows]
+
+
 STATUS_WORDS = {
     "new": "Nuevo",
     "open": "En atención",
@@ -151,7 +189,7 @@ def timeline(user: User, case: Case) -> list[dict[str, Any]]:
     for a in attachments:
         by_note.setdefault(a.note_id, []).append(a)
     items = []
-    for item in case_selectors.case_timeline(user, case):
+    for item in _public_timeline(user, case):
         kind = item["kind"]
         changes = item.get("changes") or {}
         entry = {"at": item["at"], "kind": kind, "when": when(item["at"]), "files": []}
