@@ -165,7 +165,8 @@ def _public_timeline(user: User, case: Case) -> list[dict[str, Any]]:
         case=case, action__in=sorted(case_selectors.CUSTOMER_EVENTS - {"attachment.added"})
     ).only("id", "at", "action", "changes")
     for e in entries:
-        rows.append((e.at, 1, e.pk, {"at": e.at, "kind": e.action, "changes": e.changes}))
+        order = -1 if e.action == "case.created" else 1  # the opening comes first
+        rows.append((e.at, order, e.pk, {"at": e.at, "kind": e.action, "changes": e.changes}))
     rows.sort(key=lambda r: r[:3])
     return [r[3] for r in rows]
 
