@@ -137,27 +137,36 @@ def _public_timeline(user: User, case: Case) -> list[dict[str, Any]]:
     """The customer's events of `cases.selectors.case_timeline` (its notes are
     `visible_notes`: public and verified only), in two queries whatever their number."""
     rows: list[tuple[Any, int, int, dict[str, Any]]] = []
-    for note in case_selectors.visible_notes(user, case):
-        author = (
-            note.author_user.name
-            if note.author_user_id
-            else str(note.author_contact)
-            if note.author_contact_id
-            else translation.gettext("sistema")
-        )
+    notes = case_selectors.visible_notes(user, case).values_list(
+        "id",
+        "created_at",
+        "direction",
+        "body_text",
+        "author_user__name",
+        "author_contact_id",
+        "author_contact__name",
+        "channel__name",
+    )
+    for pk, at, direction, body, user_name, contact_id, contact_name, channel in notes:
+        if user_name:
+            author = user_name
+        elif contact_id:
+            author = contact_name or translation.gettext("Contacto %(id)s") % {"id": contact_id}
+        else:
+            author = translation.gettext("sistema")
         rows.append(
             (
-                note.created_at,
+                at,
                 0,
-                note.pk,
+                pk,
                 {
-                    "at": note.created_at,
+                    "at": at,
                     "kind": "note",
-                    "id": note.pk,
-                    "direction": note.direction,
-                    "channel": note.channel.name if note.channel_id else None,
+                    "id": pk,
+                    "direction": direction,
+                    "channel": channel,
                     "author": author,
-                    "body": note.body_text,
+                    "body": body,
                 },
             )
         )
