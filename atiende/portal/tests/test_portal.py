@@ -398,3 +398,11 @@ def test_the_new_case_time_guidance_out_of_hours(customer, portal, sla_targets):
     with clock.frozen(dt.datetime(2026, 12, 6, 15, 0, tzinfo=dt.UTC)):
         body = signed_in(customer).get("/portal/cases/new").content.decode()
     assert "lunes 7 de diciembre a las 7:00 a. m." in body
+
+
+def test_the_portal_speaks_english_on_request(customer, incident, settings):
+    client = signed_in(customer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get("/portal/").content.decode()
+    assert "My cases" in body
+    assert "we will answer before Tuesday 1 December at 11:00 a.m." in body
