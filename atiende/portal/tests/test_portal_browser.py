@@ -95,6 +95,13 @@ def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
     shot(page, "confirmation")
     check_page(page)
 
+    # A colleague follows the case and gets the agent's answers by email.
+    customers.create_contact(name="Pedro Pérez", organization=acme, emails=["pedro@acme.com.co"])
+    page.get_by_label("Correo del colega").fill("pedro@acme.com.co")
+    page.get_by_role("button", name="Agregar seguidor").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.get_by_role("button", name="Quitar a Pedro Pérez").is_visible()
+
     # The agent answers in public and writes an internal note: only the answer shows.
     cases.add_note(case=case, body_text="Estamos revisando el firmador.", actor=agent)
     cases.add_note(
@@ -103,6 +110,9 @@ def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
     cases.change_status(case=case, actor=agent, status="awaiting_info")
     page.reload()
     body = page.locator("main").inner_text()
+    assert Notification.objects.filter(
+        address="pedro@acme.com.co", body__contains="Estamos revisando el firmador."
+    ).exists()
     assert "Estamos revisando el firmador." in body
     assert "servidor 3" not in body
     assert "Esperamos su respuesta" in body
