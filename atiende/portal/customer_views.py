@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from atiende.accounts import invitations
@@ -71,21 +72,43 @@ def _case_or_404(request: HttpRequest, number: str):
         raise Http404(_("No existe el caso %(number)s.") % {"number": number}) from None
 
 
-def _files(request: HttpRequest) -> list:
-    """The uploaded files, refused before Django spools them when the request cannot fit
-    (the API's rule, for up to MAX_FILES files); each file's exact size and type are
-    checked by the attachment service."""
+def _too_large(request: HttpRequest) -> str:
+    """The API's rule, checked before anything reads the body (Django would spool the
+    files to disk first): a request that cannot fit MAX_FILES files of the maximum size is
+    refused. Each file's exact size and type are checked by the attachment service."""
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > limit * case_customer.MAX_FILES + MULTIPART_SLACK:
-        raise TooLarge(
-            _("Los archivos superan el tamaño máximo permitido (%(mb)s MB por archivo).")
-            % {"mb": limit // (1024 * 1024)},
-            limit=limit,
-        )
+        return _("Los archivos superan el tamaño máximo permitido (%(mb)s MB por archivo).") % {
+            "mb": limit // (1024 * 1024)
+        }
+    return ""
+
+
+def accepts_files(view):
+    """For the views that take uploads: refuse a request too large to fit before anything
+    reads its body. The CSRF check reads the body (and Django spools the files to disk), so
+    it runs after the size check, inside: Django's documented pattern for views that must
+    act before the upload is parsed (csrf_exempt outside, csrf_protect inside)."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method == "POST" and (message := _too_large(request)):
+            if "number" in kwargs:
+                _case_or_404(request, kwargs["number"])  # another organization's: 404 first
+            context = {**_common(), "title": _("Archivos demasiado grandes"), "message": message}
+            return render(request, "portal/too_large.html", context, status=TooLarge.status)
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _files(request: HttpRequest) -> list:
     return [(f.name or "", f.chunks()) for f in request.FILES.getlist("files")]
 
 
@@ -164,11 +187,10 @@ def _guidance() -> dict:
 
 
 @customer_required
+@accepts_files
 @require_http_methods(["GET", "POST"])
 def new_case(request: HttpRequest) -> HttpResponse:
-    form = forms.NewCaseForm(request.POST or None)
-    status = 200
-    error = ""
+    form, status, error = forms.NewCaseForm(request.POST or None), 200, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         type_, priority = forms.type_and_priority(data["kind"], data["impact"], data["urgency"])
@@ -260,6 +282,7 @@ def _failed(request: HttpRequest, case, exc: DomainError, **forms_) -> HttpRespo
 
 
 @customer_required
+@accepts_files
 @require_POST
 def comment(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_or_404(request, number)

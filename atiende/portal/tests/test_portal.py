@@ -406,3 +406,24 @@ def test_the_portal_speaks_english_on_request(customer, incident, settings):
     body = client.get("/portal/").content.decode()
     assert "My cases" in body
     assert "we will answer before Tuesday 1 December at 11:00 a.m." in body
+
+
+def test_a_request_that_cannot_fit_is_refused_before_it_is_read(customer, incident, settings):
+    settings.ATIENDE_MAX_ATTACHMENT_BYTES = 1000
+    big = SimpleUploadedFile("grande.txt", b"x" * 200_000)
+    client = signed_in(customer)
+    response = client.post(
+        f"/portal/cases/{incident.number}/comment", {"body": "x", "files": [big]}
+    )
+    assert response.status_code == 413
+    assert not incident.notes.filter(body_text="x").exists()
+
+
+def test_the_upload_forms_still_need_the_csrf_token(customer, incident):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    response = client.post(f"/portal/cases/{incident.number}/comment", {"body": "sin token"})
+    assert response.status_code == 403
+    assert not incident.notes.filter(body_text="sin token").exists()
+    response = client.post("/portal/cases/new", {"subject": "sin token"})
+    assert response.status_code == 403
