@@ -18,6 +18,7 @@ RUNS = [
     ("email", ["bench_email.py"], ["sqlite", "postgres"]),
     ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
     ("phone", ["bench_phone.py"], ["sqlite", "postgres"]),
+    ("portal", ["bench_portal.py", "--cases", "1000000"], ["sqlite", "postgres"]),
 ]
 
 
