@@ -9,9 +9,9 @@ cases each); the signed-in customer, a manager of org-0, requested 200 of them, 
 more opened through the portal service (SLA clocks, acknowledgements, audit); the case
 page measured has 40 public notes, 40 internal ones and 20 attachments.
 
-Timing is the whole request seen by an HTTP client on the same machine (gunicorn, 2
-threads), which bounds the server time from above; SQL statements are counted in-process
-with Django's test client on the same database.
+Server time is measured in process with Django's test client (wall and CPU time); the
+same pages are also timed over HTTP against `atiende serve` (gunicorn, 2 threads), which
+bounds it from above. SQL statements are counted in process on the same database.
 """
 
 from __future__ import annotations
@@ -154,6 +154,31 @@ def pages(number: str, some_number: str) -> dict[str, str]:
     }
 
 
+def server_times(user, urls: dict[str, str], rounds: int) -> dict[str, str]:
+    """The server's own time per page, in this process (Django's test client: no HTTP, no
+    client): wall time, and the CPU time of this process (which does not count the
+    database server's work on PostgreSQL, and is what a busy machine moves least)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    out = {}
+    for label, url in urls.items():
+        for _ in range(5):
+            client.get(url)
+        wall, cpu = [], []
+        for _ in range(rounds):
+            t, c = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            assert response.status_code == 200
+        out[label] = (
+            f"{common.summary_ms(wall)}; CPU p95 {common.percentile(cpu, 95) * 1000:.1f} ms"
+        )
+    return out
+
+
 def count_queries(user, urls: dict[str, str]) -> dict[str, int]:
     from django.db import connection
     from django.test import Client
@@ -210,11 +235,17 @@ def main() -> None:
         urls = pages(number, some.number)
         print(f"[{args.db}] {total} cases, {args.orgs} organizations", flush=True)
         counts = count_queries(user, urls)
+        inside = server_times(user, urls, args.rounds)
         cookie = session_cookie(user)
         with common.server() as base:
             figures = time_pages(base, cookie, urls, args.rounds)
+        with open("/proc/loadavg") as f:
+            loadavg = f.read().split()[0]
+        print(f"[{args.db}] load average at the end: {loadavg}")
         for label in urls:
-            print(f"[{args.db}] {label}: {figures[label]}; {counts[label]} SQL statements")
+            print(f"[{args.db}] {label}: {counts[label]} SQL statements")
+            print(f"    server time (in process): {inside[label]}")
+            print(f"    over HTTP (gunicorn, 2 threads): {figures[label]}")
     finally:
         from django.db import connections
 
