@@ -15,13 +15,13 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from atiende.accounts.models import User
-from atiende.cases import services, transitions
+from atiende.cases import services, statuses
 from atiende.cases.models import Case, Follower, FollowUp, Rating
-from atiende.configuration import settings as site
-from atiende.core import audit, clock
+from atiende.core import audit, clock, site
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import service, service_scope
 from atiende.customers.models import Contact, ContactEmail
+from atiende.worker import queue
 
 CUSTOMER_EVENT = "case.customer_update"
 
@@ -38,8 +38,6 @@ def notify_customers(case: Case, text: str, *, exclude: Contact | None = None) -
     """Email `text` with the portal link to the case's followers and, when the case came
     through the portal (where no channel carries the answer), to its requester. Cases of
     other channels already reach their requester through that channel (`add_note`)."""
-    from atiende.channels import services as channel_services
-
     contact_ids = list(Follower.objects.filter(case=case).values_list("contact_id", flat=True))
     if case.requester_id and case.channel.kind == "portal":
         contact_ids.append(case.requester_id)
@@ -61,12 +59,15 @@ def notify_customers(case: Case, text: str, *, exclude: Contact | None = None) -
             {"kind": "email", "address": row.address, "name": row.contact.name or row.address}
         )
     if recipients:
-        channel_services.queue_notifications(
-            case_id=case.pk,
-            event=CUSTOMER_EVENT,
-            subject=f"[{case.number}] {case.subject}",
-            body=f"{text}\n\nVea el caso y responda en el portal: {portal_link(case)}\n",
-            recipients=recipients,
+        queue.enqueue(  # the "notify" job (channels) writes and delivers them: the outbox
+            "notify",
+            {
+                "case_id": case.pk,
+                "event": CUSTOMER_EVENT,
+                "subject": f"[{case.number}] {case.subject}",
+                "body": f"{text}\n\nVea el caso y responda en el portal: {portal_link(case)}\n",
+                "recipients": recipients,
+            },
         )
 
 
@@ -180,9 +181,9 @@ def close_case(*, case: Case, actor: User) -> Case:
     """The customer says it is solved: an active case is resolved (by them) and closed; a
     resolved one is closed."""
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} ya está {transitions.LABELS_ES[case.status].lower()}."
+            f"El caso {case.number} ya está {statuses.label(case.status).lower()}."
         )
     if case.status != "resolved":
         case = services._move(
@@ -197,14 +198,14 @@ def answer_case(*, case: Case, actor: User, body: str) -> tuple[Case, object]:
     resumes a case awaiting the customer); on a closed case, or a resolved one past its
     reopen window, it opens a new case linked to the old one. Returns (case, note)."""
     case = Case.objects.select_for_update().select_related("channel").get(pk=case.pk)
-    late = case.status in transitions.FINAL or (case.status == "resolved" and not can_reopen(case))
+    late = case.status in statuses.FINISHED or (case.status == "resolved" and not can_reopen(case))
     if not late:
         return case, services.add_note(case=case, body_text=body, actor=actor)
     if not (body or "").strip():
         raise InvalidInput(
             "No se pudo agregar la nota.", errors={"body": "La nota no puede estar vacía."}
         )
-    from atiende.channels import selectors as channel_selectors
+    from atiende.directory import selectors as channel_selectors
 
     channel = channel_selectors.channel("portal") or case.channel
     new = services.open_case(

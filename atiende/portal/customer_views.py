@@ -22,14 +22,13 @@ from atiende.accounts import invitations
 from atiende.cases import customer as case_customer
 from atiende.cases import downloads
 from atiende.cases import selectors as case_selectors
-from atiende.cases.acknowledgements import channels_24x7_for_incidents, describe_channel
 from atiende.cases.models import Follower
-from atiende.channels import selectors as channel_selectors
 from atiende.configuration import selectors as config_selectors
-from atiende.configuration import settings as site
-from atiende.core import clock
+from atiende.core import clock, site
 from atiende.core.errors import DomainError, NotFound, TooLarge
 from atiende.customers.models import Contact
+from atiende.directory import selectors as channel_selectors
+from atiende.directory.hours import channels_24x7_for_incidents, describe_channel
 from atiende.escalations import selectors as escalation_selectors
 from atiende.escalations import services as escalation_services
 from atiende.portal import forms

@@ -16,7 +16,7 @@ from atiende.accounts.models import User
 from atiende.cases import selectors as case_selectors
 from atiende.cases.customer import can_reopen, reopen_window
 from atiende.cases.models import Case, Follower
-from atiende.cases.transitions import ACTIVE
+from atiende.cases.statuses import ACTIVE
 from atiende.core import clock
 from atiende.core.models import AuditEntry
 from atiende.sla.models import SlaTimer

@@ -32,3 +32,16 @@ def globex_user(globex):
 
 
 from atiende.api.tests.conftest import acme_contact, api  # noqa: E402, F401 (fixtures)
+
+
+def mails():
+    """The notifications queued so far: runs the pending "notify" jobs (which write one
+    Notification row per recipient, as the worker would) and returns the rows."""
+    from atiende.channels.jobs import notify
+    from atiende.channels.models import Notification
+    from atiende.worker.models import Job
+
+    for job in Job.objects.filter(kind="notify").order_by("id"):
+        notify(job.payload)
+        job.delete()
+    return Notification.objects

@@ -17,6 +17,7 @@ from atiende.cases.models import Attachment, Case, Follower, FollowUp, Rating
 from atiende.channels.models import Notification
 from atiende.core import clock
 from atiende.escalations.models import EscalationRequest
+from atiende.portal.tests.conftest import mails
 from atiende.sla import services as sla
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_an_invited_contact_sets_a_password_once_and_signs_in(agent, acme, clock
     )
     user = invitations.invite_contact(contact=contact, actor=agent)
     assert user.is_customer and not user.has_usable_password()
-    mail = Notification.objects.get(event=invitations.INVITATION_EVENT)
+    mail = mails().get(event=invitations.INVITATION_EVENT)
     assert mail.address == "lucia@acme.com.co"
     link = _link(mail)
 
@@ -67,12 +68,10 @@ def test_an_invitation_link_expires_and_a_newer_one_replaces_it(agent, acme, clo
 
     contact = customers.create_contact(name="Luis", organization=acme, emails=["luis@acme.com.co"])
     invitations.invite_contact(contact=contact, actor=agent)
-    first = _link(Notification.objects.get(event=invitations.INVITATION_EVENT))
+    first = _link(mails().get(event=invitations.INVITATION_EVENT))
     invitations.invite_contact(contact=contact, actor=agent)
     assert Client().get(first).status_code == 404  # replaced
-    second = _link(
-        Notification.objects.filter(event=invitations.INVITATION_EVENT).order_by("id").last()
-    )
+    second = _link(mails().filter(event=invitations.INVITATION_EVENT).order_by("id").last())
     assert Client().get(second).status_code == 200
     clock_at.advance(days=8)
     assert Client().get(second).status_code == 404  # expired
@@ -84,7 +83,7 @@ def test_weak_passwords_are_refused_on_the_invitation_page(agent, acme, clock_at
 
     contact = customers.create_contact(name="Luis", organization=acme, emails=["luis@acme.com.co"])
     invitations.invite_contact(contact=contact, actor=agent)
-    link = _link(Notification.objects.get(event=invitations.INVITATION_EVENT))
+    link = _link(mails().get(event=invitations.INVITATION_EVENT))
     response = Client().post(link, {"password1": "123", "password2": "123"})
     assert response.status_code == 422
     assert Client().get(link).status_code == 200  # not used up
@@ -93,7 +92,7 @@ def test_weak_passwords_are_refused_on_the_invitation_page(agent, acme, clock_at
 def test_the_api_invites_a_contact_and_only_staff_may(api, acme_contact, customer, agent):
     staff = api.post(f"/contacts/{acme_contact.pk}/invite", {}, as_="agent")
     assert staff.status_code == 202, staff.content
-    assert Notification.objects.filter(event=invitations.INVITATION_EVENT).count() == 1
+    assert mails().filter(event=invitations.INVITATION_EVENT).count() == 1
     refused = api.post(f"/contacts/{acme_contact.pk}/invite", {}, as_="customer")
     assert refused.status_code == 403
     hidden = api.post(f"/contacts/{acme_contact.pk}/invite", {}, as_="other_customer")
@@ -105,11 +104,11 @@ def test_self_registration_is_off_unless_the_organization_allows_it(acme, agent,
         "/portal/registro", {"name": "Nora Nueva", "email": "nora@acme.com.co"}
     )
     assert response.status_code == 200
-    assert not Notification.objects.filter(event=invitations.REGISTRATION_EVENT).exists()
+    assert not mails().filter(event=invitations.REGISTRATION_EVENT).exists()
 
     invitations.set_self_registration(organization=acme, enabled=True, actor=agent)
     Client().post("/portal/registro", {"name": "Nora Nueva", "email": "nora@acme.com.co"})
-    mail = Notification.objects.get(event=invitations.REGISTRATION_EVENT)
+    mail = mails().get(event=invitations.REGISTRATION_EVENT)
     assert mail.address == "nora@acme.com.co"
     link = _link(mail)
     Client().post(link, {"password1": "una-clave-larga-9", "password2": "una-clave-larga-9"})
@@ -181,7 +180,7 @@ def test_a_new_case_with_attachments_is_acknowledged(customer, portal, sla_targe
     ]
     # The usual acknowledgement, and (a portal case) by email to the requester.
     assert case.notes.filter(automatic=True).exists()
-    assert Notification.objects.filter(address="carla@acme.com.co", case=case).exists()
+    assert mails().filter(address="carla@acme.com.co", case=case).exists()
     page = client.get(response["Location"]).content.decode()
     assert f"Creamos su caso {case.number}" in page
 
@@ -322,14 +321,14 @@ def test_a_follower_gets_the_agents_answers(customer, colleague, agent, incident
     assert refused.status_code == 422
     assert Follower.objects.count() == 1
     cases.add_note(case=incident, body_text="Ya revisamos el firmador", actor=agent)
-    mail = Notification.objects.filter(address="pedro@acme.com.co").order_by("id").last()
+    mail = mails().filter(address="pedro@acme.com.co").order_by("id").last()
     assert "Ya revisamos el firmador" in mail.body
     assert f"/portal/cases/{incident.number}" in mail.body
 
 
 def test_resolving_a_portal_case_tells_the_requester_by_email(customer, agent, incident):
     cases.change_status(case=incident, actor=agent, status="resolved")
-    mail = Notification.objects.filter(address="carla@acme.com.co").order_by("id").last()
+    mail = mails().filter(address="carla@acme.com.co").order_by("id").last()
     assert "resuelto" in mail.body and f"/portal/cases/{incident.number}" in mail.body
 
 

@@ -15,9 +15,9 @@ import pytest
 from atiende.accounts import invitations
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Rating
-from atiende.channels.models import Notification
 from atiende.customers import services as customers
 from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+from atiende.portal.tests.conftest import mails
 from atiende.sla import services as sla
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
@@ -57,7 +57,7 @@ def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
         name="Lucía Ríos", organization=acme, emails=["lucia@acme.com.co"]
     )
     invitations.invite_contact(contact=contact, actor=agent, base_url=base)
-    mail = Notification.objects.get(event=invitations.INVITATION_EVENT)
+    mail = mails().get(event=invitations.INVITATION_EVENT)
     link = re.search(r"https?://\S+/portal/invitacion/[\w-]+", mail.body).group(0)
 
     # The invitation: choose a password, then sign in.
@@ -110,9 +110,11 @@ def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
     cases.change_status(case=case, actor=agent, status="awaiting_info")
     page.reload()
     body = page.locator("main").inner_text()
-    assert Notification.objects.filter(
-        address="pedro@acme.com.co", body__contains="Estamos revisando el firmador."
-    ).exists()
+    assert (
+        mails()
+        .filter(address="pedro@acme.com.co", body__contains="Estamos revisando el firmador.")
+        .exists()
+    )
     assert "Estamos revisando el firmador." in body
     assert "servidor 3" not in body
     assert "Esperamos su respuesta" in body

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_note_unverified_help_text'),
+        ('cases', '0009_channel_in_directory'),
         ('customers', '0002_contact_whatsapp_user_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
