@@ -19,6 +19,7 @@ RUNS = [
     ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
     ("phone", ["bench_phone.py"], ["sqlite", "postgres"]),
     ("console", ["bench_console.py"], ["sqlite", "postgres"]),
+    ("portal", ["bench_portal.py", "--cases", "1000000"], ["sqlite", "postgres"]),
 ]
 
 

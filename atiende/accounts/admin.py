@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from atiende.accounts import services
+from atiende.accounts import models, services
 from atiende.accounts.models import ApiToken, SupportGroup, User
 
 
@@ -46,3 +46,31 @@ class ApiTokenAdmin(admin.ModelAdmin):
             services.revoke_token(token=row, actor=request.user)
             revoked += 1
         self.message_user(request, f"Tokens revocados: {revoked}.")
+
+
+@admin.register(models.PortalAccess)
+class PortalAccessAdmin(admin.ModelAdmin):
+    """Who is their organization's manager in the portal (sees all its cases)."""
+
+    list_display = ["user", "manager"]
+    list_filter = ["manager"]
+    search_fields = ["user__email", "user__name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(models.PortalRegistration)
+class PortalRegistrationAdmin(admin.ModelAdmin):
+    """Per organization: self-registration in the portal (off unless set here)."""
+
+    list_display = ["organization", "self_registration"]
+    raw_id_fields = ["organization"]
+
+
+@admin.register(models.Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["user", "invited_by", "self_registered", "created_at", "expires_at", "used_at"]
+    search_fields = ["user__email"]
+    readonly_fields = [f.name for f in models.Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # sent from a contact (action "Invitar al portal") or the API

@@ -150,3 +150,64 @@ class SignInAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} desde {self.address or '?'} ({self.get_outcome_display()})"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a contact set the password of their portal account
+    (accounts/invitations.py). Sent by an agent or admin, or by self-registration (then it
+    also confirms the address). Only the link's SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    self_registered = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "invitación al portal"
+        verbose_name_plural = "invitaciones al portal"
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.created_at:%Y-%m-%d})"
+
+
+class PortalAccess(models.Model):
+    """What the portal allows a customer user beyond their own cases: a manager also sees
+    (and follows) every case of their organization."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="portal_access")
+    manager = models.BooleanField(
+        "gestor de la organización",
+        default=False,
+        help_text="Ve en el portal todos los casos de su organización.",
+    )
+
+    class Meta:
+        verbose_name = "acceso al portal"
+        verbose_name_plural = "accesos al portal"
+
+    def __str__(self) -> str:
+        return f"{self.user.email}{' (gestor)' if self.manager else ''}"
+
+
+class PortalRegistration(models.Model):
+    """Per organization: whether people with an address at one of its email domains may
+    create their own portal account (confirmed by email). Off unless a row says so."""
+
+    organization = models.OneToOneField(
+        "customers.Organization", on_delete=models.CASCADE, related_name="portal_registration"
+    )
+    self_registration = models.BooleanField("autorregistro en el portal", default=False)
+
+    class Meta:
+        verbose_name = "autorregistro en el portal"
+        verbose_name_plural = "autorregistro en el portal"
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {'sí' if self.self_registration else 'no'}"

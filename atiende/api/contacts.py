@@ -131,3 +131,33 @@ def update_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch) 
         fields["emails"] = _emails(fields["emails"])
     services.update_contact(contact=contact, actor=user, **fields)
     return contact_out(selectors.contact_for(user, contact.pk))
+
+
+class InvitationOut(Schema):
+    contact: int
+    user_email: str
+    detail: str
+
+
+@router.post(
+    "/contacts/{contact_id}/invite",
+    response={202: InvitationOut},
+    summary="Invitar un contacto al portal",
+)
+def invite_contact(request: HttpRequest, contact_id: Id) -> tuple[int, dict[str, Any]]:
+    """Solo el personal. Crea (si no existe) la cuenta del portal del contacto y le envía por
+    correo un enlace de un solo uso, que vence, para elegir su contraseña. Invitar de nuevo
+    reemplaza el enlace anterior."""
+    from atiende.accounts import invitations
+
+    user = caller(request)
+    contact = selectors.contact_for(user, contact_id)
+    require_staff(user)
+    account = invitations.invite_contact(
+        contact=contact, actor=user, base_url=request.build_absolute_uri("/").rstrip("/")
+    )
+    return 202, {
+        "contact": contact.pk,
+        "user_email": account.email,
+        "detail": f"Invitación enviada a {account.email}.",
+    }

@@ -217,3 +217,66 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class Follower(models.Model):
+    """A colleague of the requester's organization who gets the case's notifications."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followers")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "contact"], name="case_follower_unique")
+        ]
+        indexes = [models.Index(fields=["contact", "case"], name="case_follower_contact")]
+        verbose_name = "seguidor del caso"
+        verbose_name_plural = "seguidores del caso"
+
+    def __str__(self) -> str:
+        return f"{self.case.number}: {self.contact}"
+
+
+class Rating(models.Model):
+    """The customer's rating of one resolution (1 to 5): at most one per resolution instant, so
+    a reopened case is rated again only once it is resolved again."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings")
+    resolved_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "resolved_at"], name="rating_per_resolution"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="rating_score_1_5"
+            ),
+        ]
+        verbose_name = "calificación"
+        verbose_name_plural = "calificaciones"
+
+    def __str__(self) -> str:
+        return f"{self.case.number}: {self.score}"
+
+
+class FollowUp(models.Model):
+    """A case opened by the customer's answer on a case past its reopen window."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="follows_up")
+    original = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+
+    class Meta:
+        verbose_name = "caso de seguimiento"
+        verbose_name_plural = "casos de seguimiento"
+
+    def __str__(self) -> str:
+        return f"{self.case.number} ← {self.original.number}"

@@ -301,6 +301,10 @@ def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case
         changes["reason"] = reason
     audit.record(actor=actor, action=action, obj=case, case=case, at=now, changes=changes)
     sla.on_status_change(case, statuses.sla_phase(old), statuses.sla_phase(status), actor=actor)
+    if status in ("awaiting_info", "resolved"):
+        from atiende.cases.customer import tell_status  # the customer is told (#14)
+
+        tell_status(case, status, actor)
     return case
 
 
@@ -408,6 +412,11 @@ def add_note(
             ordering_key=f"case:{case.pk}",  # a case's messages arrive in the order written
             retry_for=queue.DELIVERY_RETRY,
         )
+    if direction == Direction.OUTBOUND and visibility == Visibility.PUBLIC:
+        # Followers, and the requester of a portal case, hear of it by email (#14).
+        from atiende.cases.customer import notify_customers
+
+        notify_customers(case, note.body_text or "Hay una respuesta nueva en su caso.")
 
     case_fields = ["updated_at"]
     case.updated_at = now

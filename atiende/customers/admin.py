@@ -70,3 +70,25 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["organization"]
     search_fields = ["name", "emails__address", "phones__number", "whatsapp_user_id"]
     inlines = [EmailInline, PhoneInline]
+    actions = ["invite_to_portal"]
+
+    @admin.action(description="Invitar al portal (enlace por correo para elegir contraseña)")
+    def invite_to_portal(self, request, queryset):
+        from atiende.accounts import invitations
+        from atiende.core.errors import DomainError
+
+        sent, failed = 0, []
+        for contact in queryset:
+            try:
+                invitations.invite_contact(
+                    contact=contact,
+                    actor=request.user,
+                    base_url=request.build_absolute_uri("/").rstrip("/"),
+                )
+                sent += 1
+            except DomainError as exc:
+                reasons = " ".join(str(v) for v in (getattr(exc, "errors", None) or {}).values())
+                failed.append(f"{contact}: {reasons or exc.message}")
+        self.message_user(request, f"Invitaciones enviadas: {sent}.")
+        if failed:
+            self.message_user(request, "No invitados: " + "; ".join(failed), level="warning")

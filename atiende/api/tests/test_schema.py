@@ -25,6 +25,7 @@ OPERATIONS = {
     ("post", "/api/v1/contacts"),
     ("get", "/api/v1/contacts/{contact_id}"),
     ("patch", "/api/v1/contacts/{contact_id}"),
+    ("post", "/api/v1/contacts/{contact_id}/invite"),
     ("get", "/api/v1/cases"),
     ("post", "/api/v1/cases"),
     ("get", "/api/v1/cases/{number}"),

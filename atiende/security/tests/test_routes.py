@@ -64,6 +64,7 @@ class Probe:
     url: str
     body: Any = None
     owner: str = "customer"  # who may reach the object (gets anything but 404)
+    session: bool = False  # a page for people: signed in with a session, form posts
 
 
 @pytest.fixture
@@ -185,6 +186,9 @@ API: dict[tuple[str, str], ProbeFor] = {
     ("post", "/api/v1/calls/{call_id}/case"): lambda w: Probe(
         "POST", f"/api/v1/calls/{w.call_id}/case", {"case": w.number}, owner="agent"
     ),
+    ("post", "/api/v1/contacts/{contact_id}/invite"): lambda w: Probe(
+        "POST", f"/api/v1/contacts/{w.contact_id}/invite", {}, owner="agent"
+    ),
     ("get", "/api/v1/organizations/{slug}"): lambda w: Probe("GET", "/api/v1/organizations/acme"),
     ("patch", "/api/v1/organizations/{slug}"): lambda w: Probe(
         "PATCH", "/api/v1/organizations/acme", {"name": "intruso"}
@@ -218,6 +222,42 @@ PAGES: dict[str, ProbeFor] = {
         owner="nobody",  # the valid token: test_the_media_link_serves_the_public_attachment…
     ),
 }
+# The customers' portal (#14): every case page and action, signed in as Globex's customer.
+PAGES.update(
+    {
+        "portal:case": lambda w: Probe("GET", f"/portal/cases/{w.number}", session=True),
+        "portal:comment": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/comment", {"body": "intruso"}, session=True
+        ),
+        "portal:escalate": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/escalate", {"reason": "intruso"}, session=True
+        ),
+        "portal:reopen": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/reopen", {}, session=True
+        ),
+        "portal:close": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/close", {}, session=True
+        ),
+        "portal:rate": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/rate", {"score": "1"}, session=True
+        ),
+        "portal:add_follower": lambda w: Probe(
+            "POST", f"/portal/cases/{w.number}/followers", {"email": "gus@globex.co"}, session=True
+        ),
+        # Nobody follows the world's case: the owner's own 404 is for the missing follower
+        # (portal/tests/test_portal.py probes it with a follower in place).
+        "portal:remove_follower": lambda w: Probe(
+            "POST",
+            f"/portal/cases/{w.number}/followers/{w.contact_id}/remove",
+            {},
+            owner="nobody",
+            session=True,
+        ),
+        "portal:download": lambda w: Probe(
+            "GET", f"/portal/cases/{w.number}/attachments/{w.attachment_id}", session=True
+        ),
+    }
+)
 PAGES_MIXED: dict[str, ProbeFor] = {
     "media link of an internal attachment": lambda w: Probe(
         "GET", f"/webhooks/whatsapp/media/{w.internal_media_token}/interno.txt", owner="nobody"
@@ -255,6 +295,10 @@ PUBLIC_PAGES: dict[str, str] = {
     "console:case_escalate": "solo personal; un cliente recibe 404 (console/tests/test_case_page.py)",
     "console:case_decide_escalation": "solo personal; solicitud de otro caso: 404 (test_case_page.py)",
     "console:case_attachment": "solo personal; adjunto de otro caso: 404 (test_case_page.py)",
+    "portal:invitation": (
+        "el enlace de invitación de un solo uso es la credencial; uno desconocido, usado, "
+        "reemplazado o vencido es un 404 sin decir de quién era (portal/tests/test_portal.py)"
+    ),
     "accounts:password_reset_confirm": (
         "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
         "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"
@@ -317,6 +361,13 @@ def test_every_route_with_an_identifier_is_in_the_registry(db):
 
 
 def _call(client: Client, probe: Probe, token: str | None):
+    if probe.session:
+        from atiende.accounts.services import user_for_token
+
+        client.force_login(user_for_token(token))
+        if probe.method == "GET":
+            return client.get(probe.url)
+        return client.post(probe.url, probe.body or {})
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if probe.method == "UPLOAD":
         from django.core.files.uploadedfile import SimpleUploadedFile
