@@ -257,7 +257,14 @@ def _open_callback(call: Call) -> None:
         return
     call.case = received.case
     call.callback = True
-    call.save(update_fields=["case", "callback"])
+    fields = ["case", "callback"]
+    requester = received.case.requester
+    if call.contact_id is None and not call.ambiguous and requester is not None:
+        # an unknown number became a contact with its callback: the log names it from now on
+        call.contact, call.organization = requester, requester.organization
+        call.contacts.add(requester)
+        fields += ["contact", "organization"]
+    call.save(update_fields=fields)
     _record_attached(call, received.case, None)
 
 

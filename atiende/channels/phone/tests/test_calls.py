@@ -384,3 +384,12 @@ def test_mark_done_only_for_missed_calls_and_callbacks_once_audited(_frozen, pbx
     assert AuditEntry.objects.filter(action="call.done", case=call.case).count() == 1
     with pytest.raises(services.NotMissed):
         services.mark_call_done(call=the_call("a-1"), actor=agent)
+
+
+def test_an_unknown_caller_gets_a_contact_with_the_callback_and_the_log_names_it(_frozen, pbx):
+    pbx.send(event("newCall", **{"from": "315 777 8899"}))
+    pbx.send(event("hangup", cause="noAnswer", **{"from": "315 777 8899"}))
+    run()
+    call = the_call()
+    assert call.contact is not None and call.contact == call.case.requester
+    assert list(call.contacts.all()) == [call.contact] and not call.ambiguous
