@@ -375,3 +375,15 @@ def test_a_customer_cannot_reach_a_call_through_the_console(_frozen, client, pbx
         assert response.status_code == 404 and "+57300" not in response.content.decode()
     call.refresh_from_db()
     assert call.done_at is None
+
+
+def test_the_calls_pages_speak_english_on_request(
+    _frozen, client, pbx, grouped, ana, carla, open_case
+):
+    answered(pbx)
+    client.cookies["django_language"] = "en"
+    page = live(client, ana)
+    assert "Create a case from the call" in page and "Level 1" in page
+    assert f"Add the call to case {open_case.number}" in page
+    log = client.get(LOG).content.decode()
+    assert "Latest calls" in log and "Filter" in log
