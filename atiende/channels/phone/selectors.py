@@ -317,8 +317,10 @@ def call_log(user: User, filters: LogFilters) -> QuerySet[Call]:
         qs = qs.filter(state=filters.state)
     if filters.pending:
         qs = qs.filter(Q(missed=True) | Q(callback=True), done_at__isnull=True)
-    return qs.select_related("done_by").prefetch_related("contacts__organization").order_by(
-        "-started_at", "-id"
+    return (
+        qs.select_related("done_by")
+        .prefetch_related("contacts__organization")
+        .order_by("-started_at", "-id")
     )
 
 

@@ -361,7 +361,10 @@ def close_stale_calls(*, now: dt.datetime | None = None) -> int:
             state=CallState.ANSWERED,
             answered_at__lt=now - conf.answered_timeout(line),
         ).values_list("pk", flat=True)[:500]
-        for state, pks in ((CallState.RINGING, list(ringing)), (CallState.ANSWERED, list(answered))):
+        for state, pks in (
+            (CallState.RINGING, list(ringing)),
+            (CallState.ANSWERED, list(answered)),
+        ):
             for pk in pks:
                 try:
                     with transaction.atomic():
@@ -389,7 +392,7 @@ class NotMissed(DomainError):
 
 @service
 def mark_call_done(*, call: Call, actor: User) -> Call:
-    """"Marcar como atendida": somebody dealt with a missed call or a callback (called back,
+    """ "Marcar como atendida": somebody dealt with a missed call or a callback (called back,
     or nothing to do). Only ended missed calls and callbacks; marking twice changes nothing."""
     call = Call.objects.select_for_update(of=("self",)).select_related("case").get(pk=call.pk)
     if call.done_at is not None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the phone tests' fixtures, imported below, are parameters here)
 """The phone lines in the console: the call log page, the live region (who a ringing call
 notifies, the answering agent's screen pop), the one-step actions and `tel:` links."""
 
@@ -227,7 +228,11 @@ def test_polling_costs_a_fixed_number_of_queries(
         return len(ctx.captured_queries)
 
     cases.open_case(
-        actor=None, channel=grouped["linea-bogota"], subject="uno", requester=carla, acknowledge=False
+        actor=None,
+        channel=grouped["linea-bogota"],
+        subject="uno",
+        requester=carla,
+        acknowledge=False,
     )
     answered(pbx, "p-0")
     few = cost()

@@ -77,9 +77,7 @@ def test_the_answering_agent_gets_the_screen_pop_and_opens_a_case_in_one_click(
     accounts.create_user(
         email="bruno@mesa.test", name="Bruno Agente", role="agent", password=PASSWORD
     )
-    carla = customers.create_contact(
-        name="Carla Cliente", organization=acme, phones=["3001234567"]
-    )
+    carla = customers.create_contact(name="Carla Cliente", organization=acme, phones=["3001234567"])
     existing = cases.open_case(
         actor=None,
         channel=line,

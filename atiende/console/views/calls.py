@@ -119,7 +119,7 @@ def _live_context(request: HttpRequest, calls: list, version: str) -> dict:
 @agent_required
 @require_POST
 def call_case(request: HttpRequest, call_id: int) -> HttpResponse:
-    """"Crear caso desde la llamada" (no `case`) or "Agregar la llamada al caso" (`case`),
+    """ "Crear caso desde la llamada" (no `case`) or "Agregar la llamada al caso" (`case`),
     then the case page."""
     try:
         call = selectors.call_for(request.user, call_id)
@@ -137,7 +137,7 @@ def call_case(request: HttpRequest, call_id: int) -> HttpResponse:
 @agent_required
 @require_POST
 def call_done(request: HttpRequest, call_id: int) -> HttpResponse:
-    """"Marcar como atendida"."""
+    """ "Marcar como atendida"."""
     try:
         call = selectors.call_for(request.user, call_id)
         services.mark_call_done(call=call, actor=request.user)
