@@ -113,16 +113,21 @@ def bench_pop(base: str, path: str, concurrency: int, n: int = 300) -> dict:
     assert status == 200 and b"call-pop" in body, (status, body[:300])
     version = re.search(rb"en-vivo\?v=(\w+)", body).group(1).decode()
 
-    def timed(url: str, want: int) -> list[float]:
-        out = []
-        for _ in range(n):
-            took, status, _ = get(url)
-            assert status == want, status
-            out.append(took * 1000)
-        return sorted(out)
-
-    full = timed(live, 200)
-    same = timed(f"{live}?v={version}", 204)
+    full = []
+    for _ in range(n):
+        took, status, _ = get(live)
+        assert status == 200, status
+        full.append(took * 1000)
+    same: list[float] = []
+    while len(same) < n:
+        took, status, body = get(f"{live}?v={version}")
+        if status == 200:  # a new minute redraws the SLA clocks: take the new version
+            version = re.search(rb"en-vivo\?v=(\w+)", body).group(1).decode()
+            continue
+        assert status == 204, status
+        same.append(took * 1000)
+    full.sort()
+    same.sort()
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         crowd = sorted(t * 1000 for t, _, _ in pool.map(lambda _: get(live), range(n)))
