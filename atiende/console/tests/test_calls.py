@@ -392,3 +392,23 @@ def test_the_calls_pages_speak_english_on_request(
     assert f"Add the call to case {open_case.number}" in page
     log = client.get(LOG).content.decode()
     assert "Latest calls" in log and "Filter" in log
+
+
+def test_the_live_query_reads_indexes_not_the_call_history(ana, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.channels.phone import selectors
+    from atiende.core import clock
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan of a tiny table on PostgreSQL is a sequential scan anyway")
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.live_calls(ana, now=clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + ctx.captured_queries[-1]["sql"])
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    assert "call_state (state=?)" in plan
+    assert "call_agent_live (agent_id=? AND state=?)" in plan
+    assert "call_agent_live (agent_id=? AND state=? AND ended_at>?)" in plan
+    assert "SCAN phone_call" not in plan
