@@ -98,7 +98,7 @@ def test_the_answering_agent_gets_the_screen_pop_and_opens_a_case_in_one_click(
 
         assert simulate.post(pbx, url, BOGOTA_TOKEN, events[0]).json() == {}  # newCall
         work()
-        expect(ana.get_by_text("Llamada entrante")).to_be_visible(timeout=10_000)
+        expect(ana.locator(".call-ringing")).to_contain_text("Llamada entrante", timeout=10_000)
         ana_region = ana.locator("#llamadas-en-vivo")
         expect(ana_region).to_contain_text("Carla Cliente")
 
@@ -112,6 +112,11 @@ def test_the_answering_agent_gets_the_screen_pop_and_opens_a_case_in_one_click(
         expect(pop.get_by_role("link", name="300 1234567")).to_have_attribute(
             "href", "tel:+573001234567"
         )
+        # screen readers hear one status line, not the whole redrawn pop
+        expect(ana.locator("#llamadas-aviso")).to_have_text(
+            "Llamada en curso: Carla Cliente, ACME S.A.S."
+        )
+        assert ana.title().startswith("☎")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         ana.screenshot(path=str(SCREENSHOTS / "console-calls.png"), full_page=True)
 
