@@ -412,3 +412,27 @@ def test_the_live_query_reads_indexes_not_the_call_history(ana, db):
     assert "call_agent_live (agent_id=? AND state=?)" in plan
     assert "call_agent_live (agent_id=? AND state=? AND ended_at>?)" in plan
     assert "SCAN phone_call" not in plan
+
+
+def test_the_call_log_costs_a_fixed_number_of_queries(_frozen, client, pbx, grouped, ana):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost() -> int:
+        client.force_login(ana)
+        client.get(LOG)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(LOG).status_code == 200
+        return len(ctx.captured_queries)
+
+    def calls(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            pbx.send(event("newCall", f"k-{i}", queue="soporte", **{"from": f"3157778{i:03d}"}))
+            if i % 3:
+                pbx.send(event("hangup", f"k-{i}", cause="noAnswer", **{"from": f"3157778{i:03d}"}))
+        run()
+
+    calls(0, 3)
+    few = cost()
+    calls(3, 27)
+    assert cost() == few
