@@ -436,3 +436,19 @@ def test_the_call_log_costs_a_fixed_number_of_queries(_frozen, client, pbx, grou
     few = cost()
     calls(3, 27)
     assert cost() == few
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"linea": "\x00"},
+        {"cola": "a\x00b"},
+        {"perdida": "talvez", "estado": "volando", "pagina": "-3"},
+        {"pagina": "9999"},
+        {"cola": "x" * 5000},
+    ],
+)
+def test_odd_filters_never_break_the_call_log(client, agent, query, db):
+    client.force_login(agent)
+    assert client.get(LOG, query).status_code == 200
+    assert client.get(LIVE, {"v": "\x00" * 3}).status_code == 200

@@ -43,13 +43,19 @@ def _back(request: HttpRequest) -> str:
     return "/console/llamadas/"
 
 
+def _text(request: HttpRequest, name: str, max_length: int) -> str:
+    # control characters (a NUL is an error on PostgreSQL) match nothing anyway
+    value = request.GET.get(name, "")[:max_length]
+    return "".join(ch for ch in value if ord(ch) >= 32 and not 0xD800 <= ord(ch) <= 0xDFFF)
+
+
 def _filters(request: HttpRequest) -> selectors.LogFilters:
     q = request.GET
     missed = {"si": True, "no": False}.get(q.get("perdida", ""))
     state = q.get("estado", "")
     return selectors.LogFilters(
-        line=q.get("linea", "")[:50],
-        queue=q.get("cola", "")[:200],
+        line=_text(request, "linea", 50),
+        queue=_text(request, "cola", 200),
         missed=missed,
         state=state if state in dict(STATES) else "",
         pending=q.get("pendientes") == "1",
