@@ -193,6 +193,8 @@ def test_a_call_already_on_another_case_is_refused_with_a_409(
     bad = client.post(f"/console/llamadas/{call.pk}/caso", {"case": "CS9999999"})
     assert bad.status_code == 404 and "No existe el caso" in bad.content.decode()
     assert client.post("/console/llamadas/999999/caso").status_code == 404
+    junk = client.post(f"/console/llamadas/{call.pk}/caso", {"case": "CS1\x00"})
+    assert junk.status_code == 422 and "no es un número de caso" in junk.content.decode()
 
 
 def test_the_poll_answers_204_while_nothing_changed(_frozen, client, pbx, grouped, ana):

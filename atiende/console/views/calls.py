@@ -8,6 +8,8 @@ services, render. A call the agent may not see is 404 (`selectors.call_for`).
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,9 +21,10 @@ from atiende.channels.phone import conf, selectors, services
 from atiende.channels.phone.models import CallState
 from atiende.console.access import agent_required
 from atiende.core import clock
-from atiende.core.errors import DomainError
+from atiende.core.errors import DomainError, InvalidInput
 
 CASE_PAGE = "/console/cases/{number}"  # the case page (docs/console.md)
+CASE_NUMBER = re.compile(r"CS\d{7}")
 STATES = [(s.value, s.label) for s in CallState]
 
 
@@ -130,6 +133,8 @@ def call_case(request: HttpRequest, call_id: int) -> HttpResponse:
     try:
         call = selectors.call_for(request.user, call_id)
         number = (request.POST.get("case") or "").strip().upper()
+        if number and not CASE_NUMBER.fullmatch(number):
+            raise InvalidInput(f"{number[:20]!r} no es un número de caso (CS y 7 dígitos).")
         if number:
             case = case_for(request.user, number)
             services.attach_call(call=call, case=case, actor=request.user)
