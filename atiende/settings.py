@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "atiende.accounts",
     "atiende.customers",
     "atiende.sla",
+    "atiende.directory",
     "atiende.channels",
     "atiende.channels.email",
     "atiende.channels.whatsapp",

@@ -22,7 +22,7 @@ class _Page:
 
     def get_context_data(self, **kwargs):
         from atiende.configuration import selectors
-        from atiende.configuration import settings as site
+        from atiende.core import site
 
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
         context.setdefault("organization", site.get("organization.name") or "atiende")
@@ -84,7 +84,7 @@ class PasswordResetView(_Page, auth_views.PasswordResetView):
         return redirect(self.get_success_url())
 
     def _site_name(self) -> str:
-        from atiende.configuration import settings as site
+        from atiende.core import site
 
         return site.get("organization.name") or "atiende"
 
@@ -112,7 +112,7 @@ def csrf_failure(request, reason: str = ""):
     from django.shortcuts import render
 
     from atiende.configuration import selectors
-    from atiende.configuration import settings as site
+    from atiende.core import site
 
     context = {
         "organization": site.get("organization.name") or "atiende",

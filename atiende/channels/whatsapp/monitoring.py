@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, states
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, Step
 from atiende.channels.whatsapp.options import split_list
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 if TYPE_CHECKING:
@@ -106,17 +106,12 @@ def page(channel: Channel, case: Case) -> None:
     """Page the level-1 group and the monitoring on-call: WhatsApp (template) where they
     have a number, email for the rest; through the "notify" job."""
     recipients: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
     template = (channel.settings or {}).get("template_page") or "pagina_incidente_critico"
 
     def add(kind: str, address: str, name: str = "") -> None:
+        # Phone numbers go to E.164, and duplicates are dropped, by queue_notifications.
         address = address.strip()
-        if kind == "whatsapp":
-            address = "".join(ch for ch in address if ch.isdigit())
-            if len(address) == 10:  # a Colombian mobile written the local way
-                address = "57" + address
-        if address and (kind, address) not in seen:
-            seen.add((kind, address))
+        if address:
             recipients.append(
                 {"kind": kind, "address": address, "name": name}
                 | ({"template": template} if kind == "whatsapp" else {})

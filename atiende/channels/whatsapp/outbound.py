@@ -17,12 +17,13 @@ from django.db.models import Max, Q
 
 from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.channels.whatsapp import conf, graph, media_links
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 from atiende.worker.errors import DeliveryError
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_signin_attempts'),
-        ('cases', '0008_note_unverified_help_text'),
-        ('channels', '0003_channel_link_and_labels'),
-        ('customers', '0002_contact_whatsapp_user_id'),
-        ('phone', '0001_call_log'),
+        ('phone', '0002_channel_in_directory'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
