@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
+from atiende.cases import statuses
 from atiende.channels.phone.models import AgentPhone, BlockedNumber, Call
 from atiende.core.errors import NotFound
 from atiende.customers.models import Contact, ContactPhone
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from atiende.accounts.models import User
     from atiende.customers.phones import Number
     from atiende.directory.models import Channel
-
-FINISHED = ("resolved", "closed", "cancelled")
 
 
 def is_blocked(line: Channel, caller: Number) -> bool:
@@ -137,7 +136,7 @@ def screen_pop(call: Call) -> dict[str, Any]:
     from atiende.cases.models import Case
 
     contacts = list(call.contacts.select_related("organization"))
-    cases = Case.objects.exclude(status__in=FINISHED).prefetch_related("sla_timers")
+    cases = Case.objects.exclude(status__in=statuses.DONE).prefetch_related("sla_timers")
     wanted = Q(requester__in=contacts) if contacts else Q(pk__in=[])
     if call.organization_id:
         wanted |= Q(organization_id=call.organization_id)
@@ -286,7 +285,7 @@ def open_cases_for(call: Call) -> list:
     if call.organization_id:
         wanted |= Q(organization_id=call.organization_id)
     return list(
-        Case.objects.exclude(status__in=FINISHED)
+        Case.objects.exclude(status__in=statuses.DONE)
         .filter(wanted)
         .select_related("requester")
         .prefetch_related("sla_timers")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from atiende.cases import services as cases
+from atiende.cases import statuses
 from atiende.channels import services as channel_services
 from atiende.channels.messages import InboundMessage
 from atiende.channels.phone import conf, selectors
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
-
-FINISHED = ("closed", "cancelled")
 
 
 class CallAlreadyOnCase(DomainError):
@@ -217,7 +216,7 @@ def _open_callback(call: Call) -> None:
             ended_at__gte=call.ended_at - conf.callback_join(line),
         )
         .exclude(pk=call.pk)
-        .exclude(case__status__in=FINISHED)
+        .exclude(case__status__in=statuses.FINISHED)
         .select_related("case")
         .order_by("-ended_at")
         .first()
