@@ -125,6 +125,10 @@ class Case(models.Model):
 
 
 class Note(models.Model):
+    # Set by cases.services.add_note, not stored: whether that call wrote this row (False:
+    # the same external message was already there and this is it).
+    created: bool
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)

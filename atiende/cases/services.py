@@ -297,7 +297,7 @@ def add_note(
     with the opening (its acknowledgement, the message that opened it) leave its
     `updated_at` at the opening instant.
     """
-    _check = {}
+    _check: dict[str, str] = {}
     _check_choice(_check, "visibility", visibility, Visibility.values)
     if not (body_text or "").strip() and not body_html.strip():
         _check["body"] = "La nota no puede estar vacía."
@@ -494,7 +494,7 @@ def record_delivery(
 ) -> None:
     """Update an outbound note's delivery state (worker and provider status callbacks);
     `external_id` is the provider's id for what was sent, when sending gave one."""
-    order = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
+    order: list[str] = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
     current = note.delivery_status
     # Status callbacks can arrive out of order: never move backwards (except to failed).
     if (

@@ -24,7 +24,7 @@ class _Page:
         from atiende.configuration import selectors
         from atiende.core import site
 
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context = super().get_context_data(**kwargs)
         context.setdefault("organization", site.get("organization.name") or "atiende")
         context.setdefault("classification", selectors.classification_label())
         return context
@@ -44,7 +44,7 @@ class SignInView(_Page, auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    next_page = reverse_lazy("accounts:login")
+    next_page = reverse_lazy("accounts:login")  # type: ignore[assignment]  # a lazy URL is fine
 
 
 class PasswordChangeView(_Page, auth_views.PasswordChangeView):

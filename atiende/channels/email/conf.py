@@ -19,6 +19,7 @@ import logging
 import os
 import ssl
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -72,7 +73,7 @@ class MailURL:
     def starttls(self) -> bool:
         return self.scheme.endswith("+starttls")
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> SSLContext:
         """Verifying context (certificate chain and host name), with the custom CA if any."""
         if self.ca_file and not os.path.isfile(self.ca_file):
             raise InvalidInput(

@@ -176,7 +176,7 @@ class _Known:
     # Mail already kept, by Message-ID (or, without one, by content key external id).
     earlier: dict[tuple[str, str], list[ReceivedEmail]]
     contacts: dict[str, Contact]  # sender address -> contact; absent: not a contact yet
-    answers: dict[int, int]  # contact id -> automatic answers sent within the interval
+    answers: dict[int | None, int]  # contact id -> automatic answers sent within the interval
     answer_limit: int
     # Message-IDs of mail we sent (`SentEmail`) that these mails name in In-Reply-To or
     # References -> the number of the case it was about.
@@ -205,7 +205,7 @@ class _Known:
         opts = channel.settings or {}
         interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
         asking = {contacts[a].pk for a in senders if a in contacts}
-        answers: dict[int, int] = {}
+        answers: dict[int | None, int] = {}
         if asking:
             since = clock.now() - dt.timedelta(seconds=interval)
             answers = dict(
@@ -267,7 +267,7 @@ def _store(
     if same is not None:
         return _duplicate(same)
     if earlier:  # a sender reusing one Message-ID for different mail: two notes
-        msg.external_id = f"{parsed.message_id[:200]}#{parsed.content_key[:16]}"
+        msg.external_id = f"{(parsed.message_id or '')[:200]}#{parsed.content_key[:16]}"
 
     if parsed.bounce is not None:
         return _bounce(channel, parsed, source)

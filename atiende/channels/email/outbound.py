@@ -104,6 +104,7 @@ def message_id_for(
     row = SentEmail.objects.filter(**owner).only("message_id").first()
     if row is not None:
         return row.message_id
+    case_id: int | None
     if note is not None:
         left, case_id = f"{note.case.number}.n{note.pk}", note.case_id
     else:

@@ -205,6 +205,7 @@ def _open_callback(call: Call) -> None:
     new request case on the line (its SLA, counted from the next opening if out of hours).
     Anonymous and unreadable numbers are only logged."""
     line = call.channel
+    assert call.ended_at is not None  # a missed call has ended
     if not call.caller_e164:
         log.info("cti %s: missed call %s from a withheld number", line.slug, call.call_id)
         return

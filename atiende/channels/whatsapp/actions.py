@@ -95,7 +95,7 @@ def store(channel: Channel, m: WaMessage, **kw: Any) -> Received:
         queue.enqueue(
             "whatsapp.media",
             {
-                "note_id": received.note.pk,  # type: ignore[attr-defined]
+                "note_id": received.note.pk,
                 "channel_id": channel.pk,
                 "media_id": m.media.id,
                 "filename": m.media.filename,
@@ -114,7 +114,7 @@ def store_all(channel: Channel, messages: list[WaMessage], **first: Any) -> Rece
         if received is None:
             received = store(channel, m, **first)
         else:
-            store(channel, m, case_number=received.case.number)  # type: ignore[attr-defined]
+            store(channel, m, case_number=received.case.number)
     return received
 
 

@@ -195,8 +195,8 @@ def open_case(
     case = r.case
     if (
         r.new_case
-        and case.type != "incident"  # type: ignore[attr-defined]
-        and not hours.open_for(channel, case.type, case.priority, case.created_at)  # type: ignore[attr-defined]
+        and case.type != "incident"
+        and not hours.open_for(channel, case.type, case.priority, case.created_at)
     ):
         # Out of hours for a request: the incident channels that attend 24/7.
         others = [

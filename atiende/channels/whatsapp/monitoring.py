@@ -41,7 +41,7 @@ def handle(channel: Channel, conv: Conversation, m: WaMessage) -> None:
         new_case=bool(received and received.new_case),
         reachable=bool(conv.wa_id),
         interview_case=state.get("case"),
-        case=received.case.number if received else None,  # type: ignore[attr-defined]
+        case=received.case.number if received else None,
         duplicate=bool(received and received.duplicate),
         questions_left=len(questions),
     )
@@ -61,18 +61,18 @@ def _nothing(channel, conv, m, received, questions) -> None:
 
 
 def _page(channel, conv, m, received: Received, questions) -> None:
-    page(channel, received.case)  # type: ignore[arg-type]
+    page(channel, received.case)
 
 
 def _page_and_interview(channel, conv, m, received: Received, questions) -> None:
     case = received.case
-    page(channel, case)  # type: ignore[arg-type]
-    contact = case.requester  # type: ignore[attr-defined]
+    page(channel, case)
+    contact = case.requester
     steps = (["org"] if contact is None or contact.organization_id is None else []) + [
         "service",
         "what",
     ]
-    conv.state = {"case": case.number, "steps": steps}  # type: ignore[attr-defined]
+    conv.state = {"case": case.number, "steps": steps}
     actions.say(channel, conv.wa_id, actions.text(channel, f"incident_{steps[0]}"))
 
 
@@ -83,7 +83,7 @@ def _ask_next(channel, conv, m, received, questions: list[str]) -> None:
 
 
 def _thank_with_escalation(channel, conv, m, received: Received, questions) -> None:
-    number = received.case.number  # type: ignore[attr-defined]
+    number = received.case.number
     actions.buttons(
         channel,
         conv.wa_id,

@@ -25,9 +25,10 @@ def _upsert(
     report: Report,
     actor: Any,
 ) -> models.Model:
-    obj = model.objects.filter(**lookup).first()
+    manager = model._default_manager
+    obj = manager.filter(**lookup).first()
     if obj is None:
-        obj = model.objects.create(**lookup, **values)
+        obj = manager.create(**lookup, **values)
         changes = {name: [None, value] for name, value in {**lookup, **values}.items()}
         audit.record(actor=actor, action=f"{entity}.created", obj=obj, changes=changes)
         report.add(entity, key, "created")

@@ -192,15 +192,15 @@ def parse(path_or_text: str | Path, *, name: str | None = None) -> Spec:
         spec.organizations, lambda o: o["slug"], "customer_organizations", "organization", problems
     )
     owners: dict[str, str] = {}
-    for i, org in enumerate(spec.organizations):
-        for domain in org["email_domains"]:
-            if domain in owners and owners[domain] != org["slug"]:
+    for i, org_spec in enumerate(spec.organizations):
+        for domain in org_spec["email_domains"]:
+            if domain in owners and owners[domain] != org_spec["slug"]:
                 problems.add(
                     _join(_join("customer_organizations", i), "email_domains"),
                     f"email domain {domain!r} is also listed for organization "
                     f"{owners[domain]!r}: a domain belongs to one organization",
                 )
-            owners.setdefault(domain, org["slug"])
+            owners.setdefault(domain, org_spec["slug"])
 
     if top.has("texts"):
         texts = top.raw["texts"]

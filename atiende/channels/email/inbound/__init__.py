@@ -117,7 +117,7 @@ def parse(
     """Understand one message. `envelope_sender` is the SMTP MAIL FROM when known ("" = <>);
     `trusted_authserv_ids` are the MTAs whose Authentication-Results we believe."""
     try:
-        msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[assignment]
+        msg: EmailMessage = email.message_from_bytes(raw, policy=POLICY)  # type: ignore[arg-type]
         parsed = _parse(msg, raw, channel, {a.lower() for a in own_addresses}, envelope_sender)
         parsed.message.sender_authenticated = dmarc_passed(
             msg, parsed.message.sender_email or "", {t.lower() for t in trusted_authserv_ids}

@@ -94,6 +94,8 @@ def _bounce(msg: Message, raw: bytes, own_id: str | None) -> Bounce | None:
         if part.get_content_type() == "message/delivery-status":
             groups = part.get_payload()
             for g in groups[1:] if isinstance(groups, list) else []:
+                if not isinstance(g, Message):
+                    continue
                 action = action or header(g, "Action").lower()
                 status = status or header(g, "Status")
                 diagnostic = diagnostic or header(g, "Diagnostic-Code")

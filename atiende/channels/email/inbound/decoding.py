@@ -160,7 +160,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     ]
 
 
-def message_ids(value: str) -> list[str]:
+def message_ids(value: str | None) -> list[str]:
     return [i[:MAX_ID] for i in _IDS.findall(value or "")]
 
 
@@ -172,4 +172,5 @@ def part_text(part: Message) -> str:
     if data is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
+    assert isinstance(data, bytes)  # decode=True gives bytes for a non-multipart part
     return decode_bytes(data, part.get_content_charset())

@@ -21,7 +21,8 @@ def _leaves(part: Message):
         return
     payload = part.get_payload()
     for sub in payload if isinstance(payload, list) else []:
-        yield from _leaves(sub)
+        if isinstance(sub, Message):
+            yield from _leaves(sub)
 
 
 def _is_attachment(part: Message) -> bool:
@@ -66,4 +67,5 @@ def _content(part: Message) -> bytes:
     if data is None:
         payload = part.get_payload()
         data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    assert isinstance(data, bytes)
     return data
