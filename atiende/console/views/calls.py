@@ -9,6 +9,7 @@ services, render. A call the agent may not see is 404 (`selectors.call_for`).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,9 +24,17 @@ from atiende.console.access import agent_required
 from atiende.core import clock
 from atiende.core.errors import DomainError, InvalidInput
 
+if TYPE_CHECKING:
+    from atiende.accounts.models import User
+
 CASE_PAGE = "/console/cases/{number}"  # the case page (docs/console.md)
 CASE_NUMBER = re.compile(r"CS\d{7}")
 STATES = [(s.value, s.label) for s in CallState]
+
+
+def _agent(request: HttpRequest) -> User:
+    # agent_required (or the check in calls_live) let only a signed-in staff member through
+    return cast("User", request.user)
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -69,7 +78,7 @@ def _filters(request: HttpRequest) -> selectors.LogFilters:
 @require_GET
 def call_log(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    qs = selectors.call_log(request.user, filters)
+    qs = selectors.call_log(_agent(request), filters)
     page = Paginator(qs, selectors.LOG_PAGE_SIZE).get_page(request.GET.get("pagina"))
     query = request.GET.copy()
     query.pop("pagina", None)
@@ -81,7 +90,9 @@ def call_log(request: HttpRequest) -> HttpResponse:
             "page": page,
             "calls": list(page.object_list),
             "ringing": list(
-                selectors.call_log(request.user, selectors.LogFilters(state=CallState.RINGING))[:10]
+                selectors.call_log(_agent(request), selectors.LogFilters(state=CallState.RINGING))[
+                    :10
+                ]
             ),
             "filters": filters,
             "lines": conf.lines(),
@@ -103,7 +114,7 @@ def calls_live(request: HttpRequest) -> HttpResponse:
     if not request.user.is_agent:
         raise Http404
     now = clock.now()
-    calls = selectors.live_calls(request.user, now=now)
+    calls = selectors.live_calls(_agent(request), now=now)
     version = selectors.live_version(calls, now=now)
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
@@ -131,15 +142,15 @@ def call_case(request: HttpRequest, call_id: int) -> HttpResponse:
     """ "Crear caso desde la llamada" (no `case`) or "Agregar la llamada al caso" (`case`),
     then the case page."""
     try:
-        call = selectors.call_for(request.user, call_id)
+        call = selectors.call_for(_agent(request), call_id)
         number = (request.POST.get("case") or "").strip().upper()
         if number and not CASE_NUMBER.fullmatch(number):
             raise InvalidInput(f"{number[:20]!r} no es un número de caso (CS y 7 dígitos).")
         if number:
-            case = case_for(request.user, number)
-            services.attach_call(call=call, case=case, actor=request.user)
+            case = case_for(_agent(request), number)
+            services.attach_call(call=call, case=case, actor=_agent(request))
         else:
-            case = services.open_case_from_call(call=call, actor=request.user)
+            case = services.open_case_from_call(call=call, actor=_agent(request))
     except DomainError as exc:
         return _refused(request, exc)
     return redirect(CASE_PAGE.format(number=case.number))
@@ -150,8 +161,8 @@ def call_case(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_done(request: HttpRequest, call_id: int) -> HttpResponse:
     """ "Marcar como atendida"."""
     try:
-        call = selectors.call_for(request.user, call_id)
-        services.mark_call_done(call=call, actor=request.user)
+        call = selectors.call_for(_agent(request), call_id)
+        services.mark_call_done(call=call, actor=_agent(request))
     except DomainError as exc:
         return _refused(request, exc)
     return redirect(_back(request))
