@@ -9,6 +9,11 @@ shape check, the block-list lookup for `newCall`, one INSERT into the inbox; tar
 call log by `atiende worker` processes running while the posts keep coming. The calls go to
 the Bogotá line from 200 callers; one in five is missed (newCall, hangup: busy), which opens
 or joins a callback case; the rest are answered (newCall, answer, hangup).
+
+Then the console's live region (`/console/llamadas/en-vivo`), which every open console page
+polls every 2 s: an agent on a call with a caller who has open cases, polled one request
+at a time (the server's time plus a loopback round trip) — the full screen pop, and the
+204 answered while nothing changed — and by `--concurrency` agents at once.
 """
 
 from __future__ import annotations
@@ -50,6 +55,91 @@ def events(n: int, callers: int, prefix: str = "BENCH") -> list[dict]:
 def _requests(n: int, callers: int, prefix: str = "BENCH") -> list[tuple[dict[str, str], bytes]]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
     return [(headers, json.dumps(e).encode()) for e in events(n, callers, prefix)]
+
+
+def bench_pop(base: str, path: str, concurrency: int, n: int = 300) -> dict:
+    """Poll the live region as the agent who answered a call from a caller with open cases."""
+    import http.client
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    from atiende.accounts import services as accounts
+    from atiende.channels.phone import selectors
+    from atiende.channels.phone.models import AgentPhone, Call
+    from atiende.worker import queue as jobs
+
+    agent = accounts.create_user(email="pop@bench.test", name="Pop Bench", role="agent")
+    AgentPhone.objects.create(user=agent, extension="299")
+    # the caller with the most callback cases
+    caller = (
+        Call.objects.filter(callback=True).values_list("from_raw", flat=True).order_by("id").first()
+    )
+    call = {"from": caller, "to": "6017442727", "direction": "in", "callId": "POP-1"}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    common.python_post(
+        base,
+        path,
+        [
+            (headers, json.dumps({"event": "newCall", **call}).encode()),
+            (headers, json.dumps({"event": "answer", **call, "answeringNumber": "299"}).encode()),
+        ],
+        concurrency=1,
+    )
+    deadline = time.time() + 60
+    while not Call.objects.filter(call_id="POP-1", agent=agent).exists():
+        if time.time() > deadline:
+            jobs.run_pending(100)  # the workers are gone or slow: do it here
+        time.sleep(0.1)
+    client = Client()
+    client.force_login(agent)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    host = urlsplit(base)
+
+    def get(url: str) -> tuple[float, int, bytes]:
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        t0 = time.perf_counter()
+        conn.request("GET", url, headers={"Cookie": cookie, "HX-Request": "true"})
+        resp = conn.getresponse()
+        body = resp.read()
+        took = time.perf_counter() - t0
+        conn.close()
+        return took, resp.status, body
+
+    live = "/console/llamadas/en-vivo"
+    _, status, body = get(live)
+    assert status == 200 and b"call-pop" in body, (status, body[:300])
+    version = re.search(rb"en-vivo\?v=(\w+)", body).group(1).decode()
+
+    full = []
+    for _ in range(n):
+        took, status, _ = get(live)
+        assert status == 200, status
+        full.append(took * 1000)
+    same: list[float] = []
+    while len(same) < n:
+        took, status, body = get(f"{live}?v={version}")
+        if status == 200:  # a new minute redraws the SLA clocks: take the new version
+            version = re.search(rb"en-vivo\?v=(\w+)", body).group(1).decode()
+            continue
+        assert status == 204, status
+        same.append(took * 1000)
+    full.sort()
+    same.sort()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        crowd = sorted(t * 1000 for t, _, _ in pool.map(lambda _: get(live), range(n)))
+    crowd_seconds = time.perf_counter() - start
+    pop_call = Call.objects.get(call_id="POP-1")
+    return {
+        "cases": len(selectors.open_cases_for(pop_call)),
+        "full": (common.percentile(full, 50), common.percentile(full, 99)),
+        "same": (common.percentile(same, 50), common.percentile(same, 99)),
+        "crowd": (common.percentile(crowd, 50), common.percentile(crowd, 99)),
+        "crowd_rate": n / crowd_seconds,
+    }
 
 
 def main() -> None:
@@ -112,6 +202,7 @@ def main() -> None:
                     posted = len(ms)
                 wait_for_events("BENCH", args.n)
                 stored = time.perf_counter() - start
+                pop = bench_pop(base, path, args.concurrency)
             finally:
                 common.stop_workers(procs)
         print(
@@ -126,6 +217,13 @@ def main() -> None:
         print(
             f"  end to end: {args.n} events applied to the call log in {stored:.1f} s from the "
             f"first POST = {args.n / stored:.0f} events/s"
+        )
+        print(
+            f"  live region (screen pop with {pop['cases']} open cases): full render p50 "
+            f"{pop['full'][0]:.1f} ms, p99 {pop['full'][1]:.1f} ms; unchanged (204) p50 "
+            f"{pop['same'][0]:.1f} ms, p99 {pop['same'][1]:.1f} ms, one request at a time; "
+            f"{args.concurrency} agents polling at once: p99 {pop['crowd'][1]:.1f} ms, "
+            f"{pop['crowd_rate']:.0f} polls/s"
         )
         print(f"  command: .venv/bin/python bench/bench_phone.py {' '.join(sys.argv[1:])}")
     finally:

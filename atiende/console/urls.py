@@ -1,7 +1,7 @@
 from django.urls import path
 
+from atiende.console.views import calls, collab, queues, search
 from atiende.console.views import case as case_views
-from atiende.console.views import collab, queues, search
 from atiende.console.views import notifications as notifications_views
 
 app_name = "console"
@@ -46,4 +46,9 @@ urlpatterns = [
         "notificaciones/preferencias", notifications_views.preferences, name="notifications_prefs"
     ),
     path("notificaciones/<int:pk>/leida", notifications_views.mark_read, name="notification_read"),
+    # the phone lines (docs/console.md, "Llamadas")
+    path("llamadas/", calls.call_log, name="calls"),
+    path("llamadas/en-vivo", calls.calls_live, name="calls_live"),
+    path("llamadas/<int:call_id>/caso", calls.call_case, name="call_case"),
+    path("llamadas/<int:call_id>/atendida", calls.call_done, name="call_done"),
 ]

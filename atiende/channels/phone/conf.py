@@ -60,3 +60,34 @@ def ring_timeout(channel: Channel) -> dt.timedelta:
 def callback_join(channel: Channel) -> dt.timedelta:
     minutes = (channel.settings or {}).get("callback_join_minutes")
     return dt.timedelta(minutes=minutes or options.DEFAULT_CALLBACK_JOIN_MINUTES)
+
+
+def answered_timeout(channel: Channel) -> dt.timedelta:
+    minutes = (channel.settings or {}).get("answered_timeout_minutes")
+    return dt.timedelta(minutes=minutes or options.DEFAULT_ANSWERED_TIMEOUT_MINUTES)
+
+
+def group_slug(channel: Channel) -> str:
+    """The support group whose agents attend the line's calls ('' : every agent)."""
+    return str((channel.settings or {}).get("group") or "")
+
+
+def caller_id_for(channel: Channel, destination_digits: list[str]) -> str:
+    """The caller id an outbound call to the destination presents: the first rule whose
+    pattern matches one of the ways the number is written (E.164 digits, as dialled), else
+    the line's `outbound_caller_id`; '' when the line has neither."""
+    settings = channel.settings or {}
+    try:
+        rules = options.caller_id_rules(settings.get("outbound_caller_ids"))
+    except ValueError:
+        rules = []  # the loader refuses it; a row edited by hand must not break the webhook
+    for pattern, caller_id in rules:
+        for digits in destination_digits:
+            if not digits:
+                continue
+            if pattern == "*" or (
+                digits.startswith(pattern[:-1]) if pattern.endswith("*") else digits == pattern
+            ):
+                return caller_id
+    default = settings.get("outbound_caller_id")
+    return str(default).replace(" ", "") if default else ""

@@ -77,7 +77,27 @@ class Call(models.Model):
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
     )
+    # Whose agents the call notifies while it rings: the support group the PBX's queue names,
+    # else the line's `group` setting; none: every agent (selectors.calls_for_agent).
+    group = models.ForeignKey(
+        "accounts.SupportGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="grupo que atiende",
+    )
     callback = models.BooleanField("devolución de llamada abierta", default=False)
+    # "Marcar como atendida": someone dealt with the missed call (or its callback).
+    done_at = models.DateTimeField("atendida", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="atendida por",
+    )
     voicemail = models.BooleanField("buzón de voz", default=False)
     # http(s) only: the webhook checks it (inbound.py)
     recording_url = models.CharField(
@@ -94,6 +114,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["started_at", "id"], name="call_started"),
             models.Index(fields=["state", "started_at"], name="call_state"),
+            # the live screen pop: the calls an agent answered, polled every few seconds
+            models.Index(fields=["agent", "state", "ended_at"], name="call_agent_live"),
         ]
         verbose_name = "llamada"
         verbose_name_plural = "llamadas"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
+from atiende.cases import statuses
 from atiende.channels.phone.models import AgentPhone, BlockedNumber, Call
 from atiende.core.errors import NotFound
 from atiende.customers.models import Contact, ContactPhone
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from atiende.accounts.models import User
     from atiende.customers.phones import Number
     from atiende.directory.models import Channel
-
-FINISHED = ("resolved", "closed", "cancelled")
 
 
 def is_blocked(line: Channel, caller: Number) -> bool:
@@ -137,7 +136,7 @@ def screen_pop(call: Call) -> dict[str, Any]:
     from atiende.cases.models import Case
 
     contacts = list(call.contacts.select_related("organization"))
-    cases = Case.objects.exclude(status__in=FINISHED).prefetch_related("sla_timers")
+    cases = Case.objects.exclude(status__in=statuses.DONE).prefetch_related("sla_timers")
     wanted = Q(requester__in=contacts) if contacts else Q(pk__in=[])
     if call.organization_id:
         wanted |= Q(organization_id=call.organization_id)
@@ -183,3 +182,154 @@ def screen_pop(call: Call) -> dict[str, Any]:
         "open_cases": open_cases,
         "case": call.case.number if call.case_id else None,
     }
+
+
+# -- The console: who a call notifies, the live screen pop, the call log page -------------
+
+# After the hangup the answering agent keeps the pop this long, to open the case from it.
+POP_AFTER_HANGUP = dt.timedelta(minutes=5)
+LOG_PAGE_SIZE = 25
+
+
+def group_for(line: Channel, queue: str):
+    """The support group whose agents a call notifies: the group the PBX's queue names (by
+    slug or name), else the line's `group` setting; None when neither names one (then
+    every agent is notified) — an unknown slug is logged, and notifies every agent too."""
+    from atiende.accounts.models import SupportGroup
+    from atiende.channels.phone import conf
+
+    slug = conf.group_slug(line)
+    wanted = Q(slug=slug) if slug else Q(pk__in=[])
+    if queue:
+        wanted |= Q(slug__iexact=queue) | Q(name__iexact=queue)
+    rows = list(SupportGroup.objects.filter(wanted)[:3])
+    for row in rows:
+        if queue and queue.casefold() in (row.slug.casefold(), row.name.casefold()):
+            return row
+    for row in rows:
+        if row.slug == slug:
+            return row
+    if slug:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "cti %s: the line's group %r does not exist; its calls notify every agent",
+            line.slug,
+            slug,
+        )
+    return None
+
+
+def _sees_everything(user: User) -> bool:
+    return user.role in ("supervisor", "admin")
+
+
+def _for_agent(user: User) -> Q:
+    """The calls of the agent's queues: no group, a group of theirs, a call the PBX rang
+    them on, or one they took. Two indexed EXISTS, no join that repeats rows."""
+    from django.db.models import Exists, OuterRef
+
+    from atiende.accounts.models import SupportGroup
+
+    member = SupportGroup.members.through.objects.filter(
+        supportgroup_id=OuterRef("group_id"), user_id=user.pk
+    )
+    rung = Call.agents.through.objects.filter(call_id=OuterRef("pk"), user_id=user.pk)
+    return Q(group__isnull=True) | Exists(member) | Exists(rung) | Q(agent_id=user.pk)
+
+
+def live_calls(user: User, *, now: dt.datetime) -> list[Call]:
+    """What the console polls: the calls ringing for the agent's queues and the calls the
+    agent answered (on the line, or hung up within POP_AFTER_HANGUP and not on a case yet),
+    newest first. One query (by the indexes on state and on agent), whatever the rows."""
+    from atiende.channels.phone.models import CallState
+
+    # Three flat branches, so each is one index range (the planner ORs them): ringing by
+    # `call_state`, mine answered and mine just ended by `call_agent_live` — never the
+    # agent's whole history.
+    ringing = Q(state=CallState.RINGING) & _for_agent(user)
+    on_the_line = Q(agent_id=user.pk, state=CallState.ANSWERED)
+    just_ended = Q(
+        agent_id=user.pk,
+        state=CallState.ENDED,
+        ended_at__gte=now - POP_AFTER_HANGUP,
+        case__isnull=True,
+        answered_at__isnull=False,
+    )
+    rows = (
+        Call.objects.filter(ringing | on_the_line | just_ended)
+        .select_related("channel", "contact", "organization", "case")
+        .order_by("-started_at", "-id")[:20]
+    )
+    return list(rows)
+
+
+def live_version(calls: list[Call], *, now: dt.datetime) -> str:
+    """A short fingerprint of what the live region shows: the poll answers 204 (nothing to
+    swap) while it is the same. The minute is in it so SLA clocks are redrawn each minute."""
+    import hashlib
+
+    parts = [now.strftime("%Y%m%d%H%M")] + [
+        f"{c.pk}:{c.state}:{c.agent_id}:{c.case_id}:{c.updated_at.timestamp()}" for c in calls
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def open_cases_for(call: Call) -> list:
+    """The caller's open cases (theirs or their organization's), newest first, with SLA
+    timers: three queries (contacts, cases, timers) whatever the rows."""
+    from atiende.cases.models import Case
+
+    contacts = list(call.contacts.all())
+    wanted = Q(requester__in=contacts) if contacts else Q(pk__in=[])
+    if call.organization_id:
+        wanted |= Q(organization_id=call.organization_id)
+    return list(
+        Case.objects.exclude(status__in=statuses.DONE)
+        .filter(wanted)
+        .select_related("requester")
+        .prefetch_related("sla_timers")
+        .order_by("-created_at")[:10]
+    )
+
+
+@dataclass
+class LogFilters:
+    line: str = ""
+    queue: str = ""
+    missed: bool | None = None
+    state: str = ""
+    pending: bool = False  # missed calls and callbacks not marked done
+
+
+def call_log(user: User, filters: LogFilters) -> QuerySet[Call]:
+    """The console's call log: the calls of the agent's queues (supervisors and admins: all),
+    newest first, with the recognised contacts for names."""
+    qs = visible_calls(user)
+    if not _sees_everything(user):
+        qs = qs.filter(_for_agent(user))
+    if filters.line:
+        qs = qs.filter(channel__slug=filters.line)
+    if filters.queue:
+        qs = qs.filter(queue=filters.queue)
+    if filters.missed is not None:
+        qs = qs.filter(missed=filters.missed)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.pending:
+        qs = qs.filter(Q(missed=True) | Q(callback=True), done_at__isnull=True)
+    return (
+        qs.select_related("done_by")
+        .prefetch_related("contacts__organization")
+        .order_by("-started_at", "-id")
+    )
+
+
+def known_queues() -> list[str]:
+    """The queue names the PBX has sent (for the log's filter)."""
+    return list(
+        Call.objects.exclude(queue="")
+        .order_by("queue")
+        .values_list("queue", flat=True)
+        .distinct()[:100]
+    )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from atiende.cases import services as cases
+from atiende.cases import statuses
 from atiende.channels import services as channel_services
 from atiende.channels.messages import InboundMessage
 from atiende.channels.phone import conf, selectors
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
-
-FINISHED = ("closed", "cancelled")
 
 
 class CallAlreadyOnCase(DomainError):
@@ -117,8 +116,11 @@ def apply_event(*, line: Channel, event: CtiEvent, received_at: dt.datetime) -> 
     before = (call.state, call.missed)
     if received_at < call.started_at:
         call.started_at = received_at
-    if event.queue and not call.queue:
+    queue_named = bool(event.queue and not call.queue)
+    if queue_named:
         call.queue = event.queue
+    if call.group_id is None and (queue_named or event.event == "newCall"):
+        call.group = selectors.group_for(line, call.queue)
     known = {n.casefold() for n in call.agent_names}
     new_names = [n for n in event.users if n.casefold() not in known]
     if new_names:
@@ -177,7 +179,9 @@ def _settle(call: Call, before: tuple[str, bool]) -> None:
         and call.answered_at is None
         and call.cause in MISSED_CAUSES
     )
-    if call.ended_at:
+    if call.ended_at and call.answered_at and call.cause == "timeout":
+        call.duration_seconds = None  # closed by the sweep: nobody knows when it ended
+    elif call.ended_at:
         start = call.answered_at or call.ended_at
         call.duration_seconds = max(0, int((call.ended_at - start).total_seconds()))
     call.updated_at = clock.now()
@@ -213,7 +217,7 @@ def _open_callback(call: Call) -> None:
             ended_at__gte=call.ended_at - conf.callback_join(line),
         )
         .exclude(pk=call.pk)
-        .exclude(case__status__in=FINISHED)
+        .exclude(case__status__in=statuses.FINISHED)
         .select_related("case")
         .order_by("-ended_at")
         .first()
@@ -250,7 +254,14 @@ def _open_callback(call: Call) -> None:
         return
     call.case = received.case
     call.callback = True
-    call.save(update_fields=["case", "callback"])
+    fields = ["case", "callback"]
+    requester = received.case.requester
+    if call.contact_id is None and not call.ambiguous and requester is not None:
+        # an unknown number became a contact with its callback: the log names it from now on
+        call.contact, call.organization = requester, requester.organization
+        call.contacts.add(requester)
+        fields += ["contact", "organization"]
+    call.save(update_fields=fields)
     _record_attached(call, received.case, None)
 
 
@@ -333,25 +344,67 @@ def open_case_from_call(
 
 
 def close_stale_calls(*, now: dt.datetime | None = None) -> int:
-    """Close as missed the calls still ringing past their line's `ring_timeout_minutes`
-    (the PBX never sent their hangup); a missed inbound call gets its callback."""
+    """Close the calls the PBX never hung up: still ringing past their line's
+    `ring_timeout_minutes` (closed as missed; an inbound one gets its callback), or still
+    answered past `answered_timeout_minutes` (closed, talk time unknown). `cause: timeout`."""
     now = now or clock.now()
     closed = 0
     for line in conf.lines():
-        stale = Call.objects.filter(
+        ringing = Call.objects.filter(
             channel=line, state=CallState.RINGING, started_at__lt=now - conf.ring_timeout(line)
         ).values_list("pk", flat=True)[:500]
-        for pk in list(stale):
-            try:
-                with transaction.atomic():
-                    call = Call.objects.select_for_update().get(pk=pk)
-                    if call.state != CallState.RINGING:
-                        continue
-                    before = (call.state, call.missed)
-                    call.ended_at = now
-                    call.cause = "timeout"
-                    _settle(call, before)
-                    closed += 1
-            except Exception:  # one bad row must not stop the sweep every minute
-                log.exception("cti: ringing call %s not closed", pk)
+        answered = Call.objects.filter(
+            channel=line,
+            state=CallState.ANSWERED,
+            answered_at__lt=now - conf.answered_timeout(line),
+        ).values_list("pk", flat=True)[:500]
+        for state, pks in (
+            (CallState.RINGING, list(ringing)),
+            (CallState.ANSWERED, list(answered)),
+        ):
+            for pk in pks:
+                try:
+                    with transaction.atomic():
+                        closed += _close_stale(pk, state, now)
+                except Exception:  # one bad row must not stop the sweep every minute
+                    log.exception("cti: %s call %s not closed", state, pk)
     return closed
+
+
+def _close_stale(pk: int, state: str, now: dt.datetime) -> int:
+    call = Call.objects.select_for_update().get(pk=pk)
+    if call.state != state:
+        return 0  # its event came in the meantime
+    before = (call.state, call.missed)
+    call.ended_at = now
+    call.cause = "timeout"
+    _settle(call, before)
+    return 1
+
+
+class NotMissed(DomainError):
+    status = 409
+    code = "call_not_missed"
+
+
+@service
+def mark_call_done(*, call: Call, actor: User) -> Call:
+    """ "Marcar como atendida": somebody dealt with a missed call or a callback (called back,
+    or nothing to do). Only ended missed calls and callbacks; marking twice changes nothing."""
+    call = Call.objects.select_for_update(of=("self",)).select_related("case").get(pk=call.pk)
+    if call.done_at is not None:
+        return call
+    if call.state != CallState.ENDED or not (call.missed or call.callback):
+        raise NotMissed("Solo se marcan como atendidas las llamadas perdidas y las devoluciones.")
+    call.done_at = clock.now()
+    call.done_by = actor
+    call.updated_at = call.done_at
+    call.save(update_fields=["done_at", "done_by", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="call.done",
+        obj=call,
+        case=call.case,
+        changes={"call": call.pk, "number": call.caller_e164 or call.from_raw, "done": True},
+    )
+    return call

@@ -3,7 +3,8 @@
 The PBX holds the call while it waits for the answer, so the view does only what the answer
 depends on — the line, the token, the event's shape, the block list for `newCall` — and puts
 the event in the inbox (a worker job, one INSERT, deduplicated per line, call and event).
-The call log, the caller lookup and callbacks are the worker's (`jobs.py`).
+For an outbound `newCall` it answers the caller id to present (`dial`), from the line's
+settings. The call log, the caller lookup and callbacks are the worker's (`jobs.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -58,6 +60,18 @@ def dedupe_key(line: str, call_id: str, event: str) -> str:
     return f"cti:{line}:{event}:{digest}"
 
 
+def _dial(line, event: inbound.CtiEvent) -> dict:
+    """The caller id an outbound call should present (the line's `outbound_caller_ids`
+    rules, else its `outbound_caller_id`): `{"action": "dial", "caller_id", "number"}`;
+    `{}` when the line sets none (the PBX keeps its own)."""
+    dialled = normalize(event.to, zone=conf.zone(line))
+    ways = [(dialled.e164 or "").lstrip("+"), re.sub(r"\D", "", event.to)]
+    caller_id = conf.caller_id_for(line, ways)
+    if not caller_id:
+        return {}
+    return {"action": "dial", "caller_id": caller_id, "number": event.to}
+
+
 @csrf_exempt
 def webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
     if request.method != "POST":
@@ -87,6 +101,8 @@ def webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
         caller = normalize(event.from_, zone=conf.zone(line))
         if selectors.is_blocked(line, caller):
             answer = {"action": "reject", "reason": "busy"}
+    elif event.event == "newCall" and event.direction == "out":
+        answer = _dial(line, event)
     queue.enqueue(
         "phone.event",
         {"line": line.slug, "event": event.as_payload(), "received_at": clock.now().isoformat()},

@@ -299,6 +299,14 @@ PUBLIC_PAGES: dict[str, str] = {
         "el enlace de invitación de un solo uso es la credencial; uno desconocido, usado, "
         "reemplazado o vencido es un 404 sin decir de quién era (portal/tests/test_portal.py)"
     ),
+    "console:call_case": (
+        "consola, solo personal: un cliente recibe 404 (access.agent_required) y ninguna "
+        "llamada; probado en console/tests/test_calls.py"
+    ),
+    "console:call_done": (
+        "consola, solo personal: un cliente recibe 404 (access.agent_required); probado en "
+        "console/tests/test_calls.py"
+    ),
     "accounts:password_reset_confirm": (
         "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
         "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"

@@ -340,3 +340,56 @@ def test_a_voicemail_keeps_its_recording_for_agents_only(_frozen, pbx, lines, ag
     theirs = case_timeline(customer, call.case)
     assert "vm-7.wav" not in repr(theirs)
     assert AuditEntry.objects.filter(action="call.attached", case=call.case).count() == 1
+
+
+def test_a_call_left_answered_is_closed_after_the_lines_answered_timeout(_frozen, pbx, lines, ana):
+    pbx.send(event("newCall"))
+    pbx.send(event("answer", answeringNumber="201"))
+    run()
+    _frozen.advance(minutes=239)
+    assert services.close_stale_calls() == 0
+    _frozen.advance(minutes=2)
+    assert services.close_stale_calls() == 1
+    call = the_call()
+    # answered, so not missed and no callback; nobody knows the talk time
+    assert (call.state, call.cause, call.missed, call.case) == ("ended", "timeout", False, None)
+    assert call.duration_seconds is None
+    # a late hangup corrects it
+    pbx.send(event("hangup", cause="normalClearing", answeringNumber="201"))
+    run()
+    call = the_call()
+    assert (call.cause, call.duration_seconds) == ("normalClearing", 241 * 60)
+
+
+def test_the_answered_timeout_is_per_line(_frozen, pbx, lines):
+    line = lines["linea-bogota"]
+    line.settings = {**line.settings, "answered_timeout_minutes": 30}
+    line.save()
+    pbx.send(event("newCall"))
+    pbx.send(event("answer"))
+    run()
+    _frozen.advance(minutes=31)
+    assert services.close_stale_calls() == 1
+
+
+def test_mark_done_only_for_missed_calls_and_callbacks_once_audited(_frozen, pbx, agent):
+    pbx.send(event("newCall", "m-1"))
+    pbx.send(event("hangup", "m-1", cause="noAnswer"))
+    pbx.send(event("newCall", "a-1"))
+    pbx.send(event("answer", "a-1"))
+    run()
+    call = services.mark_call_done(call=the_call("m-1"), actor=agent)
+    assert (call.done_by, call.done_at) == (agent, clock.now())
+    services.mark_call_done(call=call, actor=agent)
+    assert AuditEntry.objects.filter(action="call.done", case=call.case).count() == 1
+    with pytest.raises(services.NotMissed):
+        services.mark_call_done(call=the_call("a-1"), actor=agent)
+
+
+def test_an_unknown_caller_gets_a_contact_with_the_callback_and_the_log_names_it(_frozen, pbx):
+    pbx.send(event("newCall", **{"from": "315 777 8899"}))
+    pbx.send(event("hangup", cause="noAnswer", **{"from": "315 777 8899"}))
+    run()
+    call = the_call()
+    assert call.contact is not None and call.contact == call.case.requester
+    assert list(call.contacts.all()) == [call.contact] and not call.ambiguous

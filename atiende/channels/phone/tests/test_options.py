@@ -19,6 +19,14 @@ from atiende.channels.phone import options
         ({"local_zone": "9"}, "local_zone"),
         ({"tokne_env": "X"}, None),  # *_env names are the loader's to check
         ({"alowed_addresses": "10.0.0.1"}, "alowed_addresses"),
+        ({"group": "soporte-tecnico", "answered_timeout_minutes": 120}, None),
+        ({"group": "no es un slug"}, "group"),
+        ({"answered_timeout_minutes": 0}, "answered_timeout_minutes"),
+        ({"outbound_caller_id": "601 7442727"}, None),
+        ({"outbound_caller_id": "llamar"}, "outbound_caller_id"),
+        ({"outbound_caller_ids": "57601*=6017442727, 573*=3168731648, *=6017442727"}, None),
+        ({"outbound_caller_ids": "57601*"}, "outbound_caller_ids"),
+        ({"outbound_caller_ids": "abc=6017442727"}, "outbound_caller_ids"),
     ],
 )
 def test_phone_settings_are_checked(given, problem):
@@ -60,12 +68,14 @@ def test_the_loader_refuses_a_line_with_bad_settings(db, tmp_path):
     assert any("token_env" in p for p in err.value.problems)
 
 
-def test_the_reference_lines_name_their_token_variables(reference):
+def test_the_reference_lines_name_their_token_variables_and_group(reference):
     from atiende.directory.models import Channel
 
     assert Channel.objects.get(slug="linea-bogota").settings == {
-        "token_env": "ATIENDE_CTI_LINEA_BOGOTA_TOKEN"
+        "token_env": "ATIENDE_CTI_LINEA_BOGOTA_TOKEN",
+        "group": "soporte-tecnico",
     }
     assert Channel.objects.get(slug="linea-nacional").settings == {
-        "token_env": "ATIENDE_CTI_LINEA_NACIONAL_TOKEN"
+        "token_env": "ATIENDE_CTI_LINEA_NACIONAL_TOKEN",
+        "group": "soporte-tecnico",
     }

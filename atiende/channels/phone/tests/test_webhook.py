@@ -223,3 +223,30 @@ def test_the_same_event_posted_four_times_at_once_is_queued_once(lines):
     assert Job.objects.filter(kind="phone.event").count() == 1
     run()
     assert Call.objects.count() == 1 and CallEvent.objects.count() == 1
+
+
+def test_an_outbound_call_is_answered_with_the_caller_id_to_present(pbx, lines):
+    line = lines["linea-bogota"]
+    line.settings = {
+        **line.settings,
+        "outbound_caller_id": "601 7442727",
+        "outbound_caller_ids": "573*=3168731648, 4930*=+4930555716",
+    }
+    line.save()
+    out = {"direction": "out", "from": "201"}
+    assert pbx.send(event("newCall", "o-1", to="300 123 4567", **out)) == {
+        "action": "dial",
+        "caller_id": "3168731648",
+        "number": "300 123 4567",
+    }
+    assert pbx.send(event("newCall", "o-2", to="00493055571600", **out))["caller_id"] == (
+        "+4930555716"
+    )
+    assert pbx.send(event("newCall", "o-3", to="6045551234", **out))["caller_id"] == "6017442727"
+    # only an outbound newCall gets it; inbound calls and later events answer {}
+    assert pbx.send(event("answer", "o-1", to="3001234567", **out)) == {}
+    assert pbx.send(event("newCall", "i-1")) == {}
+
+
+def test_a_line_without_caller_id_rules_answers_an_outbound_call_with_nothing(pbx):
+    assert pbx.send(event("newCall", "o-1", direction="out", to="3001234567")) == {}
