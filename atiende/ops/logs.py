@@ -13,7 +13,7 @@ import json
 import logging
 import re
 
-from atiende.ops import requestid
+from atiende.core import requestid
 
 _SECRET = re.compile(
     r"(?i)\b(password|passwd|secret|token|api[_-]?key|authorization|bearer)\b(\s*[=:]\s*|\s+)(\S+)"

@@ -14,8 +14,9 @@ import time
 
 from django.conf import settings
 
+from atiende.core import requestid
 from atiende.core.middleware import _in
-from atiende.ops import requestid, views
+from atiende.ops import views
 
 EARLY = {"/healthz": views.healthz, "/readyz": views.readyz, "/metrics": views.metrics}
 # The webhooks' path segment after /webhooks/ -> the channel kind in the histogram.

@@ -5,8 +5,8 @@ import logging
 import pytest
 from django.test import Client
 
-from atiende.core import clock
-from atiende.ops import health, logs, requestid
+from atiende.core import clock, requestid
+from atiende.ops import health, logs
 from atiende.worker import queue
 from atiende.worker.models import Job, PeriodicTask
 
@@ -159,3 +159,35 @@ def test_the_json_log_format_is_chosen_by_the_environment(tmp_path):
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0
     assert "ATIENDE_LOG_FORMAT" in bad.stderr
+
+
+def test_the_request_id_follows_the_jobs_the_request_queues(db, caplog):
+    from atiende.worker.models import Job
+
+    token = requestid.current.set("req-0123456789")
+    try:
+        job = queue.enqueue("ops.probe", {"x": 1})
+    finally:
+        requestid.current.reset(token)
+    assert job.payload == {"x": 1, "_request_id": "req-0123456789"}
+    seen = []
+    logger = logging.getLogger("atiende.test")
+
+    from atiende.worker import registry
+
+    registry.load()
+    original = registry.HANDLERS["ops.probe"]
+
+    def handler(payload):
+        seen.append(requestid.get())
+        logger.warning("probing")
+        original(payload)
+
+    registry.HANDLERS["ops.probe"] = handler
+    try:
+        assert queue.run_pending(owner="w1") == 1
+    finally:
+        registry.HANDLERS["ops.probe"] = original
+    assert seen == ["req-0123456789"]
+    assert Job.objects.get(pk=job.pk).status == "done"
+    assert requestid.get() == ""
