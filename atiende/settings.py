@@ -320,6 +320,8 @@ ATIENDE_READY_JOB_AGE_SECONDS = _int("ATIENDE_READY_JOB_AGE_SECONDS", 300)
 # Attachments on S3-compatible object storage instead of ATTACHMENTS_DIR (cases/storage.py).
 ATIENDE_S3_BUCKET = os.environ.get("ATIENDE_S3_BUCKET", "").strip()
 if ATIENDE_S3_BUCKET:
+    from botocore.config import Config as _S3Config
+
     STORAGES["attachments"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -333,6 +335,14 @@ if ATIENDE_S3_BUCKET:
             "querystring_auth": True,
             "querystring_expire": 60,
             "file_overwrite": True,  # content-addressed: the same name is the same bytes
+            # A store that does not answer fails an upload or download in seconds (503).
+            "client_config": _S3Config(
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+                # "path" for stores that serve buckets only as paths (some MinIO set-ups).
+                s3={"addressing_style": os.environ.get("ATIENDE_S3_ADDRESSING_STYLE") or "auto"},
+            ),
         },
     }
 

@@ -8,8 +8,10 @@ through `open_file`/`read_bytes`, never a path, so both stores serve every door 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import logging
 import os
 import tempfile
 import unicodedata
@@ -21,6 +23,8 @@ from django.conf import settings
 
 from atiende.core.errors import DomainError, InvalidInput, TooLarge
 
+log = logging.getLogger(__name__)
+
 
 class StorageFull(DomainError):
     """The attachments' disk is full (or over quota): nothing was stored; try later."""
@@ -29,7 +33,36 @@ class StorageFull(DomainError):
     code = "storage_full"
 
 
+class StorageUnavailable(DomainError):
+    """The object store (ATIENDE_S3_BUCKET) did not answer or refused: nothing was stored."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+UNAVAILABLE_MESSAGE = (
+    "El almacenamiento de adjuntos no está disponible en este momento; no se guardó nada. "
+    "Intente de nuevo en unos minutos."
+)
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def _object_store_errors():
+    """botocore's errors (unreachable, refused, misconfigured) as a clear 503."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise FileNotFoundError(str(exc)) from exc
+        log.warning("object store refused: %s", exc)
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE, retry_after=60) from exc
+    except BotoCoreError as exc:
+        log.warning("object store unavailable: %s", exc)
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE, retry_after=60) from exc
+
 
 # Executables and scripts are refused outright: a help desk has no reason to store them.
 DANGEROUS_EXTENSIONS = frozenset(
@@ -166,13 +199,14 @@ def open_file(sha256: str):
     store = object_store()
     if store is None:
         return path_for(sha256).open("rb")
-    if not store.exists(key_for(sha256)):
-        raise FileNotFoundError(key_for(sha256))
-    return store.open(key_for(sha256), "rb")
+    with _object_store_errors():
+        if not store.exists(key_for(sha256)):
+            raise FileNotFoundError(key_for(sha256))
+        return store.open(key_for(sha256), "rb")
 
 
 def read_bytes(sha256: str) -> bytes:
-    with open_file(sha256) as handle:
+    with _object_store_errors(), open_file(sha256) as handle:
         return handle.read()
 
 
@@ -180,7 +214,8 @@ def exists(sha256: str) -> bool:
     store = object_store()
     if store is None:
         return path_for(sha256).is_file()
-    return store.exists(key_for(sha256))
+    with _object_store_errors():
+        return store.exists(key_for(sha256))
 
 
 def put_file(sha256: str, source: Path) -> None:
@@ -201,9 +236,10 @@ def put_file(sha256: str, source: Path) -> None:
     from django.core.files import File
 
     try:
-        if not store.exists(key_for(sha256)):
-            with open(source, "rb") as handle:
-                store.save(key_for(sha256), File(handle))
+        with _object_store_errors():
+            if not store.exists(key_for(sha256)):
+                with open(source, "rb") as handle:
+                    store.save(key_for(sha256), File(handle))
     finally:
         os.unlink(source)
 

@@ -148,7 +148,9 @@ def test_s3_settings_come_from_the_environment(tmp_path):
     }
     code = (
         "import django, json; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.STORAGES['attachments']))"
+        "conf = settings.STORAGES['attachments']; "
+        "conf['OPTIONS']['client_config'] = conf['OPTIONS']['client_config'].connect_timeout; "
+        "print(json.dumps(conf))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -160,4 +162,5 @@ def test_s3_settings_come_from_the_environment(tmp_path):
     assert conf["OPTIONS"]["bucket_name"] == "mesa-adjuntos"
     assert conf["OPTIONS"]["endpoint_url"] == "http://127.0.0.1:9000"
     assert conf["OPTIONS"]["location"] == "attachments"
+    assert conf["OPTIONS"]["client_config"] == 5  # seconds to connect, then a 503
     assert "access_key" not in conf["OPTIONS"] and "secret_key" not in conf["OPTIONS"]

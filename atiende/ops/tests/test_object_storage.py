@@ -127,3 +127,59 @@ def test_outbound_senders_read_the_bucket(bucket, acme_case, agent):
     stored = storage.store([PDF], "anexo.pdf")
     assert storage.exists(stored.sha256)
     assert storage.read_bytes(stored.sha256) == PDF
+
+
+def test_an_unreachable_store_is_a_503_and_nothing_is_stored(bucket, acme_case, tokens, settings):
+    from atiende.cases.models import Attachment
+    from atiende.core.errors import DomainError
+
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    from botocore.config import Config
+
+    options = settings.STORAGES["attachments"]["OPTIONS"] | {
+        "endpoint_url": closed,
+        "client_config": Config(connect_timeout=1, retries={"max_attempts": 1}),
+    }
+    settings.STORAGES = settings.STORAGES | {
+        "attachments": {**settings.STORAGES["attachments"], "OPTIONS": options}
+    }
+    response = _upload(acme_case, tokens["customer"], "factura.pdf", PDF)
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+    assert "no se guardó nada" in response.json()["detail"]
+    assert not Attachment.objects.exists()
+    with pytest.raises(DomainError):
+        storage.read_bytes("ab" * 32)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_reads_the_bucket_and_a_restore_writes_it(bucket, customer, portal, tmp_path):
+    import tarfile
+
+    from atiende.ops import backup
+
+    case = cases.open_case(
+        actor=customer, channel=portal, subject="Copia", type="incident", priority="high"
+    )
+    rows = [
+        cases.add_attachment(case=case, filename=f"a{i}.bin", chunks=[PDF + bytes([i])])
+        for i in range(3)
+    ]
+    archive = tmp_path / "copia.tar"
+    result = backup.backup(archive)
+    assert result.attachments == 3
+    with tarfile.open(archive) as tar:
+        for row in rows:
+            assert tar.extractfile(f"attachments/{row.sha256}").read() == storage.read_bytes(
+                row.sha256
+            )
+    # Into an empty bucket: the same objects, byte for byte.
+    for obj in bucket.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        bucket.delete_object(Bucket=BUCKET, Key=obj["Key"])
+    with tarfile.open(archive) as tar:
+        for row in rows:
+            backup._restore_attachment(tar, f"attachments/{row.sha256}", row.sha256)
+    for i, row in enumerate(rows):
+        assert storage.read_bytes(row.sha256) == PDF + bytes([i])
