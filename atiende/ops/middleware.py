@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.signals import request_finished
 
 from atiende.core import requestid
 from atiende.core.middleware import _in
@@ -33,13 +34,19 @@ class RequestIdMiddleware:
         trusted = bool(incoming) and bool(settings.TRUSTED_PROXIES)
         trusted = trusted and _in(peer, settings.TRUSTED_PROXIES)
         rid = requestid.accept(incoming) if trusted else requestid.new()
-        token = requestid.current.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            requestid.current.reset(token)
+        # Kept until the response is closed (request_finished, below), so the lines Django
+        # writes after the middleware returns (django.request's 4xx/5xx) carry it too.
+        requestid.current.set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+
+def _request_finished(**kwargs) -> None:
+    requestid.current.set("")
+
+
+request_finished.connect(_request_finished, dispatch_uid="atiende-request-id-finished")
 
 
 class OpsMiddleware:

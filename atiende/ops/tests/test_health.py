@@ -191,3 +191,21 @@ def test_the_request_id_follows_the_jobs_the_request_queues(db, caplog):
     assert seen == ["req-0123456789"]
     assert Job.objects.get(pk=job.pk).status == "done"
     assert requestid.get() == ""
+
+
+def test_djangos_own_request_log_lines_carry_the_request_id(db, caplog):
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(requestid.get())
+
+    handler = Keep()
+    logging.getLogger("django.request").addHandler(handler)
+    try:
+        response = Client().get("/no-existe-esta-pagina")
+    finally:
+        logging.getLogger("django.request").removeHandler(handler)
+    assert response.status_code == 404
+    assert seen == [response["X-Request-ID"]]
+    assert requestid.get() == ""  # cleared once the response is closed
