@@ -186,40 +186,35 @@ def _sqlite_snapshot(dest: Path) -> set[str]:
 
 
 def _postgres_snapshot(dest: Path) -> set[str]:
+    import psycopg
+
     pg_dump = _tool("pg_dump")
     db = settings.DATABASES["default"]
-    # A separate connection holds the snapshot open while pg_dump reads it.
-    alias = "atiende-backup"
-    connections.settings[alias] = {**db}
-    holder = connections.create_connection(alias)
-    try:
-        holder.set_autocommit(False)
-        with holder.cursor() as cur:
-            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cur.execute("SELECT pg_export_snapshot()")
-            (snapshot,) = cur.fetchone()
-            cur.execute("SELECT DISTINCT sha256 FROM cases_attachment")
-            shas = {sha for (sha,) in cur.fetchall()}
-            done = subprocess.run(
-                [
-                    pg_dump,
-                    "--format=custom",
-                    "--no-owner",
-                    f"--snapshot={snapshot}",
-                    "-f",
-                    str(dest),
-                ],
-                env=_pg_env(db),
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode != 0:
-                raise BackupError(f"pg_dump falló: {done.stderr.strip()[-2000:]}")
-        holder.rollback()
-    finally:
-        holder.close()
-        del connections.settings[alias]
-    return shas
+    params = {
+        "dbname": db["NAME"],
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": db.get("PORT") or None,
+        "connect_timeout": 10,
+    }
+    # Its own connection (not Django's) holds the snapshot open while pg_dump reads it.
+    conninfo = {k: v for k, v in params.items() if v is not None}
+    # autocommit: no implicit BEGIN, so this BEGIN's isolation level is the one in force.
+    with psycopg.connect(**conninfo, autocommit=True) as holder:
+        holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        (snapshot,) = holder.execute("SELECT pg_export_snapshot()").fetchone()
+        rows = holder.execute("SELECT DISTINCT sha256 FROM cases_attachment").fetchall()
+        done = subprocess.run(
+            [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}", "-f", str(dest)],
+            env=_pg_env(db),
+            capture_output=True,
+            text=True,
+        )
+        holder.execute("ROLLBACK")
+    if done.returncode != 0:
+        raise BackupError(f"pg_dump falló: {done.stderr.strip()[-2000:]}")
+    return {sha for (sha,) in rows}
 
 
 # -- Restore --------------------------------------------------------------------------------
