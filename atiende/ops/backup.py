@@ -203,7 +203,9 @@ def _postgres_snapshot(dest: Path) -> set[str]:
     # autocommit: no implicit BEGIN, so this BEGIN's isolation level is the one in force.
     with psycopg.connect(**conninfo, autocommit=True) as holder:
         holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        (snapshot,) = holder.execute("SELECT pg_export_snapshot()").fetchone()
+        exported = holder.execute("SELECT pg_export_snapshot()").fetchone()
+        assert exported is not None  # the function always returns one row
+        (snapshot,) = exported
         rows = holder.execute("SELECT DISTINCT sha256 FROM cases_attachment").fetchall()
         done = subprocess.run(
             [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}", "-f", str(dest)],
