@@ -31,9 +31,9 @@ def write(stopfile: str) -> None:
     from atiende.accounts import services as accounts
     from atiende.accounts.models import Role
     from atiende.cases import services as cases
-    from atiende.channels.models import Channel
     from atiende.configuration import loader
     from atiende.customers import services as customers
+    from atiende.directory.models import Channel
 
     loader.load_if_empty(settings.ATIENDE_CONFIG)
     org = customers.create_organization(name="ACME", slug="acme")
