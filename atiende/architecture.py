@@ -45,6 +45,9 @@ DOMAIN: dict[str, tuple[str, ...]] = {
         "escalations",
         "channels",
     ),
+    # operation: health, metrics (reads of every app's state), backups, the request id's
+    # web edge and the JSON logs
+    "ops": ("core", "worker", "sla", "cases", "escalations", "channels"),
 }
 
 # Interfaces parse, authorise, call a domain app and render; they may import any app and

@@ -19,6 +19,8 @@ commands:
   export-config      print the loaded configuration as YAML
   create-user        create an agent, supervisor, admin or customer user
   cti-simulate       post a whole phone call's PBX events to a running atiende
+  backup PATH        write one archive: database, attachments, sha256 manifest (docs/deploy.md)
+  restore PATH       restore such an archive into an empty database and data directory
   help COMMAND       options of a command (also: atiende COMMAND --help)
 
 Any Django management command also works (e.g. atiende migrate, atiende shell).

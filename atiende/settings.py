@@ -132,6 +132,8 @@ if PRODUCTION:
     # cannot judge: Django's warnings about them are replaced by atiende's own check, which
     # says at which step of the documented rollout the site is (core/checks.py).
     SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+    # Balancers probe machines over plain HTTP (answered before the redirect anyway).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,12 +164,16 @@ INSTALLED_APPS = [
     "atiende.portal",
     "atiende.console",
     "atiende.console.canned",
+    "atiende.ops",
 ]
 
 MIDDLEWARE = [
     "atiende.core.foreground.Middleware",  # requests before background work (see there)
+    "atiende.ops.middleware.RequestIdMiddleware",  # before the proxy's headers are rewritten
     # Before anything reads the client's address or the scheme (core/middleware.py).
     "atiende.core.middleware.TrustedProxyMiddleware",
+    # /healthz, /readyz, /metrics before the host check and HTTPS redirect (ops/middleware.py)
+    "atiende.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "atiende.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -284,7 +290,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise looks for it at start-up; collectstatic fills it
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -308,11 +314,61 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# -- Operation (atiende/ops, docs/deploy.md): health, metrics, logs, object storage.
+# /metrics is open to loopback; from elsewhere it needs `Authorization: Bearer <token>`.
+ATIENDE_METRICS_TOKEN = os.environ.get("ATIENDE_METRICS_TOKEN", "").strip()
+# /readyz fails when no worker finished its heartbeat within this many seconds (0: not
+# checked) or when the oldest due job has waited longer than the second.
+ATIENDE_READY_WORKER_SECONDS = _int("ATIENDE_READY_WORKER_SECONDS", 120)
+ATIENDE_READY_JOB_AGE_SECONDS = _int("ATIENDE_READY_JOB_AGE_SECONDS", 300)
+
+# Attachments on S3-compatible object storage instead of ATTACHMENTS_DIR (cases/storage.py).
+ATIENDE_S3_BUCKET = os.environ.get("ATIENDE_S3_BUCKET", "").strip()
+if ATIENDE_S3_BUCKET:
+    from botocore.config import Config as _S3Config
+
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATIENDE_S3_BUCKET,
+            "endpoint_url": os.environ.get("ATIENDE_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("AWS_DEFAULT_REGION", "").strip() or None,
+            "location": os.environ.get("ATIENDE_S3_PREFIX", "attachments").strip("/"),
+            # Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the machine's
+            # role), read by boto3 itself; never in a setting that could be printed.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": True,  # content-addressed: the same name is the same bytes
+            # A store that does not answer fails an upload or download in seconds (503).
+            "client_config": _S3Config(
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+                # "path" for stores that serve buckets only as paths (some MinIO set-ups).
+                s3={"addressing_style": os.environ.get("ATIENDE_S3_ADDRESSING_STYLE") or "auto"},
+            ),
+        },
+    }
+
+LOG_FORMAT = os.environ.get("ATIENDE_LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"ATIENDE_LOG_FORMAT debe ser plain o json, no {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "atiende.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "atiende.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ATIENDE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

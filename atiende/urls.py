@@ -15,5 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("atiende.channels.urls")),
     path("console/", include("atiende.console.urls")),
+    path("", include("atiende.ops.urls")),
     path("", include("atiende.portal.urls")),
 ]

@@ -27,16 +27,18 @@ RENDERABLE = frozenset(
 
 
 def attachment_response(row: Attachment) -> FileResponse:
-    """The file of `row` as a download; NotFound when its bytes are missing from disk."""
-    path = storage.path_for(row.sha256)
+    """The file of `row` as a download; NotFound when its bytes are missing from the store."""
     try:
-        handle = path.open("rb")
+        # Streamed through this process from disk or the bucket alike, so the checks made
+        # before this call and the headers below apply to every store (no redirect).
+        handle = storage.open_file(row.sha256)
     except FileNotFoundError:
         raise NotFound("El archivo de ese adjunto no está disponible.") from None
     content_type = row.content_type or "application/octet-stream"
     if content_type.split(";")[0].strip().lower() in RENDERABLE:
         content_type = "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
+    response["Content-Length"] = str(row.size)
     response["Content-Disposition"] = disposition(row.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

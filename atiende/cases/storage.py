@@ -1,9 +1,17 @@
-"""Attachment bytes on disk, addressed by content hash, with type sniffing and refusals."""
+"""Attachment bytes, addressed by content hash, with type sniffing and refusals.
+
+They live under the data directory (`ATTACHMENTS_DIR`) by default, or in an S3-compatible
+bucket when `ATIENDE_S3_BUCKET` is set (settings: `STORAGES["attachments"]`), which every
+machine of a multi-machine deployment shares. Either way an upload is first written and
+hashed in a local temporary file; only complete, accepted files reach the store. Readers go
+through `open_file`/`read_bytes`, never a path, so both stores serve every door alike."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import logging
 import os
 import tempfile
 import unicodedata
@@ -15,6 +23,8 @@ from django.conf import settings
 
 from atiende.core.errors import DomainError, InvalidInput, TooLarge
 
+log = logging.getLogger(__name__)
+
 
 class StorageFull(DomainError):
     """The attachments' disk is full (or over quota): nothing was stored; try later."""
@@ -23,7 +33,36 @@ class StorageFull(DomainError):
     code = "storage_full"
 
 
+class StorageUnavailable(DomainError):
+    """The object store (ATIENDE_S3_BUCKET) did not answer or refused: nothing was stored."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+UNAVAILABLE_MESSAGE = (
+    "El almacenamiento de adjuntos no está disponible en este momento; no se guardó nada. "
+    "Intente de nuevo en unos minutos."
+)
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def _object_store_errors():
+    """botocore's errors (unreachable, refused, misconfigured) as a clear 503."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise FileNotFoundError(str(exc)) from exc
+        log.warning("object store refused: %s", exc)
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE, retry_after=60) from exc
+    except BotoCoreError as exc:
+        log.warning("object store unavailable: %s", exc)
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE, retry_after=60) from exc
+
 
 # Executables and scripts are refused outright: a help desk has no reason to store them.
 DANGEROUS_EXTENSIONS = frozenset(
@@ -137,7 +176,72 @@ def root() -> Path:
 
 
 def path_for(sha256: str) -> Path:
+    """Where the file is on local disk (the default store; uploads' temporary files)."""
     return root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def key_for(sha256: str) -> str:
+    """The object's name in the bucket (below the `ATIENDE_S3_PREFIX`)."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def object_store():
+    """The S3-compatible store when `ATIENDE_S3_BUCKET` is set, else None (local disk)."""
+    if "attachments" not in settings.STORAGES:
+        return None
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+def open_file(sha256: str):
+    """The stored bytes as a binary file object; FileNotFoundError when they are missing."""
+    store = object_store()
+    if store is None:
+        return path_for(sha256).open("rb")
+    with _object_store_errors():
+        if not store.exists(key_for(sha256)):
+            raise FileNotFoundError(key_for(sha256))
+        return store.open(key_for(sha256), "rb")
+
+
+def read_bytes(sha256: str) -> bytes:
+    with _object_store_errors(), open_file(sha256) as handle:
+        return handle.read()
+
+
+def exists(sha256: str) -> bool:
+    store = object_store()
+    if store is None:
+        return path_for(sha256).is_file()
+    with _object_store_errors():
+        return store.exists(key_for(sha256))
+
+
+def put_file(sha256: str, source: Path) -> None:
+    """Store the complete local file `source` (whose hash is `sha256`) and remove it."""
+    store = object_store()
+    if store is None:
+        final = path_for(sha256)
+        if final.exists():
+            os.unlink(source)
+            os.utime(final)  # in use again: not an orphan for sweep_orphans
+            return
+        try:
+            os.replace(source, final)
+        except FileNotFoundError:  # the first file under this prefix
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, final)
+        return
+    from django.core.files import File
+
+    try:
+        with _object_store_errors():
+            if not store.exists(key_for(sha256)):
+                with open(source, "rb") as handle:
+                    store.save(key_for(sha256), File(handle))
+    finally:
+        os.unlink(source)
 
 
 def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = None) -> Stored:
@@ -194,16 +298,7 @@ def _store(chunks: Iterable[bytes], name: str, limit: int) -> Stored:
                 errors={"file": "tipo de archivo no permitido"},
             )
         sha = digest.hexdigest()
-        final = path_for(sha)
-        if final.exists():
-            os.unlink(tmp)
-            os.utime(final)  # in use again: not an orphan for sweep_orphans
-        else:
-            try:
-                os.replace(tmp, final)
-            except FileNotFoundError:  # the first file under this prefix
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
+        put_file(sha, Path(tmp))
         return Stored(sha256=sha, size=size, content_type=sniff(head, name), filename=name)
     except BaseException:
         if os.path.exists(tmp):
@@ -225,6 +320,8 @@ def sweep_orphans(*, older_than: int = ORPHAN_AGE_SECONDS) -> list[str]:
     base = root()
     if not base.exists():
         return []
+    # In a bucket, orphans are left to the bucket's own lifecycle rules (docs/deploy.md);
+    # only interrupted uploads' temporary files are local there.
     limit = clock.now().timestamp() - older_than
     candidates = {
         p.name: p

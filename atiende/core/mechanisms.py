@@ -3,7 +3,8 @@
 Each mechanism makes atiende faster without changing what it stores or answers, and each
 has a decision record in `docs/decisions/` with its measurements and limits. When a bug
 might come from one of them, run with it off (the variable set to `0`) and see whether the
-bug stays. They are read once, when the process starts.
+bug stays. They are read once, when the process starts. How each behaves when atiende runs
+on several machines is in docs/deploy.md ("The one-machine mechanisms, on several machines").
 
 | variable                       | mechanism                                   | record |
 |--------------------------------|---------------------------------------------|--------|

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from atiende.core import clock, deferred, foreground
+from atiende.core import clock, deferred, foreground, requestid
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -53,9 +53,12 @@ def enqueue(
     earlier one waits for a retry. With `retry_for`, temporary failures keep being retried
     (backoff up to an hour) for at least that long, whatever `max_attempts` says."""
     now = clock.now()
+    payload = payload or {}
+    if rid := requestid.get():  # the logs of the job carry the request's id (core/requestid)
+        payload = {**payload, "_request_id": rid}
     fields = dict(
         kind=kind,
-        payload=payload or {},
+        payload=payload,
         run_at=run_at or now,
         created_at=now,
         dedupe_key=dedupe_key,
@@ -116,6 +119,14 @@ def claim(
 
 def run_job(job: Job, *, owner: str | None = None) -> str:
     """Run one claimed job and record the outcome. Returns the new status."""
+    token = requestid.current.set(job.payload.get("_request_id") or f"job-{job.pk}")
+    try:
+        return _run_job(job, owner=owner)
+    finally:
+        requestid.current.reset(token)
+
+
+def _run_job(job: Job, *, owner: str | None = None) -> str:
     registry.load()
     owner = owner or job.locked_by
     func = registry.HANDLERS.get(job.kind)

@@ -191,7 +191,7 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
         subtype="html",
     )
     for att in note.attachments.all():
-        data = storage.path_for(att.sha256).read_bytes()
+        data = storage.read_bytes(att.sha256)
         maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
         msg.add_attachment(
             data,

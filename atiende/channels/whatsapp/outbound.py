@@ -15,8 +15,8 @@ import mimetypes
 
 from django.db.models import Max, Q
 
+from atiende.cases import storage
 from atiende.cases.models import Attachment, Note
-from atiende.cases.storage import path_for
 from atiende.channels.models import Notification
 from atiende.channels.whatsapp import conf, graph, media_links
 from atiende.channels.whatsapp import selectors as reads
@@ -178,7 +178,7 @@ class WhatsAppSender:
         if conf.media_by_link(channel):
             obj = {"link": media_links.link_for(att)}  # Meta fetches it from atiende
         else:
-            content = path_for(att.sha256).read_bytes()
+            content = storage.read_bytes(att.sha256)
             obj = {"id": graph.upload_media(pnid, att.filename, content, mime)}
         if kind == "document":
             obj["filename"] = att.filename

@@ -307,6 +307,15 @@ PUBLIC_PAGES: dict[str, str] = {
         "consola, solo personal: un cliente recibe 404 (access.agent_required); probado en "
         "console/tests/test_calls.py"
     ),
+    "ops-healthz": "sondeo de vida del proceso para balanceadores; no lee datos (ops/views.py)",
+    "ops-readyz": (
+        "sondeo de disponibilidad: solo estados de base de datos, migraciones, trabajador y "
+        "cola, sin datos de ninguna organización (ops/health.py)"
+    ),
+    "ops-metrics": (
+        "cifras agregadas sin datos de organizaciones; solo desde esta máquina o con el token "
+        "ATIENDE_METRICS_TOKEN (ops/tests/test_metrics.py)"
+    ),
     "accounts:password_reset_confirm": (
         "el enlace firmado de un solo uso es la credencial; uno alterado, usado o vencido se "
         "rechaza sin decir si la cuenta existe (accounts/tests/test_signin.py)"

@@ -68,6 +68,10 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         connections.close_all()  # the web processes are forked from this one: no shared sockets
+        from atiende.ops import metrics
+
+        # Each web process writes its timings here; /metrics adds them up (ops/metrics.py).
+        metrics.prepare_multiprocess_dir(settings.DATA_DIR / "metrics")
         web_server(bind=bind, workers=web_workers, threads=threads, run_jobs=not no_worker).run()
 
     def _ensure_admin(self) -> str:

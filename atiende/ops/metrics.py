@@ -1,0 +1,254 @@
+"""`/metrics` in the Prometheus text format.
+
+Two sources, so that any number of gunicorn processes on any number of machines answer
+alike:
+
+- **State, read from the database at scrape time** (`DatabaseCollector`): messages
+  received, jobs, SLA timers, quarantine, IMAP polls, delivery failures, escalations. The
+  database is the one truth every process shares, so whichever process (or machine) the
+  scrape lands on answers the same; nothing is kept in memory between scrapes.
+- **Timings observed in the process** (the webhook acknowledgement latency histogram):
+  these exist only where the request ran. `atiende serve` runs gunicorn with
+  `PROMETHEUS_MULTIPROC_DIR` (the data directory's `metrics/`, emptied when serve
+  starts): each process writes its observations to a memory-mapped file there and a
+  scrape adds up every process's files (prometheus_client's multiprocess mode). Each
+  machine exposes its own processes' histogram; Prometheus scrapes every machine and sums.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from django.db.models import Count, Min, Q
+
+from atiende.core import clock
+
+WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_histogram = None
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def prepare_multiprocess_dir(path: Path) -> None:
+    """Empty (or create) the directory and point this process and its children at it;
+    called by `atiende serve` before gunicorn forks its workers."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
+def webhook_histogram():
+    global _histogram
+    if _histogram is None:
+        from prometheus_client import Histogram
+
+        _histogram = Histogram(
+            "atiende_webhook_ack_seconds",
+            "Time from a provider's webhook request arriving to atiende's answer.",
+            ["channel"],
+            buckets=WEBHOOK_BUCKETS,
+        )
+    return _histogram
+
+
+def observe_webhook(channel: str, seconds: float) -> None:
+    webhook_histogram().labels(channel=channel).observe(seconds)
+
+
+class DatabaseCollector:
+    """Every gauge and counter computed from the database when scraped."""
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        from atiende.cases.models import Case, Delivery, Direction, Note
+        from atiende.channels.email.models import MailboxState, QuarantinedEmail
+        from atiende.escalations.models import EscalationRequest, RequestStatus
+        from atiende.sla.models import SlaTimer
+        from atiende.worker.models import Job, JobStatus
+
+        now = clock.now()
+
+        received = CounterMetricFamily(
+            "atiende_messages_received",
+            "Messages received, per channel: cases opened there plus customers' notes.",
+            labels=["channel"],
+        )
+        counts: dict[str, int] = {}
+        for rows in (
+            Case.objects.values("channel__slug").annotate(n=Count("id")).order_by(),
+            Note.objects.filter(direction=Direction.INBOUND)
+            .values("channel__slug")
+            .annotate(n=Count("id"))
+            .order_by(),
+        ):
+            for row in rows:
+                slug = row["channel__slug"] or ""
+                counts[slug] = counts.get(slug, 0) + row["n"]
+        for slug, n in sorted(counts.items()):
+            received.add_metric([slug], n)
+        yield received
+
+        failures = CounterMetricFamily(
+            "atiende_outbound_delivery_failures",
+            "Messages to customers whose delivery failed for good, per channel.",
+            labels=["channel"],
+        )
+        for row in (
+            Note.objects.filter(direction=Direction.OUTBOUND, delivery_status=Delivery.FAILED)
+            .values("channel__slug")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            failures.add_metric([row["channel__slug"] or ""], row["n"])
+        yield failures
+
+        jobs = GaugeMetricFamily(
+            "atiende_jobs", "Background jobs by kind and state.", labels=["kind", "state"]
+        )
+        oldest = GaugeMetricFamily(
+            "atiende_jobs_oldest_age_seconds",
+            "Age of the oldest due pending job (0 when none), and of the oldest running one.",
+            labels=["kind", "state"],
+        )
+        waiting = Q(status=JobStatus.PENDING, run_at__lte=now)
+        rows = (
+            Job.objects.filter(waiting | Q(status__in=[JobStatus.RUNNING, JobStatus.FAILED]))
+            .values("kind", "status")
+            .annotate(n=Count("id"), first=Min("run_at"))
+            .order_by()
+        )
+        for row in rows:
+            state = "waiting" if row["status"] == JobStatus.PENDING else row["status"]
+            jobs.add_metric([row["kind"], state], row["n"])
+            if state in ("waiting", "running"):
+                oldest.add_metric(
+                    [row["kind"], state], max(0.0, (now - row["first"]).total_seconds())
+                )
+        scheduled = (
+            Job.objects.filter(status=JobStatus.PENDING, run_at__gt=now)
+            .values("kind")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in scheduled:
+            jobs.add_metric([row["kind"], "scheduled"], row["n"])
+        yield jobs
+        yield oldest
+
+        open_timers = SlaTimer.objects.filter(met_at__isnull=True)
+        at_risk = GaugeMetricFamily(
+            "atiende_sla_at_risk",
+            "Running SLA timers past their at-risk point and not yet breached, per kind.",
+            labels=["kind"],
+        )
+        breached = GaugeMetricFamily(
+            "atiende_sla_breached",
+            "SLA timers breached and not yet met, per kind.",
+            labels=["kind"],
+        )
+        for row in (
+            open_timers.values("kind")
+            .annotate(
+                risk=Count("id", filter=Q(breached_at__isnull=True, at_risk_at__lte=now)),
+                late=Count("id", filter=Q(breached_at__isnull=False)),
+            )
+            .order_by()
+        ):
+            at_risk.add_metric([row["kind"]], row["risk"])
+            breached.add_metric([row["kind"]], row["late"])
+        yield at_risk
+        yield breached
+
+        quarantined = GaugeMetricFamily(
+            "atiende_emails_quarantined",
+            "Emails in quarantine (not yet resolved), per channel.",
+            labels=["channel"],
+        )
+        for row in (
+            QuarantinedEmail.objects.filter(resolved_at__isnull=True)
+            .values("channel__slug")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            quarantined.add_metric([row["channel__slug"]], row["n"])
+        yield quarantined
+
+        lag = GaugeMetricFamily(
+            "atiende_imap_poll_lag_seconds",
+            "Seconds since each mailbox was last polled successfully.",
+            labels=["channel", "folder"],
+        )
+        for row in MailboxState.objects.filter(last_poll_at__isnull=False).values(
+            "channel__slug", "folder", "last_poll_at"
+        ):
+            lag.add_metric(
+                [row["channel__slug"], row["folder"]],
+                max(0.0, (now - row["last_poll_at"]).total_seconds()),
+            )
+        yield lag
+
+        escalations = GaugeMetricFamily(
+            "atiende_escalations_pending",
+            "Escalation requests waiting for a decision, per level asked for.",
+            labels=["level"],
+        )
+        for row in (
+            EscalationRequest.objects.filter(status=RequestStatus.PENDING)
+            .values("to_level")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            escalations.add_metric([str(row["to_level"])], row["n"])
+        yield escalations
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+
+    webhook_histogram()  # declared even before the first webhook, so it is always listed
+    registry = CollectorRegistry()
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ProcessLocal(REGISTRY))
+    started = time.perf_counter()
+    registry.register(DatabaseCollector())
+    body = generate_latest(registry)
+    took = GaugeMetricFamily(
+        "atiende_metrics_scrape_seconds", "Time spent computing the database metrics."
+    )
+    took.add_metric([], time.perf_counter() - started)
+    extra = CollectorRegistry()
+    extra.register(_Fixed([took]))
+    return body + generate_latest(extra), CONTENT_TYPE_LATEST
+
+
+class _ProcessLocal:
+    """This process's own metrics (only atiende's), when not in multiprocess mode."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+
+    def collect(self):
+        for family in self.source.collect():
+            if family.name.startswith("atiende_"):
+                yield family
+
+
+class _Fixed:
+    def __init__(self, families) -> None:
+        self.families = families
+
+    def collect(self):
+        yield from self.families

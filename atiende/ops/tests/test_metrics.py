@@ -1,0 +1,130 @@
+import datetime as dt
+import ipaddress
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from atiende.core import clock
+from atiende.escalations.models import EscalationRequest
+from atiende.sla.models import SlaTimer
+from atiende.worker import queue
+from atiende.worker.models import Job, JobStatus
+
+
+def scrape(client=None, **headers) -> dict:
+    response = (client or Client()).get("/metrics", **headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain; version=")
+    samples = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def test_metrics_are_open_to_loopback_only(db, settings):
+    settings.ATIENDE_METRICS_TOKEN = ""
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
+    refused = Client(REMOTE_ADDR="203.0.113.7").get("/metrics")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_elsewhere_metrics_need_the_bearer_token(db, settings):
+    settings.ATIENDE_METRICS_TOKEN = "s3creto-de-metricas"
+    remote = Client(REMOTE_ADDR="203.0.113.7")
+    assert remote.get("/metrics").status_code == 401
+    assert remote.get("/metrics", HTTP_AUTHORIZATION="Bearer otro").status_code == 401
+    ok = remote.get("/metrics", HTTP_AUTHORIZATION="Bearer s3creto-de-metricas")
+    assert ok.status_code == 200
+
+
+def test_through_the_local_proxy_the_client_is_not_loopback(db, settings):
+    """A proxy on this machine connects from 127.0.0.1; the client it names is remote."""
+    settings.ATIENDE_METRICS_TOKEN = ""
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
+    client = Client(REMOTE_ADDR="127.0.0.1")
+    response = client.get("/metrics", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert response.status_code == 401
+
+
+def test_job_metrics_by_kind_and_state_with_the_oldests_age(db):
+    now = clock.now()
+    queue.enqueue("email.send", run_at=now - dt.timedelta(seconds=40))
+    queue.enqueue("email.send", run_at=now - dt.timedelta(seconds=10))
+    queue.enqueue("email.send", run_at=now + dt.timedelta(hours=1))
+    failed = queue.enqueue("whatsapp.send", dedupe_key="f1")
+    Job.objects.filter(pk=failed.pk).update(status=JobStatus.FAILED)
+    samples = scrape()
+    assert value(samples, "atiende_jobs", kind="email.send", state="waiting") == 2
+    assert value(samples, "atiende_jobs", kind="email.send", state="scheduled") == 1
+    assert value(samples, "atiende_jobs", kind="whatsapp.send", state="failed") == 1
+    age = value(samples, "atiende_jobs_oldest_age_seconds", kind="email.send", state="waiting")
+    assert 39 <= age <= 120
+
+
+def test_message_sla_and_escalation_metrics(db, agent, customer, portal, sla_targets):
+    from atiende.cases import services as cases
+
+    case = cases.open_case(
+        actor=customer,
+        channel=portal,
+        subject="Sin firma",
+        description="No puedo firmar",
+        type="incident",
+        priority="high",
+    )
+    samples = scrape()
+    assert value(samples, "atiende_messages_received_total", channel=portal.slug) >= 1
+    timers = SlaTimer.objects.filter(case=case)
+    assert timers.exists()
+    timers.update(at_risk_at=clock.now() - dt.timedelta(minutes=1))
+    first = timers.first()
+    SlaTimer.objects.filter(pk=first.pk).update(breached_at=clock.now())
+    samples = scrape()
+    total_risk = sum(v for (n, _), v in samples.items() if n == "atiende_sla_at_risk")
+    total_breached = sum(v for (n, _), v in samples.items() if n == "atiende_sla_breached")
+    assert total_breached == 1
+    assert total_risk == timers.count() - 1
+    EscalationRequest.objects.create(
+        case=case, from_level=1, to_level=2, via="portal", created_at=clock.now()
+    )
+    assert value(scrape(), "atiende_escalations_pending", level="2") == 1
+
+
+def test_webhook_acknowledgements_are_timed(db):
+    before = value(scrape(), "atiende_webhook_ack_seconds_count", channel="whatsapp")
+    Client().post("/webhooks/whatsapp", b"{}", content_type="application/json")
+    after = value(scrape(), "atiende_webhook_ack_seconds_count", channel="whatsapp")
+    assert after == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_add_up_across_gunicorn_processes(tmp_path):
+    """Two processes in multiprocess mode: one scrape sees both processes' observations."""
+    import os
+    import subprocess
+    import sys
+
+    directory = tmp_path / "prom"
+    directory.mkdir()
+    env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    code = (
+        "from atiende.ops import metrics; "
+        "metrics.observe_webhook('phone', 0.02); metrics.observe_webhook('phone', 0.3)"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))
+    text = generate_latest(registry).decode()
+    assert 'atiende_webhook_ack_seconds_count{channel="phone"} 4.0' in text
+    assert 'atiende_webhook_ack_seconds_bucket{channel="phone",le="0.025"} 2.0' in text
