@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "atiende.api",
     "atiende.portal",
     "atiende.console",
+    "atiende.reports",
 ]
 
 MIDDLEWARE = [
