@@ -67,7 +67,7 @@ def cases_url(filters: Filters, **drill: Any) -> str:
     return f"{reverse('console:reports_cases')}?{filters.query(**drill)}"
 
 
-def _refreshed_at() -> dt.datetime | None:
+def refreshed_at() -> dt.datetime | None:
     state = RefreshState.objects.filter(name="reports").first()
     return state.refreshed_at if state else None
 
@@ -261,7 +261,7 @@ def sla_report(filters: Filters) -> dict[str, Any]:
             "detail": _table([*dims, *SLA_COLUMNS], detail),
         },
         period=filters.period,
-        refreshed_at=_iso(_refreshed_at()),
+        refreshed_at=_iso(refreshed_at()),
     )
 
 
@@ -392,7 +392,7 @@ def contacts_report(filters: Filters) -> dict[str, Any]:
             ),
         },
         grids=grids,
-        refreshed_at=_iso(_refreshed_at()),
+        refreshed_at=_iso(refreshed_at()),
     )
 
 

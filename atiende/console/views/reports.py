@@ -190,6 +190,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         "title": _("Informes"),
         "sla": sla,
         "sla_chart": _sla_chart(sla),
+        "refreshed_at": selectors.refreshed_at(),
         "contacts": contacts,
         "heatmaps": heatmaps,
         "escalations": escalations,

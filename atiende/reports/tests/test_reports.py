@@ -1,4 +1,4 @@
-"""Each report against the figures of the test week (conftest.py), worked out by hand."""
+"""Each report against the figures of the test week (week.py), worked out by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from atiende.core.errors import InvalidInput
 from atiende.reports import filters, selectors, services
 from atiende.reports.export import neutralise, to_csv
 from atiende.reports.models import CaseFigures
-from atiende.reports.tests.conftest import END, WEEK, at
+from atiende.reports.tests.week import END, WEEK, at
 
 pytestmark = pytest.mark.django_db
 
