@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def refreshed(week, frozen_end):
+def refreshed(week, frozen_end):  # noqa: F811 - the fixtures imported above
     services.refresh()
     return week
 

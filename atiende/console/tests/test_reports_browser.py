@@ -18,7 +18,10 @@ PASSWORD = "Informes-Seguros-2026"
 
 @pytest.mark.django_db(transaction=True)
 def test_supervisor_reads_sla_and_the_out_of_hours_heatmap_and_downloads_csv(
-    live_server, week, frozen_end, tmp_path
+    live_server,
+    week,
+    frozen_end,
+    tmp_path,  # noqa: F811 - the fixtures imported above
 ):
     services.refresh()
     accounts.create_user(
@@ -41,7 +44,9 @@ def test_supervisor_reads_sla_and_the_out_of_hours_heatmap_and_downloads_csv(
 
         heading = page.get_by_role("heading", name="Contactos fuera del horario de atención")
         assert heading.is_visible()
-        contacts = page.get_by_role("table", name="Clientes que escriben o llaman con el canal cerrado")
+        contacts = page.get_by_role(
+            "table", name="Clientes que escriben o llaman con el canal cerrado"
+        )
         row = contacts.get_by_role("row").filter(has_text="Correo").inner_text().split()
         assert row[-3:] == ["3", "2", "66.7"] or "66.7" in row
         heatmap = page.get_by_role("img", name="Contactos por hora de la semana: Correo")

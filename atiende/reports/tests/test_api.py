@@ -83,7 +83,7 @@ def test_csv_download_of_a_table(api):
 
 
 def test_csv_neutralises_a_formula_in_a_channel_name(api, week):
-    week.correo.name = "=HYPERLINK(\"http://x\")"
+    week.correo.name = '=HYPERLINK("http://x")'
     week.correo.save()
     text = api("sla", format="csv").content.decode()
     assert "'=HYPERLINK" in text
