@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from atiende.cases.models import Case, Direction, Note
@@ -133,17 +133,29 @@ FIGURE_FIELDS = [
 ]
 
 
+def _upsert(rows: list[dict[str, Any]]) -> None:
+    """Insert or replace figure rows with one statement run for many rows (both databases
+    know INSERT … ON CONFLICT); the ORM's bulk_create spends more time preparing values
+    than the database spends writing them."""
+    table = CaseFigures._meta.db_table
+    columns = ["case_id", *FIGURE_FIELDS]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        f" ON CONFLICT (case_id) DO UPDATE SET {updates}"
+    )
+    values = [tuple(r[c] for c in columns) for r in rows]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(sql, values)
+
+
 def _write_figures(ids: list[int], now: dt.datetime) -> int:
     cases = list(Case.objects.filter(pk__in=ids).order_by().values(*CASE_FIELDS))
     timers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for t in SlaTimer.objects.filter(case_id__in=ids).order_by().values(*TIMER_FIELDS, "pauses"):
         timers[t["case_id"]][t["kind"]] = t
-    rows = [CaseFigures(**figures_of(c, timers.get(c["id"], {}), now)) for c in cases]
-    with transaction.atomic():
-        CaseFigures.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["case"], update_fields=FIGURE_FIELDS
-        )
-    return len(rows)
+    _upsert([figures_of(c, timers.get(c["id"], {}), now) for c in cases])
+    return len(cases)
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
