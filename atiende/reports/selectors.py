@@ -10,6 +10,7 @@ compliance from the cases and clocks themselves, for checking the roll-up.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from bisect import bisect_right
 from collections import defaultdict
@@ -64,8 +65,13 @@ def may_read_reports(user: User) -> bool:
     return user.is_active and user.role in ("supervisor", "admin")
 
 
+@functools.cache
+def _cases_path() -> str:
+    return reverse("console:reports_cases")
+
+
 def cases_url(filters: Filters, **drill: Any) -> str:
-    return f"{reverse('console:reports_cases')}?{filters.query(**drill)}"
+    return f"{_cases_path()}?{filters.query(**drill)}"
 
 
 def refreshed_at() -> dt.datetime | None:
