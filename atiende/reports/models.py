@@ -43,14 +43,9 @@ class CaseFigures(models.Model):
             models.Index(fields=["created_day"], name="figures_day"),
             models.Index(fields=["organization", "created_day"], name="figures_org_day"),
             models.Index(fields=["channel", "created_day"], name="figures_channel_day"),
-            # The refresh re-reads every case whose clocks can still change.
-            models.Index(
-                fields=["case"],
-                name="figures_live",
-                condition=models.Q(active=True)
-                | models.Q(fr_state="pending")
-                | models.Q(res_state="pending"),
-            ),
+            # The refresh re-reads every open case: its clocks can still change without the
+            # case being saved (a breach by the sweep). A finished case's clocks cannot.
+            models.Index(fields=["case"], name="figures_live", condition=models.Q(active=True)),
         ]
         verbose_name = "cifras de un caso"
         verbose_name_plural = "cifras de casos"

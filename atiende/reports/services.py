@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from atiende.cases.models import Case, Direction, Note
 from atiende.cases.transitions import ACTIVE
@@ -231,7 +230,7 @@ def _write_contact_days(first: dt.date, last: dt.date) -> int:
 
 def refresh(*, full: bool = False, now: dt.datetime | None = None) -> dict[str, int]:
     """Bring the roll-ups up to date: the figures of every case saved since the last run
-    (minus a margin) or whose clocks can still change, and the contacts of every day since.
+    (minus a margin) or still open (the sweep breaches clocks without saving the case), and the contacts of every day since.
     `full` recomputes everything. Returns how many rows were written."""
     now = now or clock.now()
     state = RefreshState.objects.filter(name="reports").first()
@@ -246,9 +245,7 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> dict[str, 
         changed = set(
             Case.objects.filter(updated_at__gte=since).order_by().values_list("pk", flat=True)
         )
-        live = CaseFigures.objects.filter(
-            Q(active=True) | Q(fr_state=TimerState.PENDING) | Q(res_state=TimerState.PENDING)
-        ).values_list("case_id", flat=True)
+        live = CaseFigures.objects.filter(active=True).values_list("case_id", flat=True)
         changed.update(live)
         ids = sorted(changed)
         first_day = since.astimezone(LOCAL).date()
