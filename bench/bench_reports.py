@@ -56,7 +56,7 @@ def load(total: int) -> None:
                 CASE WHEN g %% 50 = 0 THEN 'open' ELSE 'closed' END,
                 CASE WHEN g %% 10 < 7 THEN 1 WHEN g %% 10 < 9 THEN 2 ELSE 3 END,
                 (%(channels)s::int[])[1 + g %% %(nch)s],
-                (%(orgs)s::int[])[1 + (g * 7919) %% %(norg)s],
+                (%(orgs)s::int[])[1 + ((g::bigint * 7919) %% %(norg)s)::int],
                 'internal', 'caso ' || g, '',
                 t, t,
                 t + ((g * 37) %% 14400) * interval '1 second',

@@ -82,3 +82,12 @@ def test_the_page_takes_a_fixed_number_of_queries(
     client.force_login(supervisor)
     with django_assert_max_num_queries(60):
         client.get("/console/informes", WEEK)
+
+
+def test_the_page_reads_in_english(client, supervisor, refreshed):
+    client.force_login(supervisor)
+    client.cookies["django_language"] = "en"
+    html = client.get("/console/informes", WEEK, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "SLA compliance per channel" in html
+    assert "Customers who write or call while the channel is closed" in html
+    assert "% answered" in html and "%%" not in html
