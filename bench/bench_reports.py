@@ -182,7 +182,9 @@ def main() -> None:
         common.seed_organizations(ORGS)
         t = time.perf_counter()
         load(args.cases)
-        print(f"[postgres] generated {args.cases} cases and the rest in {time.perf_counter() - t:.0f} s")
+        print(
+            f"[postgres] generated {args.cases} cases and the rest in {time.perf_counter() - t:.0f} s"
+        )
 
         with clock.frozen(END):
             t = time.perf_counter()
@@ -199,7 +201,10 @@ def main() -> None:
                 f"{time.perf_counter() - t:.1f} s ({written['figures']} case rows)"
             )
 
-        year = {"from": (END - dt.timedelta(days=DAYS)).date().isoformat(), "to": END.date().isoformat()}
+        year = {
+            "from": (END - dt.timedelta(days=DAYS)).date().isoformat(),
+            "to": END.date().isoformat(),
+        }
         f = filters.parse(year)
         rolled = {
             r["channel"]: {k: r[k] for k in ("cases", "fr_met", "fr_breached", "res_met")}
@@ -216,7 +221,10 @@ def main() -> None:
         )
 
         supervisor = accounts.create_user(
-            email="bench.sup@mesa.test", name="Bench", role="supervisor", password="Bench-Clave-2026"
+            email="bench.sup@mesa.test",
+            name="Bench",
+            role="supervisor",
+            password="Bench-Clave-2026",
         )
         client = Client()
         client.force_login(supervisor)
@@ -243,11 +251,17 @@ def main() -> None:
                         f"[postgres] {name:17s} {scope:18s} median {median * 1000:7.0f} ms"
                         f"  max {top * 1000:7.0f} ms  (HTTP {status})"
                     )
-            median, top, status = timed(get, "sla", {**year, "format": "csv", "table": "detail"}, args.rounds)
+            median, top, status = timed(
+                get, "sla", {**year, "format": "csv", "table": "detail"}, args.rounds
+            )
             worst = max(worst, top)
-            print(f"[postgres] sla CSV (detail)   year               median {median * 1000:7.0f} ms  max {top * 1000:7.0f} ms  (HTTP {status})")
-        print(f"[postgres] slowest report answer: {worst * 1000:.0f} ms (target < 2000 ms): "
-              f"{'met' if worst < 2 else 'NOT met'}")
+            print(
+                f"[postgres] sla CSV (detail)   year               median {median * 1000:7.0f} ms  max {top * 1000:7.0f} ms  (HTTP {status})"
+            )
+        print(
+            f"[postgres] slowest report answer: {worst * 1000:.0f} ms (target < 2000 ms): "
+            f"{'met' if worst < 2 else 'NOT met'}"
+        )
     finally:
         if not args.keep:
             common.drop_environment(env)

@@ -447,7 +447,9 @@ def _callbacks(filters: Filters) -> list[dict[str, Any]]:
     for m in missed:
         times = outbound.get(m["caller_e164"], [])
         i = bisect_right(times, m["started_at"])
-        back = times[i] if i < len(times) and times[i] - m["started_at"] <= CALLBACK_WINDOW else None
+        back = (
+            times[i] if i < len(times) and times[i] - m["started_at"] <= CALLBACK_WINDOW else None
+        )
         cal = cals.get(m["channel_id"])
         seconds = None
         if back is not None:

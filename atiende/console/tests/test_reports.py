@@ -7,13 +7,15 @@ import re
 import pytest
 
 from atiende.reports import services
-from atiende.reports.tests.week import WEEK, frozen_end, week  # noqa: F401 - fixtures
+from atiende.reports.tests import week as the_week
+from atiende.reports.tests.week import WEEK
 
+week, frozen_end = the_week.week, the_week.frozen_end  # the test week's fixtures
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def refreshed(week, frozen_end):  # noqa: F811 - the fixtures imported above
+def refreshed(week, frozen_end):
     services.refresh()
     return week
 

@@ -10,8 +10,9 @@ import pytest
 from atiende.accounts import services as accounts
 from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 from atiende.reports import services
-from atiende.reports.tests.week import frozen_end, week  # noqa: F401 - fixtures
+from atiende.reports.tests import week as the_week
 
+week, frozen_end = the_week.week, the_week.frozen_end  # the test week's fixtures
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 PASSWORD = "Informes-Seguros-2026"
 
@@ -21,7 +22,7 @@ def test_supervisor_reads_sla_and_the_out_of_hours_heatmap_and_downloads_csv(
     live_server,
     week,
     frozen_end,
-    tmp_path,  # noqa: F811 - the fixtures imported above
+    tmp_path,
 ):
     services.refresh()
     accounts.create_user(
