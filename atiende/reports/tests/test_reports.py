@@ -210,3 +210,22 @@ def test_csv_of_a_table_has_labels_and_neutralised_cells():
         }
     }
     assert to_csv(report, "t") == "Nombre,Casos\r\n'=cmd|' /C calc'!A0,2\r\n"
+
+
+def test_the_command_rebuilds_the_roll_ups(week, frozen_end):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("refresh_reports", "--full", stdout=out)
+    assert "Cifras de 4 casos" in out.getvalue()
+    assert CaseFigures.objects.count() == 4
+
+
+def test_the_worker_refreshes_the_reports_periodically(week, frozen_end):
+    from atiende.worker import registry
+
+    registry.load()
+    registry.PERIODIC["reports_refresh"].func()
+    assert CaseFigures.objects.count() == 4
