@@ -804,10 +804,11 @@ def cases_behind(filters: Filters, drill: Any) -> QuerySet[Case]:
             errors["priority"] = "Prioridad inválida."
         base &= Q(priority=p)
     if lv := get("level"):
-        if not str(lv).isdigit() or not 0 < int(lv) < 100:
+        level_number = _small_int(lv, 1, 99)
+        if level_number is None:
             errors["level"] = "Nivel inválido."
         else:
-            base &= Q(level=int(lv))
+            base &= Q(level=level_number)
     qs = qs.filter(base)
     if backlog := get("backlog"):
         now = clock.now()
@@ -835,7 +836,7 @@ def cases_behind(filters: Filters, drill: Any) -> QuerySet[Case]:
             ]
         )
     elif level := get("escalated_to"):
-        esc = _escalations(filters).filter(to_level=int(level) if level.isdigit() else 0)
+        esc = _escalations(filters).filter(to_level=_small_int(level, 1, 99) or 0)
         kind = get("escalation")
         if kind == "rejected":
             esc = esc.filter(status=RequestStatus.REJECTED)
@@ -858,6 +859,15 @@ def cases_behind(filters: Filters, drill: Any) -> QuerySet[Case]:
     return qs.select_related("channel", "organization", "assignee").order_by("-created_at", "-id")
 
 
+def _small_int(value: Any, lo: int, hi: int) -> int | None:
+    """A whole number within [lo, hi] from a query parameter, else None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if lo <= number <= hi else None
+
+
 def _contact_case_ids(
     filters: Filters, which: str, weekday: Any, hour: Any, errors: dict[str, str]
 ) -> set[int]:
@@ -866,8 +876,8 @@ def _contact_case_ids(
     if which not in ("all", "closed"):
         errors["contacts"] = "Use all o closed."
         return set()
-    wd = int(weekday) if str(weekday or "").isdigit() else None
-    hr = int(hour) if str(hour or "").isdigit() else None
+    wd = _small_int(weekday, 1, 7)
+    hr = _small_int(hour, 0, 23)
     start, end = filters.instants
     channel_cals = {c.pk: attention_calendar(c) for c in Channel.objects.all()}
     rows: list[tuple[int | None, int, dt.datetime]] = []

@@ -95,3 +95,20 @@ def test_the_cases_behind_a_figure(api, week):
     assert body["count"] == 2
     assert {c["number"] for c in body["items"]} == {week.b.number, week.c.number}
     assert api("cases", backlog="forever").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"level": "99999999999999999999"},
+        {"escalated_to": "99999999999999999999"},
+        {"escalated_to": "²"},
+        {"contacts": "all", "weekday": "²", "hour": "-1"},
+        {"priority": "urgentísima"},
+        {"from": "0001-01-01"},
+        {"from": "2026-01-01", "to": "2099-01-01"},
+        {"organization": "none", "sla": "res_pending"},
+    ],
+)
+def test_odd_drill_parameters_are_a_422_or_an_answer_never_a_500(api, params):
+    assert api("cases", **params).status_code in (200, 422)
