@@ -191,7 +191,7 @@ def main() -> None:
             written = services.refresh(full=True)
             print(
                 f"[postgres] full roll-up rebuild: {time.perf_counter() - t:.0f} s "
-                f"({written['figures']} case rows, {written['contact_hours']} hour rows)"
+                f"({written['figures']} case rows, {written['day_rows']} day rows, {written['contact_hours']} hour rows)"
             )
         with clock.frozen(END + dt.timedelta(minutes=5)):
             t = time.perf_counter()

@@ -88,3 +88,49 @@ class RefreshState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.refreshed_at}"
+
+
+class SlaDay(models.Model):
+    """SLA clock states of the cases opened on a local day, per channel, type, priority and
+    level: the per-case figures summed (no organization: a report for one organization
+    reads the per-case figures through their organization index)."""
+
+    day = models.DateField()
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=20)
+    priority = models.CharField(max_length=20)
+    level = models.PositiveSmallIntegerField()
+    cases = models.PositiveIntegerField()
+    fr_met = models.PositiveIntegerField()
+    fr_breached = models.PositiveIntegerField()
+    fr_pending = models.PositiveIntegerField()
+    res_met = models.PositiveIntegerField()
+    res_breached = models.PositiveIntegerField()
+    res_pending = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="sla_day")]
+        verbose_name = "ANS por día"
+        verbose_name_plural = "ANS por día"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel_id} {self.type}/{self.priority}/{self.level}"
+
+
+class OrganizationDay(models.Model):
+    """Cases each organization opened on a local day, and how many of them are still open."""
+
+    day = models.DateField()
+    organization = models.ForeignKey(
+        "customers.Organization", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    cases = models.PositiveIntegerField()
+    open = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="organization_day")]
+        verbose_name = "casos por organización y día"
+        verbose_name_plural = "casos por organización y día"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id}"

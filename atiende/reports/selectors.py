@@ -42,7 +42,15 @@ from atiende.core import clock
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
 from atiende.reports.filters import Filters
 from atiende.reports.hours import LOCAL, attention_calendar, attention_schedule, weekly_open_grid
-from atiende.reports.models import CaseFigures, ContactHour, RefreshState, TimerState
+from atiende.reports.models import (
+    CaseFigures,
+    ContactHour,
+    OrganizationDay,
+    RefreshState,
+    SlaDay,
+    TimerState,
+)
+from atiende.reports.services import sla_counts
 from atiende.sla.models import SlaTimer, TimerKind
 
 WEEKDAYS_ES = ("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado", "Domingo")
@@ -117,12 +125,25 @@ def figures(filters: Filters) -> QuerySet[CaseFigures]:
     return qs.order_by()
 
 
-def _sla_counts() -> dict[str, Any]:
-    out: dict[str, Any] = {"cases": Count("pk")}
-    for kind in ("fr", "res"):
-        for state in (TimerState.MET, TimerState.BREACHED, TimerState.PENDING):
-            out[f"{kind}_{state}"] = Count("pk", filter=Q(**{f"{kind}_state": state}))
-    return out
+SLA_FIELDS = [
+    f"{kind}_{state}"
+    for kind in ("fr", "res")
+    for state in (TimerState.MET, TimerState.BREACHED, TimerState.PENDING)
+]
+
+
+def _sla_source(filters: Filters) -> tuple[QuerySet, str, dict[str, Any]]:
+    """Where SLA counts come from: the daily sums, unless the report is for one
+    organization (the sums have no organization; the per-case figures have an index for
+    it). Returns the rows, their day field and the aggregates that count them."""
+    if filters.organization is not None:
+        return figures(filters), "created_day", sla_counts()
+    qs = SlaDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    return qs.order_by(), "day", {"cases": Sum("cases"), **{f: Sum(f) for f in SLA_FIELDS}}
 
 
 def _with_pct(row: dict[str, Any]) -> dict[str, Any]:
@@ -150,21 +171,31 @@ def nearest_rank(values: list[int], fraction: float) -> int | None:
     return values[max(math.ceil(fraction * len(values)) - 1, 0)]
 
 
-def _percentiles(qs: QuerySet, field: str, by: str) -> dict[Any, tuple[int | None, int | None]]:
-    """{group: (median, p90)} of a field over the rows where it is set."""
-    qs = qs.filter(**{f"{field}__isnull": False})
+TIME_KEYS = ("fr_median", "fr_p90", "res_median", "res_p90")
+
+
+def _percentiles(qs: QuerySet, fields: tuple[str, str], by: str) -> dict[Any, dict[str, Any]]:
+    """{group: {fr_median, fr_p90, res_median, res_p90}} over the rows where each field is
+    set: one scan of the rows on PostgreSQL (ordered-set aggregates skip nulls)."""
+    names = [(f, f.split("_")[0]) for f in fields]
     if connection.vendor == "postgresql":
-        rows = qs.values(by).annotate(
-            p50=_PercentileDisc(field, 0.5), p90=_PercentileDisc(field, 0.9)
-        )
-        return {r[by]: (r["p50"], r["p90"]) for r in rows}
-    groups: dict[Any, list[int]] = defaultdict(list)
-    for key, value in qs.values_list(by, field).iterator(chunk_size=10000):
-        groups[key].append(value)
+        aggregates = {}
+        for field, prefix in names:
+            aggregates[f"{prefix}_median"] = _PercentileDisc(field, 0.5)
+            aggregates[f"{prefix}_p90"] = _PercentileDisc(field, 0.9)
+        return {r.pop(by): r for r in qs.values(by).annotate(**aggregates)}
+    groups: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for row in qs.values_list(by, *fields).iterator(chunk_size=10000):
+        for (_field, prefix), value in zip(names, row[1:], strict=True):
+            if value is not None:
+                groups[row[0]][prefix].append(value)
     out = {}
-    for key, values in groups.items():
-        values.sort()
-        out[key] = (nearest_rank(values, 0.5), nearest_rank(values, 0.9))
+    for key, per in groups.items():
+        out[key] = {}
+        for _field, prefix in names:
+            values = sorted(per[prefix])
+            out[key][f"{prefix}_median"] = nearest_rank(values, 0.5)
+            out[key][f"{prefix}_p90"] = nearest_rank(values, 0.9)
     return out
 
 
@@ -195,12 +226,13 @@ def sla_report(filters: Filters) -> dict[str, Any]:
     p90 business time to first response and to resolution."""
     channels = _channels()
     qs = figures(filters)
+    source, day_field, counts = _sla_source(filters)
     trunc = TruncWeek if filters.period == "week" else TruncMonth
     detail = []
     for row in (
-        qs.annotate(period=trunc("created_day"))
+        source.annotate(period=trunc(day_field))
         .values("period", "channel_id", "type", "priority", "level")
-        .annotate(**_sla_counts())
+        .annotate(**counts)
         .order_by("period", "channel_id", "type", "priority", "level")
     ):
         period = row.pop("period")
@@ -230,10 +262,9 @@ def sla_report(filters: Filters) -> dict[str, Any]:
                 "cases_url": cases_url(scoped, priority=row["priority"], level=row["level"]),
             }
         )
-    fr = _percentiles(qs, "fr_seconds", "channel_id")
-    res = _percentiles(qs, "res_seconds", "channel_id")
+    times = _percentiles(qs, ("fr_seconds", "res_seconds"), "channel_id")
     by_channel = []
-    for row in qs.values("channel_id").annotate(**_sla_counts()).order_by("channel_id"):
+    for row in source.values("channel_id").annotate(**counts).order_by("channel_id"):
         channel = channels[row.pop("channel_id")]
         scoped = filters.with_channel(channel)
         by_channel.append(
@@ -241,10 +272,7 @@ def sla_report(filters: Filters) -> dict[str, Any]:
                 "channel": channel.slug,
                 "channel_name": channel.name,
                 **_with_pct(row),
-                "fr_median": fr.get(channel.pk, (None, None))[0],
-                "fr_p90": fr.get(channel.pk, (None, None))[1],
-                "res_median": res.get(channel.pk, (None, None))[0],
-                "res_p90": res.get(channel.pk, (None, None))[1],
+                **times.get(channel.pk, dict.fromkeys(TIME_KEYS)),
                 "cases_url": cases_url(scoped),
                 "fr_breached_url": cases_url(scoped, sla="fr_breached"),
                 "res_breached_url": cases_url(scoped, sla="res_breached"),
@@ -553,7 +581,8 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
     entries = {
         (case_id, to_level): at
         for case_id, to_level, at in EscalationRequest.objects.filter(
-            status=RequestStatus.ACCEPTED, case_id__in={a["case_id"] for a in accepted}
+            status=RequestStatus.ACCEPTED,
+            case_id__in=qs.filter(status=RequestStatus.ACCEPTED).values("case_id"),
         ).values_list("case_id", "to_level", "decided_at")
     }
     at_level = defaultdict(list)
@@ -666,12 +695,15 @@ def backlog_report(filters: Filters) -> dict[str, Any]:
     ageing.sort(key=lambda r: (r["channel"], list(Priority.values).index(r["priority"])))
     orgs = []
     names = {}
-    qs = figures(filters)
-    rows = list(
-        qs.values("organization_id")
-        .annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
-        .order_by("-cases", "organization_id")
-    )
+    if filters.channel or filters.type:  # the daily sums are per organization only
+        volume = figures(filters).values("organization_id")
+        volume = volume.annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
+    else:
+        volume = OrganizationDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+        if filters.organization:
+            volume = volume.filter(organization=filters.organization)
+        volume = volume.values("organization_id").annotate(cases=Sum("cases"), open=Sum("open"))
+    rows = list(volume.order_by("-cases", "organization_id"))
     from atiende.customers.models import Organization
 
     names = {

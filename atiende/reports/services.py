@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 
 from atiende.cases.models import Case, Direction, Note
 from atiende.cases.transitions import ACTIVE
@@ -22,7 +23,14 @@ from atiende.channels.phone.models import Call
 from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
 from atiende.reports.hours import LOCAL, attention_calendar, local_day_bounds
-from atiende.reports.models import CaseFigures, ContactHour, RefreshState, TimerState
+from atiende.reports.models import (
+    CaseFigures,
+    ContactHour,
+    OrganizationDay,
+    RefreshState,
+    SlaDay,
+    TimerState,
+)
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import SlaTimer, TimerKind
 from atiende.sla.schedules import calendar
@@ -148,13 +156,52 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
         cur.executemany(sql, values)
 
 
-def _write_figures(ids: list[int], now: dt.datetime) -> int:
+def _write_figures(ids: list[int], now: dt.datetime, days: set[dt.date]) -> int:
     cases = list(Case.objects.filter(pk__in=ids).order_by().values(*CASE_FIELDS))
     timers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for t in SlaTimer.objects.filter(case_id__in=ids).order_by().values(*TIMER_FIELDS, "pauses"):
         timers[t["case_id"]][t["kind"]] = t
-    _upsert([figures_of(c, timers.get(c["id"], {}), now) for c in cases])
+    rows = [figures_of(c, timers.get(c["id"], {}), now) for c in cases]
+    _upsert(rows)
+    days.update(r["created_day"] for r in rows)
     return len(cases)
+
+
+def sla_counts() -> dict[str, Any]:
+    """Clock states counted over per-case figures."""
+    out: dict[str, Any] = {"cases": Count("pk")}
+    for kind in ("fr", "res"):
+        for state in (TimerState.MET, TimerState.BREACHED, TimerState.PENDING):
+            out[f"{kind}_{state}"] = Count("pk", filter=Q(**{f"{kind}_state": state}))
+    return out
+
+
+def _write_days(days: set[dt.date]) -> int:
+    """Recompute the daily sums of the given local days from the per-case figures."""
+    written = 0
+    ordered = sorted(days)
+    for i in range(0, len(ordered), 31):
+        chunk = ordered[i : i + 31]
+        figures = CaseFigures.objects.filter(created_day__in=chunk).order_by()
+        sla = [
+            SlaDay(day=r.pop("created_day"), **r)
+            for r in figures.values("created_day", "channel_id", "type", "priority", "level")
+            .annotate(**sla_counts())
+            .order_by()
+        ]
+        orgs = [
+            OrganizationDay(day=r.pop("created_day"), **r)
+            for r in figures.values("created_day", "organization_id")
+            .annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
+            .order_by()
+        ]
+        with transaction.atomic():
+            SlaDay.objects.filter(day__in=chunk).delete()
+            OrganizationDay.objects.filter(day__in=chunk).delete()
+            SlaDay.objects.bulk_create(sla, batch_size=2000)
+            OrganizationDay.objects.bulk_create(orgs, batch_size=2000)
+        written += len(sla) + len(orgs)
+    return written
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -249,7 +296,12 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> dict[str, 
         changed.update(live)
         ids = sorted(changed)
         first_day = since.astimezone(LOCAL).date()
-    figures = sum(_write_figures(chunk, now) for chunk in _chunks(ids))
+    days: set[dt.date] = set()
+    figures = sum(_write_figures(chunk, now, days) for chunk in _chunks(ids))
+    if since is None:  # a full rebuild also drops the sums of days without cases any more
+        SlaDay.objects.all().delete()
+        OrganizationDay.objects.all().delete()
+    day_rows = _write_days(days)
     contacts = _write_contact_days(first_day, now.astimezone(LOCAL).date())
     RefreshState.objects.update_or_create(name="reports", defaults={"refreshed_at": now})
-    return {"figures": figures, "contact_hours": contacts}
+    return {"figures": figures, "day_rows": day_rows, "contact_hours": contacts}

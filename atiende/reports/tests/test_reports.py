@@ -129,10 +129,15 @@ def test_satisfaction_is_empty_until_the_portal_asks_for_ratings(refreshed):
     assert report["tables"]["by_channel"]["rows"] == [] == report["tables"]["by_agent"]["rows"]
 
 
-def test_the_roll_up_agrees_with_a_direct_count(refreshed):
-    f = _f()
+@pytest.mark.parametrize(
+    "scope",
+    [{}, {"organization": "acme"}, {"channel": "correo", "type": "request"}],
+    ids=["daily sums", "per-case figures", "daily sums filtered"],
+)
+def test_the_roll_up_agrees_with_a_direct_count(refreshed, scope):
+    f = _f(**scope)
     rolled = {
-        r["channel"]: {k: r[k] for k in selectors.direct_sla_counts(f)["correo"]}
+        r["channel"]: {k: r[k] for k in ("cases", *selectors.SLA_FIELDS)}
         for r in selectors.sla_report(f)["tables"]["by_channel"]["rows"]
     }
     assert rolled == selectors.direct_sla_counts(f)
