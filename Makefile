@@ -31,9 +31,10 @@ test: setup ## run the whole test suite (DATABASE_URL=postgres://... to run it o
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; \
 	exit $$rc
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, mypy type check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: setup ## format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from atiende.accounts import services as accounts
-from atiende.channels.models import Channel
 from atiende.customers import services as customers
+from atiende.directory.models import Channel
 
 HOURS_INCIDENTS_24X7 = [
     {"when": {"type": "incident"}, "schedule": "24x7"},

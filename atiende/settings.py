@@ -16,6 +16,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -96,7 +97,7 @@ def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress
 TRUSTED_PROXIES = _networks("ATIENDE_TRUSTED_PROXIES", "127.0.0.1,::1" if PRODUCTION else "")
 
 if _public is not None:
-    ALLOWED_HOSTS = [_public.hostname, *_list("ATIENDE_ALLOWED_HOSTS")]
+    ALLOWED_HOSTS = [_public.hostname or "", *_list("ATIENDE_ALLOWED_HOSTS")]
     CSRF_TRUSTED_ORIGINS = [
         f"{_public.scheme}://{_public.netloc}",
         # ".example.com" in ALLOWED_HOSTS means its subdomains; CSRF spells that "*.".
@@ -146,6 +147,7 @@ INSTALLED_APPS = [
     "atiende.accounts",
     "atiende.customers",
     "atiende.sla",
+    "atiende.directory",
     "atiende.channels",
     "atiende.channels.email",
     "atiende.channels.whatsapp",
@@ -213,7 +215,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> Any:
     url = os.environ.get("DATABASE_URL")
     if not url:
         url = f"sqlite:///{DATA_DIR / 'atiende.sqlite3'}"

@@ -24,8 +24,8 @@ from bench import common
 def bench_service(n: int) -> float:
     from atiende.accounts.models import User
     from atiende.cases import services
-    from atiende.channels.models import Channel
     from atiende.customers.models import Organization
+    from atiende.directory.models import Channel
 
     agent = User.objects.get(email="bench-agent@mesa.test")
     channel = Channel.objects.get(slug="correo")
@@ -86,8 +86,8 @@ def load_cases(total: int) -> None:
     from django.db.models import Max
 
     from atiende.cases.models import Case, CaseCounter
-    from atiende.channels.models import Channel
     from atiende.customers.models import Organization
+    from atiende.directory.models import Channel
 
     rng = random.Random(7)
     have = Case.objects.count()

@@ -67,7 +67,7 @@ def main() -> int:
         common.setup_django()
         from atiende.cases.models import Case, Note
         from atiende.channels.email import imap
-        from atiende.channels.models import Channel
+        from atiende.directory.models import Channel
         from atiende.worker.models import Job
 
         t = time.perf_counter()

@@ -35,8 +35,8 @@ def load(total: int) -> None:
     from django.db import connection
 
     from atiende.cases.models import CaseCounter
-    from atiende.channels.models import Channel
     from atiende.customers.models import Organization
+    from atiende.directory.models import Channel
 
     channels = list(Channel.objects.exclude(kind="phone").values_list("id", flat=True))
     lines = list(Channel.objects.filter(kind="phone").values_list("id", flat=True))

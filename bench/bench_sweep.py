@@ -29,8 +29,8 @@ def load(total: int, open_: int) -> None:
     from django.db import connection, transaction
 
     from atiende.cases.models import Case, CaseCounter
-    from atiende.channels.models import Channel
     from atiende.customers.models import Organization
+    from atiende.directory.models import Channel
     from atiende.sla.models import SlaTimer
 
     rng = random.Random(11)

@@ -53,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Nivel de escalamiento (de la escalera configurada) del que este usuario es responsable.",
     )
     is_active = models.BooleanField(default=True)
-    is_superuser = None  # type: ignore[assignment]  # the role decides, see has_perm
+    is_superuser = None  # the role decides, see has_perm
     date_joined = models.DateTimeField(auto_now_add=True)
 
     objects = UserManager()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
 from atiende.core.transactions import service
+from atiende.customers import services as customer_services
+from atiende.customers.models import Organization
 
 TOKEN_PREFIX = "atd_"
 
@@ -25,12 +28,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The numbers of the configured escalation ladder. The escalations app, which imports
+# accounts, registers its reader when Django starts (imports run one way).
+_ladder_numbers: Callable[[], list[int]] = list
+
+
+def register_ladder(numbers: Callable[[], list[int]]) -> None:
+    global _ladder_numbers
+    _ladder_numbers = numbers
+
+
 def _level_problem(level: int) -> dict[str, str]:
     """A responsible's level must be on the configured ladder (any level ≥ 1 before a
     ladder is loaded: users may be created first)."""
-    from atiende.escalations.models import EscalationLevel
-
-    numbers = sorted(EscalationLevel.objects.values_list("number", flat=True))
+    numbers = sorted(_ladder_numbers())
     if level < 1 or (numbers and level not in numbers):
         shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
         return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}
@@ -81,9 +92,6 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a user. A customer is linked to a contact (created if needed) of `organization`."""
-    from atiende.customers import services as customer_services
-    from atiende.customers.models import Organization
-
     errors: dict[str, str] = {}
     email = (email or "").strip().lower()
     if "@" not in email:

@@ -130,10 +130,10 @@ class CasePatch(Input):
     # Absent means "unchanged"; only assignee and group accept null (unassign).
     subject: Subject = None  # type: ignore[assignment]
     description: LongText = None  # type: ignore[assignment]
-    type: CaseTypeValue = None  # type: ignore[valid-type,assignment]
-    priority: PriorityValue = None  # type: ignore[valid-type,assignment]
-    classification: ClassificationValue = None  # type: ignore[valid-type,assignment]
-    status: StatusValue = None  # type: ignore[valid-type,assignment]
+    type: CaseTypeValue = None  # type: ignore[valid-type]
+    priority: PriorityValue = None  # type: ignore[valid-type]
+    classification: ClassificationValue = None  # type: ignore[valid-type]
+    status: StatusValue = None  # type: ignore[valid-type]
     assignee: UserRef | None = Field(None, description="Id o correo del agente; null desasigna.")
     group: Slug | None = Field(None, description="Slug del grupo; null lo quita.")
 
@@ -304,6 +304,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
         requester = references.contact(payload.requester) if payload.requester else None
         assignee = references.user(payload.assignee, user) if payload.assignee else None
         group = references.group(payload.group) if payload.group else None
+    assert channel is not None  # intake_channel() raises when there is none
     case = services.open_case(
         actor=user,
         channel=channel,

@@ -170,15 +170,18 @@ def install(api: NinjaAPI) -> None:
         got_request_exception.send(sender=None, request=request)
         return respond(request, 500, body("server_error", "Error interno del servidor."))
 
-    api.add_exception_handler(DomainError, on_domain_error)
-    api.add_exception_handler(ValidationError, on_validation_error)
-    api.add_exception_handler(AuthenticationError, on_unauthenticated)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(RequestDataTooBig, on_too_big)
-    api.add_exception_handler(SuspiciousOperation, on_bad_request)
-    api.add_exception_handler(MultiPartParserError, on_bad_request)
-    api.add_exception_handler(IntegrityError, on_conflict)
+    # django-ninja types a handler's argument as "the exception or its class": ours take
+    # the exception, which is what it passes.
+    add: Any = api.add_exception_handler
+    add(DomainError, on_domain_error)
+    add(ValidationError, on_validation_error)
+    add(AuthenticationError, on_unauthenticated)
+    add(HttpError, on_http_error)
+    add(Http404, on_not_found)
+    add(RequestDataTooBig, on_too_big)
+    add(SuspiciousOperation, on_bad_request)
+    add(MultiPartParserError, on_bad_request)
+    add(IntegrityError, on_conflict)
     for unavailable in dbfaults.UNAVAILABLE:  # the database unreachable: 503, not 500
-        api.add_exception_handler(unavailable, dbfaults.api_response)
-    api.add_exception_handler(Exception, on_unexpected)
+        add(unavailable, dbfaults.api_response)
+    add(Exception, on_unexpected)

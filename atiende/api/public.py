@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from atiende.channels.models import Channel, ChannelKind
+from atiende.directory import hours
+from atiende.directory.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel
-from atiende.sla.selectors import hours_now
 
 from .types import choice
 
@@ -50,16 +50,10 @@ class EscalationLevelList(Schema):
     count: int
 
 
-def channel_out(channel: Channel) -> dict[str, Any]:
-    out = _channel_fields(channel)
+def channel_out(channel: Channel, now: dt.datetime | None = None) -> dict[str, Any]:
+    states = hours.rule_states(channel, now)
     # Open now for some kind of request, and the earliest opening of any of them.
-    out["open_now"] = any(rule["open_now"] for rule in out["hours"])
-    openings = [rule["next_opening"] for rule in out["hours"]]
-    out["next_opening"] = min(openings, key=dt.datetime.fromisoformat) if openings else None
-    return out
-
-
-def _channel_fields(channel: Channel) -> dict[str, Any]:
+    opening = min((s.next_opening for s in states), default=None)
     return {
         "id": channel.slug,
         "kind": channel.kind,
@@ -72,9 +66,16 @@ def _channel_fields(channel: Channel) -> dict[str, Any]:
         "attends_label": channel.attends_label,
         # Per kind of request: its schedule, whether it is open now and when it next opens.
         "hours": [
-            {**rule, "next_opening": rule["next_opening"].isoformat()}
-            for rule in hours_now(channel.hours)
+            {
+                **state.rule,
+                "open_now": state.open_now,
+                "next_opening": state.next_opening.isoformat(),
+                "hours_es": state.calendar.describe_es(),
+            }
+            for state in states
         ],
+        "open_now": any(s.open_now for s in states),
+        "next_opening": opening.isoformat() if opening else None,
     }
 
 

@@ -5,10 +5,10 @@ the field. Parsing, not business rules: the services still validate what they re
 from __future__ import annotations
 
 from atiende.accounts.models import SupportGroup, User
-from atiende.channels import selectors as channel_selectors
-from atiende.channels.models import Channel
 from atiende.core.errors import InvalidInput
 from atiende.customers.models import Contact, Organization
+from atiende.directory import selectors as channel_selectors
+from atiende.directory.models import Channel
 
 from .types import MAX_ID
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from atiende.cases.statuses import Status
 from atiende.core import deferred
 
 
@@ -19,15 +20,6 @@ class Priority(models.TextChoices):
 
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "moderate": 2, "low": 3}
-
-
-class Status(models.TextChoices):
-    NEW = "new", "Nuevo"
-    OPEN = "open", "Abierto"
-    AWAITING_INFO = "awaiting_info", "En espera de información"
-    RESOLVED = "resolved", "Resuelto"
-    CLOSED = "closed", "Cerrado"
-    CANCELLED = "cancelled", "Cancelado"
 
 
 class Classification(models.TextChoices):
@@ -71,7 +63,7 @@ class Case(models.Model):
     priority = models.CharField(max_length=20, choices=Priority.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     level = models.PositiveSmallIntegerField(default=1)
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="cases")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.PROTECT, related_name="cases")
     organization = models.ForeignKey(
         "customers.Organization",
         null=True,
@@ -133,6 +125,10 @@ class Case(models.Model):
 
 
 class Note(models.Model):
+    # Set by cases.services.add_note, not stored: whether that call wrote this row (False:
+    # the same external message was already there and this is it).
+    created: bool
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)
@@ -143,7 +139,7 @@ class Note(models.Model):
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     channel = models.ForeignKey(
-        "channels.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+        "directory.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
     )
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from atiende.accounts.models import User
+from atiende.cases import numbers
 from atiende.cases.models import Attachment, Case, Note, Visibility
 from atiende.core.errors import NotFound
 from atiende.core.models import AuditEntry
@@ -26,16 +27,26 @@ def visible_cases(user: User) -> QuerySet[Case]:
     contact = user.contact
     if contact is None:
         return qs.none()
-    if contact.organization_id is not None:
+    if contact.organization_id is not None:  # the rule of `contact_may_see`, as a query
         return qs.filter(organization_id=contact.organization_id)
     return qs.filter(requester=contact)
+
+
+def contact_may_see(contact: Contact, case: Case) -> bool:
+    """The tenant rule for one contact and one case, wherever a contact asks about a case
+    (the portal through `visible_cases`, a channel's message about a case number): a contact
+    of an organization sees that organization's cases; one without an organization sees the
+    cases they requested."""
+    if contact.organization_id is not None:
+        return case.organization_id == contact.organization_id
+    return case.requester_id == contact.pk
 
 
 def case_for(user: User, number: str) -> Case:
     case = (
         visible_cases(user)
         .select_related("channel", "organization", "requester", "assignee", "group")
-        .filter(number=(number or "").upper())
+        .filter(number=numbers.normalise(number))
         .first()
     )
     if case is None:
@@ -95,8 +106,8 @@ def case_list(user: User, filters: CaseFilters, *, sort: str = "-created_at") ->
     if f.q:
         text = f.q.strip()
         cond = Q(subject__icontains=text)
-        if text.upper().startswith("CS"):
-            cond |= Q(number=text.upper())
+        if numbers.looks_like(text):
+            cond |= Q(number=numbers.normalise(text))
         qs = qs.filter(cond)
     return qs.order_by(*SORTS.get(sort, SORTS["-created_at"]))
 

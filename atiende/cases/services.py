@@ -9,7 +9,8 @@ from typing import Any
 from django.db import IntegrityError, connection
 
 from atiende.accounts.models import SupportGroup, User
-from atiende.cases import storage, transitions
+from atiende.cases import numbers, statuses, storage, transitions
+from atiende.cases.acknowledgements import acknowledgement
 from atiende.cases.models import (
     Attachment,
     Case,
@@ -22,24 +23,15 @@ from atiende.cases.models import (
     Priority,
     Visibility,
 )
-from atiende.channels import selectors as channel_selectors
-from atiende.channels.models import Channel
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, deferred, text
+from atiende.cases.statuses import Status
+from atiende.core import audit, clock, deferred, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
+from atiende.directory import selectors as channel_selectors
+from atiende.directory.models import Channel
 from atiende.sla import services as sla
-from atiende.worker import queue
-
-NUMBER_PREFIX = "CS"
-NUMBER_DIGITS = 7
-OUTBOUND_KINDS = frozenset({"email", "whatsapp"})
-
-
-def format_number(value: int) -> str:
-    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
-
+from atiende.worker import queue, senders
 
 NUMBER_SEQUENCE = "cases_case_number_seq"  # PostgreSQL; created by migration 0004
 
@@ -55,7 +47,7 @@ def _next_number() -> str:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            return format_number(cur.fetchone()[0])
+            return numbers.format_number(cur.fetchone()[0])
         table = CaseCounter._meta.db_table
         cur.execute(
             f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", ["case"]
@@ -64,7 +56,7 @@ def _next_number() -> str:
     if row is None:  # the row comes with the migrations; put it back if it was removed
         CaseCounter.objects.get_or_create(name="case", defaults={"value": 0})
         return _next_number()
-    return format_number(row[0])
+    return numbers.format_number(row[0])
 
 
 def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Iterable[str]) -> None:
@@ -163,8 +155,6 @@ def open_case(
         },
     )
     if acknowledge if acknowledge is not None else (actor is None or actor.is_customer):
-        from atiende.cases.acknowledgements import acknowledgement
-
         add_note(case=case, body_text=acknowledgement(case), automatic=True, opened_here=True)
     return case
 
@@ -204,9 +194,9 @@ def update_case(*, case: Case, actor: User | None, **changes: Any) -> Case:
         errors["assignee"] = "Solo se puede asignar a agentes."
     if errors:
         raise InvalidInput("No se pudo actualizar el caso.", errors=errors)
-    if case.status in transitions.FINAL and changes:
+    if case.status in statuses.FINISHED and changes:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite cambios."
+            f"El caso {case.number} está {statuses.label(case.status).lower()} y no admite cambios."
         )
 
     before = audit.snapshot(case, EDITABLE)
@@ -248,10 +238,10 @@ def change_status(*, case: Case, actor: User | None, status: str, reason: str = 
             transitions.refusal(case.status, status), current=case.status, requested=status
         )
     if actor is not None and actor.is_customer:
-        if case.status != "resolved":
+        if case.status != Status.RESOLVED:
             raise PermissionDenied("Un cliente solo puede reabrir o cerrar un caso resuelto.")
         window = dt.timedelta(days=site.get("cases.reopen_within_days"))
-        if status == "open" and case.resolved_at and clock.now() - case.resolved_at > window:
+        if status == Status.OPEN and case.resolved_at and clock.now() - case.resolved_at > window:
             raise TransitionRefused(
                 f"El caso se resolvió hace más de {window.days} días y ya no puede reabrirse; cree un caso nuevo.",
                 code="reopen_window_passed",
@@ -265,19 +255,19 @@ def _move(case: Case, actor: User | None, status: str, reason: str = "") -> Case
     old = case.status
     case.status = status
     case.updated_at = now
-    if status == "resolved":
+    if status == Status.RESOLVED:
         case.resolved_at = now
-    elif status == "open" and old == "resolved":
+    elif statuses.is_reopening(old, status):
         case.resolved_at = None
-    if status == "closed":
+    if status == Status.CLOSED:
         case.closed_at = now
     case.save()
-    action = "case.reopened" if old == "resolved" and status == "open" else "case.status_changed"
+    action = "case.reopened" if statuses.is_reopening(old, status) else "case.status_changed"
     changes: dict[str, Any] = {"status": [old, status]}
     if reason:
         changes["reason"] = reason
     audit.record(actor=actor, action=action, obj=case, case=case, at=now, changes=changes)
-    sla.on_status_change(case, old, status, actor=actor)
+    sla.on_status_change(case, statuses.sla_phase(old), statuses.sla_phase(status), actor=actor)
     return case
 
 
@@ -307,7 +297,7 @@ def add_note(
     with the opening (its acknowledgement, the message that opened it) leave its
     `updated_at` at the opening instant.
     """
-    _check = {}
+    _check: dict[str, str] = {}
     _check_choice(_check, "visibility", visibility, Visibility.values)
     if not (body_text or "").strip() and not body_html.strip():
         _check["body"] = "La nota no puede estar vacía."
@@ -320,9 +310,9 @@ def add_note(
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
     if not opened_here:
         case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite notas."
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite notas."
         )
 
     from_staff = actor is not None and actor.is_agent and author_contact is None
@@ -338,7 +328,7 @@ def add_note(
         channel = channel_selectors.channel_by_id(case.channel_id) or case.channel
     now = clock.now()
     delivers = (
-        direction == Direction.OUTBOUND and channel is not None and channel.kind in OUTBOUND_KINDS
+        direction == Direction.OUTBOUND and channel is not None and senders.delivers(channel.kind)
     )
     note = Note(
         case=case,
@@ -403,11 +393,11 @@ def add_note(
         Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.
-    if from_staff and visibility == Visibility.PUBLIC and case.status == "new":
-        _move(case, actor, "open")
-    elif direction == Direction.INBOUND and case.status == "awaiting_info" and not unverified:
+    if from_staff and visibility == Visibility.PUBLIC and case.status == Status.NEW:
+        _move(case, actor, Status.OPEN)
+    elif direction == Direction.INBOUND and case.status == Status.AWAITING_INFO and not unverified:
         # An unverified sender's note moves nothing (status, SLA) until an agent confirms it.
-        _move(case, actor, "open", reason="respuesta del cliente")
+        _move(case, actor, Status.OPEN, reason="respuesta del cliente")
     return note
 
 
@@ -437,8 +427,8 @@ def confirm_note(*, note: Note, actor: User) -> Note:
             "unverified": [True, False],
         },
     )
-    if note.direction == Direction.INBOUND and case.status == "awaiting_info":
-        _move(case, actor, "open", reason="respuesta del cliente (confirmada)")
+    if note.direction == Direction.INBOUND and case.status == Status.AWAITING_INFO:
+        _move(case, actor, Status.OPEN, reason="respuesta del cliente (confirmada)")
     return note
 
 
@@ -452,9 +442,9 @@ def add_attachment(
     note: Note | None = None,
     public: bool = True,
 ) -> Attachment:
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; no admite adjuntos."
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite adjuntos."
         )
     if actor is not None and actor.is_customer:
         public = True
@@ -490,8 +480,10 @@ def close_resolved_cases(*, now: dt.datetime | None = None) -> int:
     now = now or clock.now()
     cutoff = now - dt.timedelta(days=site.get("cases.auto_close_after_days"))
     closed = 0
-    for case in Case.objects.filter(status="resolved", resolved_at__lte=cutoff).only("pk")[:500]:
-        change_status(case=case, actor=None, status="closed", reason="cierre automático")
+    for case in Case.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff).only("pk")[
+        :500
+    ]:
+        change_status(case=case, actor=None, status=Status.CLOSED, reason="cierre automático")
         closed += 1
     return closed
 
@@ -502,7 +494,7 @@ def record_delivery(
 ) -> None:
     """Update an outbound note's delivery state (worker and provider status callbacks);
     `external_id` is the provider's id for what was sent, when sending gave one."""
-    order = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
+    order: list[str] = [Delivery.PENDING, Delivery.SENT, Delivery.DELIVERED, Delivery.READ]
     current = note.delivery_status
     # Status callbacks can arrive out of order: never move backwards (except to failed).
     if (
@@ -547,9 +539,9 @@ def change_level(
             f"El caso {case.number} está en el nivel {case.level}; solo puede subir al nivel {case.level + 1}.",
             code="skip_level",
         )
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         raise TransitionRefused(
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()} y no admite escalamiento.",
+            f"El caso {case.number} está {statuses.label(case.status).lower()} y no admite escalamiento.",
             code="closed",
         )
     if assignee is not None and not assignee.is_agent:
@@ -571,5 +563,5 @@ def change_level(
     audit.record(
         actor=actor, action="case.level_changed", obj=case, case=case, at=now, changes=changes
     )
-    sla.restart_response_target(case, actor=actor)
+    sla.restart_response_target(case, phase=statuses.sla_phase(case.status), actor=actor)
     return case

@@ -1,26 +1,18 @@
-"""The case status state machine, as plain data."""
+"""The case status state machine, as plain data (the statuses and their groups:
+`statuses.py`)."""
 
 from __future__ import annotations
 
+from atiende.cases.statuses import LABELS_ES, Status
+
+S = Status
 ALLOWED: dict[str, frozenset[str]] = {
-    "new": frozenset({"open", "awaiting_info", "resolved", "cancelled"}),
-    "open": frozenset({"awaiting_info", "resolved", "cancelled"}),
-    "awaiting_info": frozenset({"open", "resolved", "cancelled"}),
-    "resolved": frozenset({"open", "closed"}),  # resolved -> open is a reopening
-    "closed": frozenset(),
-    "cancelled": frozenset(),
-}
-
-FINAL = frozenset({"closed", "cancelled"})
-ACTIVE = frozenset({"new", "open", "awaiting_info"})
-
-LABELS_ES = {
-    "new": "Nuevo",
-    "open": "Abierto",
-    "awaiting_info": "En espera de información",
-    "resolved": "Resuelto",
-    "closed": "Cerrado",
-    "cancelled": "Cancelado",
+    S.NEW: frozenset({S.OPEN, S.AWAITING_INFO, S.RESOLVED, S.CANCELLED}),
+    S.OPEN: frozenset({S.AWAITING_INFO, S.RESOLVED, S.CANCELLED}),
+    S.AWAITING_INFO: frozenset({S.OPEN, S.RESOLVED, S.CANCELLED}),
+    S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),  # resolved -> open is a reopening
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
 }
 
 

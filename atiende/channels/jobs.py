@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from atiende.cases import services as case_services
 from atiende.cases.models import Delivery, Note
-from atiende.channels import senders, services
+from atiende.channels import services
 from atiende.channels.models import Notification, NotificationStatus
+from atiende.worker import senders
 from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler
 

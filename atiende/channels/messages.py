@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atiende.cases.models import Case, Note
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,8 @@ class InboundMessage:
 
 @dataclass
 class Received:
-    case: object
-    note: object
+    case: Case
+    note: Note
     new_case: bool
     duplicate: bool
     unverified: bool = False

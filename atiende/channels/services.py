@@ -10,33 +10,26 @@ rolled back with it.
 
 from __future__ import annotations
 
-import re
-
+from atiende.cases import numbers, statuses
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
-from atiende.channels import selectors
 from atiende.channels.messages import InboundMessage, Received
-from atiende.channels.models import Channel, Notification, NotificationStatus
+from atiende.channels.models import Notification, NotificationStatus
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.core.transactions import service, service_scope
+from atiende.customers import phones
 from atiende.customers import services as customers
 from atiende.customers.models import Contact
+from atiende.directory import selectors
+from atiende.directory.models import Channel
 from atiende.worker import queue
-
-CASE_NUMBER = re.compile(r"\bCS\d{7}\b", re.IGNORECASE)
-FINISHED = ("closed", "cancelled")
 
 
 class _Duplicate(Exception):
     def __init__(self, note: Note) -> None:
         self.note = note
-
-
-def find_case_number(text: str) -> str | None:
-    match = CASE_NUMBER.search(text or "")
-    return match.group(0).upper() if match else None
 
 
 def _contact_for(msg: InboundMessage) -> Contact:
@@ -50,7 +43,7 @@ def _contact_for(msg: InboundMessage) -> Contact:
 
 
 def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:
-    number = msg.case_number or find_case_number(msg.subject)
+    number = msg.case_number or numbers.find_in_text(msg.subject)
     if number:
         case = Case.objects.filter(number=number).first()
         if case is not None:
@@ -67,17 +60,11 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     if msg.join_open_case:
         return (
             Case.objects.filter(requester=contact, channel=channel)
-            .exclude(status__in=(*FINISHED, "resolved"))
+            .exclude(status__in=statuses.DONE)
             .order_by("-created_at")
             .first()
         )
     return None
-
-
-def _belongs(contact: Contact, case: Case) -> bool:
-    if case.organization_id is None:
-        return case.requester_id == contact.pk
-    return contact.organization_id == case.organization_id
 
 
 def receive_message(
@@ -112,9 +99,9 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
     case = _thread(msg, channel, contact)
     unverified = False
     new_case = False
-    if case is not None and case.status in FINISHED:
+    if case is not None and case.status in statuses.FINISHED:
         case = None  # a message about a finished case starts a new one
-    if case is not None and not _belongs(contact, case):
+    if case is not None and not case_selectors.contact_may_see(contact, case):
         # Never let a stranger read or move another organization's case: their message is
         # kept, internal, for an agent to accept (or to open a new case from).
         unverified = True
@@ -176,15 +163,22 @@ def queue_notifications(
     *, case_id: int | None, event: str, subject: str, body: str, recipients: list[dict]
 ) -> list[Notification]:
     """One Notification per recipient ({kind, address, name?, template?}) and its delivery
-    job, in this transaction."""
+    job, in this transaction. This is the one way people are notified: every phone number
+    is stored and sent in E.164 (`customers.phones.notification_address`), and a person listed twice for the
+    same kind is notified once."""
     now = clock.now()
     out = []
+    seen: set[tuple[str, str]] = set()
     for r in recipients:
+        address = phones.notification_address(r["address"])
+        if (r["kind"], address.lower()) in seen:
+            continue
+        seen.add((r["kind"], address.lower()))
         n = Notification.objects.create(
             case_id=case_id,
             event=event,
             kind=r["kind"],
-            address=r["address"],
+            address=address,
             name=r.get("name", ""),
             subject=subject,
             body=body,

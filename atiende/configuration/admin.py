@@ -10,10 +10,10 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 
-from atiende.channels.models import Channel
 from atiende.configuration import loader
 from atiende.configuration.models import Setting
 from atiende.core import audit
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule, SlaTarget
 

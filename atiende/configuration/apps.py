@@ -5,3 +5,9 @@ class ConfigurationConfig(AppConfig):
     name = "atiende.configuration"
     label = "configuration"
     verbose_name = "Configuración"
+
+    def ready(self) -> None:
+        from atiende.configuration.models import Setting
+        from atiende.core import site
+
+        site.use_model(Setting)

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 
 from atiende.accounts.models import SupportGroup
-from atiende.channels.models import Channel
 from atiende.configuration.loader import CASE_TYPES, CASES_KEYS, PRIORITIES, format_duration
 from atiende.configuration.models import Setting
 from atiende.customers.models import Organization
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import WEEKDAYS, Schedule, SlaTarget
 

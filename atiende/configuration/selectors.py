@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from atiende.channels.models import Channel, ChannelKind
-from atiende.configuration import settings as site
-from atiende.core import clock
+from atiende.core import site
+from atiende.core import text as core_text
+from atiende.directory import hours
+from atiende.directory.models import Channel, ChannelKind
 from atiende.escalations.models import EscalationLevel
 from atiende.sla import schedules, texts
 from atiende.sla.calendar import BusinessCalendar
@@ -17,7 +18,7 @@ from atiende.sla.models import Schedule
 
 def text(key: str) -> str:
     """An editable text (`texts:` in the configuration file)."""
-    return site.get(f"texts.{key}") or ""
+    return core_text.text(key, custom=site.get(f"texts.{key}"))
 
 
 def calendar_for(schedule: Schedule) -> BusinessCalendar:
@@ -121,29 +122,17 @@ def hours_rules(channel: Channel, descriptions: dict[str, list[str]]) -> list[Ho
     return rules
 
 
-KIND_LABELS = {"incident": "Incidentes", "request": "Solicitudes", "change": "Cambios"}
-
-
 def open_states(channel: Channel, now=None) -> list[OpenState]:
     """Per hours rule: open now, or when it opens (in the schedule's timezone)."""
-    now = now or clock.now()
-    states = []
-    rules = channel.hours or []
-    for rule in rules:
-        cal = schedules.calendar(rule["schedule"])
-        kind = (rule.get("when") or {}).get("type")
-        label = (KIND_LABELS.get(kind, "") if kind else "Solicitudes") if len(rules) > 1 else ""
-        is_open = cal.is_open(now)
-        opening = None if is_open else cal.next_opening(now)
-        states.append(
-            OpenState(
-                label,
-                is_open,
-                texts.when_es(opening, cal.timezone) if opening else "",
-                texts.when_en(opening, cal.timezone) if opening else "",
-            )
+    return [
+        OpenState(
+            state.label,
+            state.open_now,
+            "" if state.open_now else texts.when_es(state.next_opening, state.calendar.timezone),
+            "" if state.open_now else texts.when_en(state.next_opening, state.calendar.timezone),
         )
-    return states
+        for state in hours.rule_states(channel, now)
+    ]
 
 
 def schedule_descriptions() -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ def console(request) -> dict:
     if not request.path.startswith("/console/"):
         return {}
     from atiende.configuration import selectors
-    from atiende.configuration import settings as site
+    from atiende.core import site
 
     return {
         "organization": site.get("organization.name") or "atiende",

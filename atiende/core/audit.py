@@ -84,7 +84,7 @@ def record(
         entry.save()
     else:
         if unsaved:
-            entry._object = obj  # its id is known when the batch is written
+            entry._object = obj  # type: ignore[attr-defined]  # its id is known when the batch is written
         pending.append(entry)
     return entry
 

@@ -71,7 +71,9 @@ def flush(conn: Any = None) -> None:
         by_model.setdefault(type(obj), []).append(obj)
     for model, objs in by_model.items():
         if conn.features.can_return_rows_from_bulk_insert:
-            model._base_manager.using(conn.alias).bulk_create(objs)
+            model._base_manager.using(  # type: ignore[attr-defined]
+                conn.alias
+            ).bulk_create(objs)
         else:  # SQLite before 3.35 cannot say the new ids of a multi-row INSERT
             for obj in objs:
                 obj.save(force_insert=True, using=conn.alias)

@@ -34,7 +34,7 @@ class InvalidInput(DomainError):
     code = "invalid"
 
     def __init__(self, message: str, *, errors: dict[str, str] | None = None, **extra: object):
-        super().__init__(message, **extra)
+        super().__init__(message, **extra)  # type: ignore[arg-type]  # code=, status= overrides
         self.errors = errors or {}
 
 

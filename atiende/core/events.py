@@ -11,8 +11,8 @@ from typing import Any
 _subscribers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
 
-def subscribe(event: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    def register(func: Callable[..., None]) -> Callable[..., None]:
+def subscribe(event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
         if func not in _subscribers[event]:
             _subscribers[event].append(func)
         return func

@@ -149,3 +149,16 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
             errors={"phone": f"{raw!r} no es un número válido."},
         )
     return number.e164
+
+
+def notification_address(address: str) -> str:
+    """Where a notification to a person goes: an email address as given; anything else is a
+    phone number (WhatsApp, mobile — written the local way, as a WhatsApp id or in E.164), in
+    E.164 when it is valid, else as written (a configured number the loader already checked,
+    kept as the configuration says rather than lost)."""
+    if "@" in address:
+        return address
+    try:
+        return to_e164(address)
+    except InvalidInput:
+        return address

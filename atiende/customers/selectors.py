@@ -6,12 +6,23 @@ contacts (or only themselves, with no organization). Anything else is NotFound.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from atiende.accounts.models import User
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
+
+
+class User(Protocol):
+    """Who is asking (accounts.User, which imports customers: imports run one way)."""
+
+    @property
+    def is_agent(self) -> bool: ...
+
+    @property
+    def contact(self) -> Contact | None: ...
 
 
 def visible_organizations(user: User) -> QuerySet[Organization]:

@@ -292,10 +292,10 @@ def find_contact(*, email: str | None = None, phone: str | None = None) -> Conta
         if row:
             return row.contact
     if phone:
-        rows = ContactPhone.objects.select_related("contact__organization")
-        row = next(iter(rows.filter(number=to_e164(phone))[:1]), None)
-        if row:
-            return row.contact
+        phones = ContactPhone.objects.select_related("contact__organization")
+        phone_row = next(iter(phones.filter(number=to_e164(phone))[:1]), None)
+        if phone_row:
+            return phone_row.contact
     return None
 
 

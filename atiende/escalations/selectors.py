@@ -14,9 +14,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from atiende.accounts.models import Role, User
-from atiende.cases import transitions
+from atiende.cases import statuses
 from atiende.cases.models import Case, Direction, Note, Visibility
 from atiende.cases.selectors import visible_cases
+from atiende.cases.statuses import Status
 from atiende.core import clock
 from atiende.core.errors import NotFound
 from atiende.core.models import AuditEntry
@@ -181,10 +182,10 @@ def eligibility(
         result.code, result.detail = code, detail
         return result
 
-    if case.status in transitions.FINAL:
+    if case.status in statuses.FINISHED:
         return refuse(
             "closed",
-            f"El caso {case.number} está {transitions.LABELS_ES[case.status].lower()}; "
+            f"El caso {case.number} está {statuses.label(case.status).lower()}; "
             "no puede escalarse. Si el problema persiste, cree un caso nuevo.",
         )
     top = top_level()
@@ -302,7 +303,7 @@ def _excerpt(text: str, limit: int = 500) -> str:
 def time_at_levels(case: Case, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Each level the case has been at: from, until, wall-clock and business seconds."""
     now = now or clock.now()
-    end_of_case = case.closed_at if case.status in transitions.FINAL and case.closed_at else None
+    end_of_case = case.closed_at if case.status in statuses.FINISHED and case.closed_at else None
     spans: list[tuple[int, dt.datetime]] = [(1, case.created_at)]
     for e in AuditEntry.objects.filter(case=case, action="case.level_changed").order_by("at", "id"):
         new = (e.changes.get("level") or [None, None])[1]
@@ -350,7 +351,7 @@ def evidence(case: Case, *, now: dt.datetime | None = None) -> dict[str, Any]:
         for e in AuditEntry.objects.filter(case=case, action="case.status_changed").order_by(
             "at", "id"
         )
-        if (e.changes.get("status") or [None, None])[1] == "resolved"
+        if (e.changes.get("status") or [None, None])[1] == Status.RESOLVED
     ]
     reopenings = list(
         AuditEntry.objects.filter(case=case, action="case.reopened")

@@ -16,13 +16,13 @@ from django.db import IntegrityError, transaction
 
 from atiende.accounts.models import User
 from atiende.cases import services as case_services
+from atiende.cases import statuses
 from atiende.cases.models import Case
-from atiende.configuration import settings as site
-from atiende.core import audit, clock, events
+from atiende.core import audit, clock, events, site
 from atiende.core.errors import DomainError, InvalidInput, PermissionDenied
 from atiende.core.transactions import service
 from atiende.customers.models import Contact
-from atiende.customers.phones import to_e164
+from atiende.customers.phones import notification_address
 from atiende.escalations import selectors
 from atiende.escalations.models import EscalationLevel, EscalationRequest, RequestStatus, Via
 from atiende.sla.models import SlaTimer
@@ -194,7 +194,7 @@ def decide_escalation(
     now = clock.now()
     target = selectors.level(row.to_level)
     if decision == "accept":
-        if case.status in ("closed", "cancelled"):
+        if case.status in statuses.FINISHED:
             raise EscalationRefused(
                 f"El caso {case.number} ya no está activo; rechace la solicitud indicando el motivo.",
                 code="closed",
@@ -324,7 +324,7 @@ def send_reminders(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     EscalationRequest.objects.filter(
         status=RequestStatus.PENDING,
         next_reminder_at__lte=now,
-        case__status__in=["closed", "cancelled"],
+        case__status__in=statuses.FINISHED,
     ).update(next_reminder_at=None)
     due = (
         EscalationRequest.objects.filter(status=RequestStatus.PENDING, next_reminder_at__lte=now)
@@ -408,29 +408,22 @@ def _level_recipients(number: int) -> list[dict[str, str]]:
         if lv.responsible_name:
             for c in lv.contacts or []:
                 if c.get("kind") in ("email", "whatsapp") and c.get("value"):
-                    address = _e164(c["value"]) if c["kind"] == "whatsapp" else c["value"]
-                    out.append({"kind": c["kind"], "address": address, "name": lv.responsible_name})
+                    out.append(
+                        {
+                            "kind": c["kind"],
+                            "address": notification_address(c["value"]),
+                            "name": lv.responsible_name,
+                        }
+                    )
     return out
-
-
-def _e164(number: str) -> str:
-    try:
-        return to_e164(number)
-    except InvalidInput:  # the loader checked it; keep what the configuration says
-        return number
 
 
 def _notify(
     case: Case, event: str, subject: str, body: str, recipients: list[dict[str, str]]
 ) -> None:
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for r in recipients:
-        key = (r["kind"], r["address"].lower())
-        if key not in seen:
-            seen.add(key)
-            unique.append(r)
-    if unique:
+    # Phone numbers are put in E.164, and duplicates dropped, where every notification is
+    # made (channels.services.queue_notifications, through the "notify" job).
+    if recipients:
         queue.enqueue(
             "notify",
             {
@@ -438,6 +431,6 @@ def _notify(
                 "event": event,
                 "subject": subject,
                 "body": body,
-                "recipients": unique,
+                "recipients": recipients,
             },
         )

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from atiende.configuration import selectors
-from atiende.configuration import settings as site
+from atiende.core import site
 
 
 def _common() -> dict:

@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from atiende.cases.models import CaseType
-from atiende.channels.models import Channel
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
 from atiende.customers.models import Organization
+from atiende.directory.models import Channel
 from atiende.reports.hours import LOCAL, local_day_bounds
 
 DEFAULT_DAYS = 28

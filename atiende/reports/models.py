@@ -21,7 +21,7 @@ class CaseFigures(models.Model):
         "cases.Case", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     created_day = models.DateField()
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=20)
     priority = models.CharField(max_length=20)
     level = models.PositiveSmallIntegerField()
@@ -60,7 +60,7 @@ class ContactHour(models.Model):
 
     day = models.DateField()
     hour = models.PositiveSmallIntegerField()
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     contacts = models.PositiveIntegerField()
     out_of_hours = models.PositiveIntegerField()
 
@@ -96,7 +96,7 @@ class SlaDay(models.Model):
     reads the per-case figures through their organization index)."""
 
     day = models.DateField()
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=20)
     priority = models.CharField(max_length=20)
     level = models.PositiveSmallIntegerField()

@@ -34,11 +34,11 @@ from django.urls import reverse
 
 from atiende.accounts.models import User
 from atiende.cases.models import Case, Priority
-from atiende.cases.transitions import ACTIVE
-from atiende.channels.models import Channel
+from atiende.cases.statuses import ACTIVE
 from atiende.channels.phone.models import Call
 from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
 from atiende.reports.filters import Filters
 from atiende.reports.hours import LOCAL, attention_calendar, attention_schedule, weekly_open_grid

@@ -17,11 +17,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 
 from atiende.cases.models import Case, Direction, Note
-from atiende.cases.transitions import ACTIVE
-from atiende.channels.models import Channel
+from atiende.cases.statuses import ACTIVE
 from atiende.channels.phone.models import Call
 from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
+from atiende.directory.models import Channel
 from atiende.reports.hours import LOCAL, attention_calendar, local_day_bounds
 from atiende.reports.models import (
     CaseFigures,

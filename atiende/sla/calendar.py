@@ -41,6 +41,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = ["DAY", "BusinessCalendar", "OutOfRange", "parse_intervals"]
@@ -275,6 +276,12 @@ def _coerce_seconds(seconds: object) -> int:
 # --------------------------------------------------------------------- the calendar
 
 
+# The hot paths' snapshot: (covered_lo, covered_hi, starts, ends, cumulative, total,
+# lo_year, hi_year, base); see BusinessCalendar.__init__. The years are None until the
+# first load (Any: the loaders test for that before doing arithmetic).
+_Snapshot = tuple[int, int, list[int], list[int], list[int], int, Any, Any, list[int]]
+
+
 class BusinessCalendar:
     """Open hours per weekday in a timezone, minus holidays and closed dates.
 
@@ -355,10 +362,10 @@ class BusinessCalendar:
         # cumulative[i] = business seconds in intervals before i; len(cumulative) = n + 1;
         # base[i] = cumulative[i] - starts[i], so business seconds up to x inside interval i
         # are base[i] + x.
-        self._st: tuple = (0, 0, [], [], [0], 0, None, None, [])
+        self._st: _Snapshot = (0, 0, [], [], [0], 0, None, None, [])
         # Fast datetime->epoch for datetimes in our own zone while the offset is fixed:
         # (wall_lo, wall_hi, offset, wall_epoch)
-        self._wfix: tuple = (0, 0, 0, None)
+        self._wfix: tuple[int, int, int, Any] = (0, 0, 0, None)  # wall_epoch: datetime | None
 
     @classmethod
     def always(cls, timezone: str | tzinfo = "America/Bogota") -> BusinessCalendar:
@@ -416,7 +423,7 @@ class BusinessCalendar:
         """Public holidays with ``d1 <= date <= d2`` (both inclusive), sorted."""
         if self._country is None or d2 < d1:
             return []
-        out = []
+        out: list[tuple[date, str]] = []
         for y in range(d1.year, d2.year + 1):
             out.extend(
                 (d, n) for d, n in _country_holidays(self._country, y).items() if d1 <= d <= d2
@@ -545,7 +552,7 @@ class BusinessCalendar:
         except (OverflowError, OSError, ValueError):
             raise OutOfRange(f"instant {x} is outside the supported range") from None
 
-    def _ensure(self, x: int) -> tuple:
+    def _ensure(self, x: int) -> _Snapshot:
         """Load years until instant ``x`` is covered; return the snapshot.
 
         Far from the covered years (more than ``_JUMP_YEARS`` away) the coverage jumps
@@ -569,7 +576,7 @@ class BusinessCalendar:
                 self._load_years(st[6], max(y, st[7] + 1))
         raise OutOfRange(f"instant {x} is outside the supported range")  # pragma: no cover
 
-    def _ensure_span(self, a: int, b: int) -> tuple:
+    def _ensure_span(self, a: int, b: int) -> _Snapshot:
         """Cover both ``a <= b`` with one contiguous run of years."""
         st = self._st
         if st[0] <= a and b < st[1]:
@@ -586,7 +593,7 @@ class BusinessCalendar:
             self._load_years(st[6] - (a < st[0]), st[7] + (b >= st[1]))
         raise OutOfRange(f"instants {a}..{b} are outside the supported range")  # pragma: no cover
 
-    def _extend_forward(self, years: int = 1) -> tuple:
+    def _extend_forward(self, years: int = 1) -> _Snapshot:
         st = self._st
         self._load_years(st[6], min(st[7] + years, _MAX_YEAR))
         if self._st[7] == st[7]:
@@ -607,7 +614,7 @@ class BusinessCalendar:
             wlo, whi, off, wepoch = self._wfix
             if wepoch is not None:
                 td = t - wepoch  # same tzinfo: wall-clock difference
-                w = td.days * DAY + td.seconds
+                w: int = td.days * DAY + td.seconds
                 if wlo <= w < whi:
                     return w - off
         if t.utcoffset() is None:
@@ -797,7 +804,7 @@ class BusinessCalendar:
         tzi = start.tzinfo
         if tzi is _UTC:
             td = start - _EPOCH_UTC
-            x = td.days * DAY + td.seconds
+            x: int | None = td.days * DAY + td.seconds
         else:
             x = None
             if tzi is self._tz:
@@ -809,6 +816,7 @@ class BusinessCalendar:
                         x = w - off
             if x is None:
                 x = self._epoch(start)
+        assert x is not None
         if horizon is not None and seconds > horizon:  # never faster than wall time
             raise OutOfRange(f"the result lies more than {horizon} seconds after the start")
         if self.always_open:

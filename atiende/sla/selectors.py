@@ -55,24 +55,3 @@ def breached(cases: QuerySet) -> QuerySet:
     return cases.filter(
         Exists(SlaTimer.objects.filter(case=OuterRef("pk"), breached_at__isnull=False))
     )
-
-
-def hours_now(
-    rules: list[dict[str, Any]], *, now: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """A channel's hours rules, each with whether it is open now and when it next opens."""
-    from atiende.sla.schedules import calendar
-
-    now = now or clock.now()
-    out = []
-    for rule in rules or []:
-        cal = calendar(rule["schedule"])
-        out.append(
-            {
-                **rule,
-                "open_now": cal.is_open(now),
-                "next_opening": cal.next_opening(now),
-                "hours_es": cal.describe_es(),
-            }
-        )
-    return out

@@ -15,6 +15,7 @@ from atiende.core import audit, clock, deferred, events
 from atiende.sla import schedules
 from atiende.sla.calendar import BusinessCalendar
 from atiende.sla.models import SlaTimer, TimerKind
+from atiende.sla.phases import PAUSED, Phase
 from atiende.sla.schedules import Target, calendar
 from atiende.worker import queue
 
@@ -115,8 +116,10 @@ def _save(timers: list[SlaTimer]) -> None:
         t.save()
 
 
-def on_status_change(case: Any, old: str, new: str, *, actor: Any = None) -> None:
-    """Pause in awaiting_info, meet resolution on resolved, resume on reopening, stop when final."""
+def on_status_change(case: Any, old: Phase, new: Phase, *, actor: Any = None) -> None:
+    """Pause while waiting or met (resolved), meet resolution when met, resume when running
+    again, stop when finished. `old` and `new` are the phases of the case's statuses
+    (`cases.statuses.sla_phase`)."""
     now = clock.now()
     timers = _timers(case)
     if not timers:
@@ -125,28 +128,24 @@ def on_status_change(case: Any, old: str, new: str, *, actor: Any = None) -> Non
     changed = []
     for t in timers:
         before = (t.due_at, t.met_at, t.paused, t.next_check_at)
-        if new in ("awaiting_info", "resolved") and not t.paused and not t.met_at:
+        if new in PAUSED and not t.paused and not t.met_at:
             t.pauses = [*t.pauses, [_iso(now), None]]
-        if new == "resolved" and not t.met_at:
+        if new == Phase.MET and not t.met_at:
             t.met_at = now
-        if old in ("awaiting_info", "resolved") and new in ("new", "open") and t.paused:
+        if old in PAUSED and new == Phase.RUNNING and t.paused:
             t.pauses = [*t.pauses[:-1], [t.pauses[-1][0], _iso(now)]]
-        if old == "resolved" and new == "open" and t.kind == TimerKind.RESOLUTION:
+        if old == Phase.MET and new == Phase.RUNNING and t.kind == TimerKind.RESOLUTION:
             t.met_at = None
         _recompute(t, cal, now)
-        if new in ("closed", "cancelled"):
+        if new == Phase.STOPPED:
             t.next_check_at = None
         if (t.due_at, t.met_at, t.paused, t.next_check_at) != before:
             changed.append(t)
     _save(changed)
-    if (
-        new == "awaiting_info"
-        or (old == "awaiting_info" and new in ("new", "open"))
-        or (old, new) == ("resolved", "open")
-    ):
+    if new == Phase.WAITING or (old in PAUSED and new == Phase.RUNNING):
         audit.record(
             actor=actor,
-            action="sla.paused" if new == "awaiting_info" else "sla.resumed",
+            action="sla.paused" if new == Phase.WAITING else "sla.resumed",
             obj=case,
             case=case,
             changes={f"{t.kind}_due": _iso(t.due_at) for t in timers if not t.met_at},
@@ -273,7 +272,9 @@ def _on_breach(t: SlaTimer) -> None:
     events.publish("sla.breached", case=case, timer=t)
 
 
-def restart_response_target(case: Any, *, actor: Any = None) -> SlaTimer | None:
+def restart_response_target(
+    case: Any, *, phase: Phase = Phase.RUNNING, actor: Any = None
+) -> SlaTimer | None:
     """The case climbed to a new escalation level: that level gets its own first-response
     target (the case's type and priority target), counted from now on the case's schedule.
     The resolution clock keeps running — it is the customer's promise, not the level's — but
@@ -298,10 +299,10 @@ def restart_response_target(case: Any, *, actor: Any = None) -> SlaTimer | None:
     timer.target_seconds = target.first_response_seconds
     timer.started_at = cal.next_opening(now)
     # A case waiting for the customer (or resolved) starts the new level's clock paused.
-    timer.pauses = [[_iso(now), None]] if case.status in ("awaiting_info", "resolved") else []
+    timer.pauses = [[_iso(now), None]] if phase in PAUSED else []
     timer.met_at = timer.breached_at = timer.at_risk_flagged_at = None
     _recompute(timer, cal, now)
-    if case.status in ("closed", "cancelled"):
+    if phase == Phase.STOPPED:
         timer.next_check_at = None
     timer.save()
     resolution = timers.get(TimerKind.RESOLUTION)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from atiende.core.text import fill
+
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
 MONTHS = [
     "enero",
@@ -72,10 +74,5 @@ def when_en(instant: dt.datetime, timezone: str = "America/Bogota") -> str:
     return f"{WEEKDAYS_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} at {hour}:{local.minute:02d} {suffix}"
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def render(template: str, **values: object) -> str:
-    return template.format_map(_Keep(values))
+# Placeholders are filled by the one text-template helper (core.text); unknown ones stay.
+render = fill

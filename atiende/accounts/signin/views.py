@@ -22,9 +22,9 @@ class _Page:
 
     def get_context_data(self, **kwargs):
         from atiende.configuration import selectors
-        from atiende.configuration import settings as site
+        from atiende.core import site
 
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context = super().get_context_data(**kwargs)
         context.setdefault("organization", site.get("organization.name") or "atiende")
         context.setdefault("classification", selectors.classification_label())
         return context
@@ -44,7 +44,7 @@ class SignInView(_Page, auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    next_page = reverse_lazy("accounts:login")
+    next_page = reverse_lazy("accounts:login")  # type: ignore[assignment]  # a lazy URL is fine
 
 
 class PasswordChangeView(_Page, auth_views.PasswordChangeView):
@@ -84,7 +84,7 @@ class PasswordResetView(_Page, auth_views.PasswordResetView):
         return redirect(self.get_success_url())
 
     def _site_name(self) -> str:
-        from atiende.configuration import settings as site
+        from atiende.core import site
 
         return site.get("organization.name") or "atiende"
 
@@ -112,7 +112,7 @@ def csrf_failure(request, reason: str = ""):
     from django.shortcuts import render
 
     from atiende.configuration import selectors
-    from atiende.configuration import settings as site
+    from atiende.core import site
 
     context = {
         "organization": site.get("organization.name") or "atiende",

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from atiende.channels.email import config, intake
+from atiende.channels.email import conf, intake
 from atiende.channels.email.models import (
     EmailChannel,
     MailboxState,
@@ -19,7 +19,7 @@ from atiende.channels.email.models import (
 
 def _describe(channel, kind: str) -> str:
     try:
-        url = config.url_for(channel, kind)
+        url = conf.url_for(channel, kind)
     except Exception as exc:
         return f"URL inválida: {exc}"
     if url is None:

@@ -9,10 +9,12 @@ class EmailChannelConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from atiende.channels import senders
+        from atiende.channels import kinds
+        from atiende.channels.email import conf
         from atiende.channels.email.checks import cleartext_mail_urls
+        from atiende.channels.email.outbound import SmtpSender
+        from atiende.worker import senders
 
         checks.register(cleartext_mail_urls, "atiende")
-        from atiende.channels.email.outbound import SmtpSender
-
+        kinds.register("email", conf.RULES)
         senders.register("email", SmtpSender())

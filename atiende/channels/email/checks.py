@@ -11,7 +11,7 @@ import os
 
 from django.core.checks import Warning
 
-from atiende.channels.email import config
+from atiende.channels.email import conf
 
 
 def cleartext_mail_urls(app_configs=None, **kwargs) -> list[Warning]:
@@ -20,10 +20,10 @@ def cleartext_mail_urls(app_configs=None, **kwargs) -> list[Warning]:
         if not value.strip().lower().startswith(("imap://", "smtp://")):
             continue
         try:
-            url = config.parse_url(value, kind=value.strip()[:4].lower())
+            url = conf.parse_url(value, kind=value.strip()[:4].lower())
         except Exception:  # a broken URL is reported where it is used
             continue
-        if config.cleartext_credentials(url):
+        if conf.cleartext_credentials(url):
             out.append(
                 Warning(
                     f"{name}: {url.scheme}://{url.host}:{url.port} envía la clave (o el token) "

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, close_old_connections
 
-from atiende.channels.email import config, intake
+from atiende.channels.email import conf, intake
 from atiende.channels.email.models import MailboxState
-from atiende.channels.models import Channel
 from atiende.core import clock
+from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class PollResult:
         setattr(self, status, getattr(self, status) + 1)
 
 
-def connect(url: config.MailURL):
+def connect(url: conf.MailURL):
     """A logged-in IMAPClient. TLS (implicit or STARTTLS) always verifies the certificate
     and the host name, against `?ca=` / ATIENDE_EMAIL_CA_FILE when set."""
     from imapclient import IMAPClient
@@ -65,7 +65,7 @@ def connect(url: config.MailURL):
     return client
 
 
-def _dispose(client, uids: list[int], url: config.MailURL, mode: str) -> None:
+def _dispose(client, uids: list[int], url: conf.MailURL, mode: str) -> None:
     """Take committed messages out of the way. Runs only after their database commit."""
     if not uids:
         return
@@ -88,11 +88,11 @@ def _dispose(client, uids: list[int], url: config.MailURL, mode: str) -> None:
 
 def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
     """One pass over the channel's folder. Database errors propagate (nothing is disposed)."""
-    url = config.url_for(channel, "imap")
+    url = conf.url_for(channel, "imap")
     result = PollResult()
     if url is None:
         return result
-    config.warn_if_cleartext(url, who=f"email poller {channel.slug}")
+    conf.warn_if_cleartext(url, who=f"email poller {channel.slug}")
     mode = (channel.settings or {}).get("imap_after", "move")
     own = intake.own_addresses()
     client = connect(url)
@@ -142,7 +142,7 @@ def poll_all() -> dict[str, PollResult | str]:
     results: dict[str, PollResult | str] = {}
     for channel in Channel.objects.filter(kind="email", active=True):
         try:
-            if config.url_for(channel, "imap") is None:
+            if conf.url_for(channel, "imap") is None:
                 continue
             results[channel.slug] = poll_once(channel, limit=2000)
         except Exception as exc:
@@ -155,7 +155,7 @@ def poll_all() -> dict[str, PollResult | str]:
 
 def wait_for_mail(channel: Channel, *, timeout: float, stop: threading.Event) -> None:
     """Block until the server says new mail arrived (IDLE), or `timeout` passes."""
-    url = config.url_for(channel, "imap")
+    url = conf.url_for(channel, "imap")
     if url is None:
         stop.wait(timeout)
         return

@@ -1,5 +1,5 @@
 """Raw mail in, one note out: the path shared by the IMAP poller, `ingest-email` and the
-quarantine's retry. Parsing is `inbound.py`; storing goes through the one door,
+quarantine's retry. Parsing is `inbound/`; storing goes through the one door,
 `channels.services.receive_message`. The poller stores each fetch's mail in groups
 (`ingest_many`): one transaction, one lookup of Message-IDs, senders and recent answers
 for the group, and one INSERT per table for what the group creates besides its cases and
@@ -24,18 +24,19 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 
 from atiende.cases import services as case_services
+from atiende.cases import statuses
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
 from atiende.channels.email import images, inbound
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment
-from atiende.channels.models import Channel
 from atiende.channels.services import notification_failed, receive_message
 from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import batch, service_scope
 from atiende.customers import selectors as customers
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class _Known:
     # Mail already kept, by Message-ID (or, without one, by content key external id).
     earlier: dict[tuple[str, str], list[ReceivedEmail]]
     contacts: dict[str, Contact]  # sender address -> contact; absent: not a contact yet
-    answers: dict[int, int]  # contact id -> automatic answers sent within the interval
+    answers: dict[int | None, int]  # contact id -> automatic answers sent within the interval
     answer_limit: int
     # Message-IDs of mail we sent (`SentEmail`) that these mails name in In-Reply-To or
     # References -> the number of the case it was about.
@@ -204,7 +205,7 @@ class _Known:
         opts = channel.settings or {}
         interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
         asking = {contacts[a].pk for a in senders if a in contacts}
-        answers: dict[int, int] = {}
+        answers: dict[int | None, int] = {}
         if asking:
             since = clock.now() - dt.timedelta(seconds=interval)
             answers = dict(
@@ -266,7 +267,7 @@ def _store(
     if same is not None:
         return _duplicate(same)
     if earlier:  # a sender reusing one Message-ID for different mail: two notes
-        msg.external_id = f"{parsed.message_id[:200]}#{parsed.content_key[:16]}"
+        msg.external_id = f"{(parsed.message_id or '')[:200]}#{parsed.content_key[:16]}"
 
     if parsed.bounce is not None:
         return _bounce(channel, parsed, source)
@@ -426,7 +427,7 @@ def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outco
         f"{'no se entregó' if bounce.permanent else 'está demorado'} ({detail})."
     )
     info = None
-    if ours.case.status not in ("closed", "cancelled"):
+    if ours.case.status not in statuses.FINISHED:
         info = case_services.add_note(
             case=ours.case, body_text=text, visibility=Visibility.INTERNAL
         )

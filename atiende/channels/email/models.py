@@ -1,8 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
-from atiende.channels.models import Channel
 from atiende.core import deferred
+from atiende.directory.models import Channel
 
 
 class EmailChannel(Channel):

@@ -23,12 +23,13 @@ from django.db import IntegrityError, transaction
 
 from atiende.cases import storage
 from atiende.cases.models import Direction, Note
-from atiende.channels.email import config
+from atiende.channels.email import conf
 from atiende.channels.email.inbound import message_ids
 from atiende.channels.email.models import SentEmail
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.core import clock
 from atiende.core.errors import InvalidInput
+from atiende.directory.models import Channel
 from atiende.worker.errors import DeliveryError
 
 MAX_REFERENCES = 20
@@ -103,6 +104,7 @@ def message_id_for(
     row = SentEmail.objects.filter(**owner).only("message_id").first()
     if row is not None:
         return row.message_id
+    case_id: int | None
     if note is not None:
         left, case_id = f"{note.case.number}.n{note.pk}", note.case_id
     else:
@@ -200,7 +202,7 @@ def build_note_message(note: Note, channel: Channel, to: str, to_name: str = "")
     return msg
 
 
-def _connect(url: config.MailURL) -> smtplib.SMTP:
+def _connect(url: conf.MailURL) -> smtplib.SMTP:
     context = url.ssl_context() if url.ssl or url.starttls else None
     if url.ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.host, url.port, timeout=TIMEOUT, context=context)
@@ -215,7 +217,7 @@ def _connect(url: config.MailURL) -> smtplib.SMTP:
             token = url.token()
             smtp.auth(
                 "XOAUTH2",
-                lambda challenge=None: config.xoauth2(url.user, token),
+                lambda challenge=None: conf.xoauth2(url.user, token),
                 initial_response_ok=True,
             )
         elif url.auth == "password" and url.user:
@@ -226,7 +228,7 @@ def _connect(url: config.MailURL) -> smtplib.SMTP:
     return smtp
 
 
-def send(url: config.MailURL, msg: EmailMessage, *, envelope_from: str, to: list[str]) -> None:
+def send(url: conf.MailURL, msg: EmailMessage, *, envelope_from: str, to: list[str]) -> None:
     """Hand one message to the SMTP server. 5xx answers are permanent, the rest temporary."""
     try:
         smtp = _connect(url)
@@ -263,9 +265,9 @@ def send(url: config.MailURL, msg: EmailMessage, *, envelope_from: str, to: list
         raise DeliveryError(f"{exc.message} ({url.host}:{url.port})") from exc
 
 
-def _smtp_url(channel: Channel) -> config.MailURL:
+def _smtp_url(channel: Channel) -> conf.MailURL:
     try:
-        url = config.url_for(channel, "smtp")
+        url = conf.url_for(channel, "smtp")
     except Exception as exc:
         raise DeliveryError(
             f"La URL SMTP del canal «{channel.name}» es inválida: {exc}", permanent=True
@@ -277,7 +279,7 @@ def _smtp_url(channel: Channel) -> config.MailURL:
             f"(variable {env}); responda al cliente por otro canal.",
             permanent=True,
         )
-    config.warn_if_cleartext(url, who=f"email sender {channel.slug}")
+    conf.warn_if_cleartext(url, who=f"email sender {channel.slug}")
     return url
 
 
@@ -314,7 +316,7 @@ class SmtpSender:
             for candidate in Channel.objects.filter(kind="email", active=True).order_by(
                 "position", "slug"
             ):
-                if (candidate.settings or {}).get("smtp_url_env") and config.url_for(
+                if (candidate.settings or {}).get("smtp_url_env") and conf.url_for(
                     candidate, "smtp"
                 ):
                     channel = candidate

@@ -33,7 +33,7 @@ class CallEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["event", "received_at", "payload"]
-    readonly_fields = fields
+    readonly_fields = ["event", "received_at", "payload"]
 
 
 @admin.register(Call)

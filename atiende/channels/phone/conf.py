@@ -6,10 +6,14 @@ import datetime as dt
 import ipaddress
 import os
 
-from atiende.channels import selectors
-from atiende.channels.models import Channel
+from atiende.channels import kinds
 from atiende.channels.phone import options
 from atiende.customers.phones import DEFAULT_ZONE
+from atiende.directory import selectors
+from atiende.directory.models import Channel
+
+# A line's address is its phone number; its `settings:` are checked by options.check.
+RULES = kinds.KindRules(clean_address=kinds.phone_number, check_options=options.check)
 
 
 def line(slug: str) -> Channel | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from atiende.channels import selectors as channel_selectors
 from atiende.channels.phone import services
 from atiende.channels.phone.inbound import CtiEvent
+from atiende.directory import selectors as channel_selectors
 from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler, periodic
 

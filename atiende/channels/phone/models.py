@@ -20,7 +20,7 @@ class Call(models.Model):
     """A call on a phone line, built from the PBX's `newCall`, `answer` and `hangup` events
     in whatever order they arrive (see services.apply_event)."""
 
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="calls")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.PROTECT, related_name="calls")
     call_id = models.CharField("identificador de la llamada en la central", max_length=250)
     direction = models.CharField("dirección", max_length=3, choices=Direction.choices)
     from_raw = models.CharField("de (como llegó)", max_length=100, blank=True)
@@ -106,7 +106,7 @@ class CallEvent(models.Model):
     """One PBX event as it was received: the unique (line, call id, event) is what makes
     processing exactly once, however often the PBX sends it."""
 
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.PROTECT, related_name="+")
     pbx_call_id = models.CharField(max_length=250)
     event = models.CharField(max_length=10)
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
@@ -137,7 +137,7 @@ class BlockedNumber(models.Model):
         help_text="Como se escriba (se guarda en E.164), o «anonymous» para los números ocultos.",
     )
     channel = models.ForeignKey(
-        "channels.Channel",
+        "directory.Channel",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

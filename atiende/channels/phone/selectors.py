@@ -16,8 +16,8 @@ from atiende.customers.phones import normalize
 
 if TYPE_CHECKING:
     from atiende.accounts.models import User
-    from atiende.channels.models import Channel
     from atiende.customers.phones import Number
+    from atiende.directory.models import Channel
 
 FINISHED = ("resolved", "closed", "cancelled")
 

@@ -31,7 +31,7 @@ from atiende.customers.phones import normalize
 if TYPE_CHECKING:
     from atiende.accounts.models import User
     from atiende.cases.models import Case
-    from atiende.channels.models import Channel
+    from atiende.directory.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,11 @@ class CallAlreadyOnCase(DomainError):
 def out_of_hours(line: Channel, at: dt.datetime) -> bool:
     """Whether `at` is outside the hours the line attends requests (its callback's SLA then
     starts at the next opening: the SLA clocks count business time only)."""
-    from atiende.configuration import settings as site
-    from atiende.sla.schedules import calendar
+    from atiende.core import site
+    from atiende.directory import hours
 
-    slug = line.schedule_slug_for("request", site.get("cases.default_priority"))
-    if not slug:
-        return False
     try:
-        return not calendar(slug).is_open(at)
+        return not hours.open_for(line, "request", site.get("cases.default_priority"), at)
     except NotFound:
         return False
 
@@ -204,6 +201,7 @@ def _open_callback(call: Call) -> None:
     new request case on the line (its SLA, counted from the next opening if out of hours).
     Anonymous and unreadable numbers are only logged."""
     line = call.channel
+    assert call.ended_at is not None  # a missed call has ended
     if not call.caller_e164:
         log.info("cti %s: missed call %s from a withheld number", line.slug, call.call_id)
         return

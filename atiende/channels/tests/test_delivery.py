@@ -4,43 +4,19 @@ import pytest
 
 from atiende.cases import services as cases
 from atiende.cases.models import Note
-from atiende.channels import senders
 from atiende.channels.models import Notification
 from atiende.core import clock
-from atiende.worker import queue
+from atiende.worker import queue, senders
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job
 
 T0 = dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC)
 
 
-class RecordingSender:
-    """Records what it is asked to send; can be told to fail."""
-
-    def __init__(self):
-        self.notes: list[int] = []
-        self.notifications: list[str] = []
-        self.fail: DeliveryError | None = None
-
-    def send_note(self, note):
-        if self.fail:
-            raise self.fail
-        self.notes.append(note.pk)
-        return f"<sent-{note.pk}@test>"
-
-    def send_notification(self, n):
-        if self.fail:
-            raise self.fail
-        self.notifications.append(n.address)
-        return "ok"
-
-
 @pytest.fixture
 def email_sender():
-    sender = RecordingSender()
-    senders.register("email", sender)
-    yield sender
-    senders.unregister("email")
+    with senders.recording("email") as sender:
+        yield sender
 
 
 @pytest.fixture
@@ -53,8 +29,8 @@ def test_an_answer_is_sent_by_the_worker_and_marked_sent(email_case, agent, emai
         note = cases.add_note(case=email_case, actor=agent, body_text="Respuesta")
         queue.run_pending()
     note.refresh_from_db()
-    assert email_sender.notes == [note.pk]
-    assert note.delivery_status == "sent" and note.external_id == f"<sent-{note.pk}@test>"
+    assert [n.pk for n in email_sender.notes] == [note.pk]
+    assert note.delivery_status == "sent" and note.external_id == f"recorded-note-{note.pk}"
 
 
 def test_a_temporary_failure_is_retried_and_then_succeeds(email_case, agent, email_sender):
@@ -112,7 +88,7 @@ def _notify_and_deliver(case, *addresses: str) -> None:
 
 def test_a_case_event_notifies_each_recipient_once(email_case, email_sender):
     _notify_and_deliver(email_case, "a@x.co", "b@x.co")
-    assert sorted(email_sender.notifications) == ["a@x.co", "b@x.co"]
+    assert sorted(n.address for n in email_sender.notifications) == ["a@x.co", "b@x.co"]
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert (
         Job.objects.filter(status="done").count() == 3

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from atiende.cases import selectors as case_selectors
 from atiende.channels import services as door
 from atiende.channels.messages import InboundMessage, Received
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import payloads
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.options import TEXTS
+from atiende.core import text as core_text
 from atiende.customers import selectors as customer_selectors
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 if TYPE_CHECKING:
@@ -27,10 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def text(ch: Channel, key: str, /, **values: object) -> str:
-    template = (ch.settings or {}).get(f"text_{key}") or TEXTS[key]
-    for k, v in values.items():
-        template = template.replace("{" + k + "}", str(v))
-    return template
+    """A flow's text: the channel's own wording (setting `text_<key>`), else the default."""
+    custom = (ch.settings or {}).get(f"text_{key}")
+    return core_text.text(key, custom=custom, defaults=TEXTS, **values)
 
 
 # -- sending (through the outbox: a job per message) ---------------------------------------
@@ -94,7 +95,7 @@ def store(channel: Channel, m: WaMessage, **kw: Any) -> Received:
         queue.enqueue(
             "whatsapp.media",
             {
-                "note_id": received.note.pk,  # type: ignore[attr-defined]
+                "note_id": received.note.pk,
                 "channel_id": channel.pk,
                 "media_id": m.media.id,
                 "filename": m.media.filename,
@@ -113,7 +114,7 @@ def store_all(channel: Channel, messages: list[WaMessage], **first: Any) -> Rece
         if received is None:
             received = store(channel, m, **first)
         else:
-            store(channel, m, case_number=received.case.number)  # type: ignore[attr-defined]
+            store(channel, m, case_number=received.case.number)
     return received
 
 
@@ -128,11 +129,7 @@ def find_case_for(m: WaMessage, number: str) -> Case | None:
     case = reads.case_by_number(number)
     if case is None:
         return None
-    if contact.organization_id is not None and case.organization_id == contact.organization_id:
-        return case
-    if case.requester_id == contact.pk:
-        return case
-    return None
+    return case if case_selectors.contact_may_see(contact, case) else None
 
 
 def escalate(channel: Channel, to: str, m: WaMessage, number: str) -> None:

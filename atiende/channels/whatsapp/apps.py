@@ -7,7 +7,10 @@ class WhatsappChannelConfig(AppConfig):
     verbose_name = "Canal: WhatsApp"
 
     def ready(self) -> None:
-        from atiende.channels import senders
+        from atiende.channels import kinds
+        from atiende.channels.whatsapp import conf
         from atiende.channels.whatsapp.outbound import WhatsAppSender
+        from atiende.worker import senders
 
+        kinds.register("whatsapp", conf.RULES)
         senders.register("whatsapp", WhatsAppSender())

@@ -1,4 +1,6 @@
-"""WhatsApp configuration from the environment, read at call time (tests change it).
+"""WhatsApp configuration: what a channel's address, link and `settings:` may say (the
+rules the configuration loader asks through `channels.kinds`), and the values read from
+the environment at call time (tests change them).
 
 Secrets never live in the configuration file: a channel names the environment variable
 that holds its phone number id (`settings.phone_number_id_env`).
@@ -7,14 +9,37 @@ that holds its phone number id (`settings.phone_number_id_env`).
 from __future__ import annotations
 
 import os
+import re
+from typing import Any
 
-from atiende.channels import selectors
-from atiende.channels.models import Channel
+from atiende.channels import kinds
+from atiende.channels.whatsapp import options
 from atiende.customers.phones import to_e164
+from atiende.directory import selectors
+from atiende.directory.models import Channel
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"  # pinned Graph API version
 # Where the Cloud API's short-lived media URLs point (besides the Graph API itself).
 DEFAULT_MEDIA_HOSTS = "lookaside.fbsbx.com"
+WA_LINK_RE = re.compile(r"^https://wa\.me/(\d+)/?$")
+
+
+def check_options(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems of a WhatsApp channel's settings as (setting name, message)."""
+    return options.check(settings)
+
+
+def check_link(link: str, address: str) -> list[str]:
+    """A wa.me link must point to the channel's own number."""
+    m = WA_LINK_RE.match(link)
+    if m and address and m.group(1) != address.lstrip("+"):
+        return [f"{link} points to another number than the address {address}"]
+    return []
+
+
+RULES = kinds.KindRules(
+    clean_address=kinds.phone_number, check_options=check_options, check_link=check_link
+)
 
 
 def app_secret() -> str:

@@ -8,10 +8,10 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import inbound
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, HeldMessage
+from atiende.directory.models import Channel
 
 
 def find(channel: Channel, m: WaMessage) -> Conversation | None:

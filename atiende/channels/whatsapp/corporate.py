@@ -13,26 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from atiende.cases import acknowledgements
-from atiende.channels import services as door
-from atiende.channels.models import Channel
+from atiende.cases import acknowledgements, numbers, statuses
 from atiende.channels.whatsapp import actions, conversations, states
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, Step
-from atiende.sla.schedules import calendar
+from atiende.directory import hours
+from atiende.directory.models import Channel
 
 if TYPE_CHECKING:
     from atiende.channels.messages import Received
 
-STATUS_ES = {
-    "new": "Nuevo",
-    "open": "Abierto",
-    "awaiting_info": "En espera de información",
-    "resolved": "Resuelto",
-    "closed": "Cerrado",
-    "cancelled": "Cancelado",
-}
 AGENT_ASKED = "El cliente pidió hablar con un agente de servicio."
 DEFAULT_WAIT_MINUTES = 30
 
@@ -127,7 +118,7 @@ def _open_for_agent(channel: Channel, conv: Conversation, m: WaMessage, now) -> 
 
 def _answer_status(channel: Channel, conv: Conversation, m: WaMessage, now) -> None:
     to = conv.wa_id
-    number = door.find_case_number(m.text)
+    number = numbers.find_in_text(m.text)
     if not number:
         actions.say(channel, to, actions.text(channel, "no_number"))
         return
@@ -142,11 +133,11 @@ def _answer_status(channel: Channel, conv: Conversation, m: WaMessage, now) -> N
         "status",
         number=case.number,
         subject=case.subject,
-        status=STATUS_ES.get(case.status, case.status),
+        status=statuses.label(case.status),
         level=case.level,
         last=tail,
     )
-    if case.status in ("resolved", "closed", "cancelled"):
+    if case.status in statuses.DONE:
         actions.say(channel, to, body)
     else:
         actions.buttons(
@@ -202,17 +193,15 @@ def open_case(
     if ack_extra:
         actions.say(channel, to, ack_extra)
     case = r.case
-    slug = channel.schedule_slug_for(case.type, case.priority)  # type: ignore[attr-defined]
     if (
         r.new_case
-        and case.type != "incident"  # type: ignore[attr-defined]
-        and slug
-        and not calendar(slug).is_open(case.created_at)  # type: ignore[attr-defined]
+        and case.type != "incident"
+        and not hours.open_for(channel, case.type, case.priority, case.created_at)
     ):
         # Out of hours for a request: the incident channels that attend 24/7.
         others = [
-            acknowledgements.describe_channel(c)
-            for c in acknowledgements.channels_24x7_for_incidents()
+            hours.describe_channel(c)
+            for c in hours.channels_24x7_for_incidents()
             if c.pk != channel.pk
         ]
         if others:

@@ -18,12 +18,12 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import conversations, corporate, monitoring
 from atiende.channels.whatsapp.actions import text
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import ProcessedMessage
 from atiende.core import clock
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 __all__ = ["handle", "is_monitoring", "text"]

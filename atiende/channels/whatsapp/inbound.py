@@ -173,7 +173,8 @@ def _message(
         user_id=str(m.get("from_user_id") or contact.get("user_id") or "") or None,
         username=str(profile.get("username") or ""),
     )
-    obj = m.get(kind) if isinstance(m.get(kind), dict) else {}
+    raw = m.get(kind)
+    obj: dict = raw if isinstance(raw, dict) else {}
     if kind == "text":
         msg.text = str(obj.get("body", ""))
     elif kind in MEDIA_TYPES:
@@ -210,7 +211,8 @@ def _message(
         msg.text = "[Contacto compartido] " + "; ".join(cards)
     elif kind == "interactive":
         itype = obj.get("type", "")
-        reply = obj.get(itype) if isinstance(obj.get(itype), dict) else {}
+        raw_reply = obj.get(itype)
+        reply: dict = raw_reply if isinstance(raw_reply, dict) else {}
         if itype == "nfm_reply":
             msg.text = f"[Formulario] {reply.get('response_json', '')}"
         else:

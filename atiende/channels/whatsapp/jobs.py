@@ -8,11 +8,11 @@ import mimetypes
 from atiende.cases import services as cases
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.channels import services as channel_services
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound, services
 from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
 from atiende.core.errors import DomainError
+from atiende.directory.models import Channel
 from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
 from atiende.worker.registry import handler, periodic

@@ -33,7 +33,9 @@ def attachment_for(token: str) -> Attachment | None:
         return None
     if not isinstance(data, dict):
         return None
-    att = Attachment.objects.filter(pk=data.get("a"), public=True).first()
+    if not isinstance(data.get("a"), int):
+        return None
+    att = Attachment.objects.filter(pk=data["a"], public=True).first()
     if att is None or not att.sha256.startswith(str(data.get("h") or "-")):
         return None
     return att

@@ -22,7 +22,7 @@ class Conversation(models.Model):
     guided flow is and `state` the data of that step (the interview's case and questions).
     """
 
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     wa_id = models.CharField(max_length=64, blank=True)
     user_id = models.CharField(max_length=128, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
@@ -58,7 +58,7 @@ class ProcessedMessage(models.Model):
     """A WhatsApp message id already handled on a channel: what makes the guided flow
     idempotent too (a redelivered menu choice is not answered twice)."""
 
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     message_id = models.CharField(max_length=255)
     received_at = models.DateTimeField()
 
@@ -81,7 +81,7 @@ class HeldMessage(models.Model):
     redelivery is not held twice. It leaves this table in the transaction that stores it as
     a note (the choice, the wait running out, or an agent looking)."""
 
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="held_messages"
     )

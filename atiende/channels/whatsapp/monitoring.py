@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import actions, states
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, Step
 from atiende.channels.whatsapp.options import split_list
+from atiende.directory.models import Channel
 from atiende.worker import queue
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def handle(channel: Channel, conv: Conversation, m: WaMessage) -> None:
         new_case=bool(received and received.new_case),
         reachable=bool(conv.wa_id),
         interview_case=state.get("case"),
-        case=received.case.number if received else None,  # type: ignore[attr-defined]
+        case=received.case.number if received else None,
         duplicate=bool(received and received.duplicate),
         questions_left=len(questions),
     )
@@ -61,18 +61,18 @@ def _nothing(channel, conv, m, received, questions) -> None:
 
 
 def _page(channel, conv, m, received: Received, questions) -> None:
-    page(channel, received.case)  # type: ignore[arg-type]
+    page(channel, received.case)
 
 
 def _page_and_interview(channel, conv, m, received: Received, questions) -> None:
     case = received.case
-    page(channel, case)  # type: ignore[arg-type]
-    contact = case.requester  # type: ignore[attr-defined]
+    page(channel, case)
+    contact = case.requester
     steps = (["org"] if contact is None or contact.organization_id is None else []) + [
         "service",
         "what",
     ]
-    conv.state = {"case": case.number, "steps": steps}  # type: ignore[attr-defined]
+    conv.state = {"case": case.number, "steps": steps}
     actions.say(channel, conv.wa_id, actions.text(channel, f"incident_{steps[0]}"))
 
 
@@ -83,7 +83,7 @@ def _ask_next(channel, conv, m, received, questions: list[str]) -> None:
 
 
 def _thank_with_escalation(channel, conv, m, received: Received, questions) -> None:
-    number = received.case.number  # type: ignore[attr-defined]
+    number = received.case.number
     actions.buttons(
         channel,
         conv.wa_id,
@@ -106,17 +106,12 @@ def page(channel: Channel, case: Case) -> None:
     """Page the level-1 group and the monitoring on-call: WhatsApp (template) where they
     have a number, email for the rest; through the "notify" job."""
     recipients: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
     template = (channel.settings or {}).get("template_page") or "pagina_incidente_critico"
 
     def add(kind: str, address: str, name: str = "") -> None:
+        # Phone numbers go to E.164, and duplicates are dropped, by queue_notifications.
         address = address.strip()
-        if kind == "whatsapp":
-            address = "".join(ch for ch in address if ch.isdigit())
-            if len(address) == 10:  # a Colombian mobile written the local way
-                address = "57" + address
-        if address and (kind, address) not in seen:
-            seen.add((kind, address))
+        if address:
             recipients.append(
                 {"kind": kind, "address": address, "name": name}
                 | ({"template": template} if kind == "whatsapp" else {})

@@ -1,4 +1,5 @@
-"""What a WhatsApp channel's `settings:` may say, and the check the configuration loader runs.
+"""What a WhatsApp channel's `settings:` may say, and their check (which the configuration
+loader runs through conf.check_options).
 
 Pure: no database, no Django models. `TEXTS` are the guided flows' Spanish defaults; a
 channel replaces one with the setting `text_<key>` (docs/whatsapp.md lists them all, and a

@@ -17,12 +17,13 @@ from django.db.models import Max, Q
 
 from atiende.cases.models import Attachment, Note
 from atiende.cases.storage import path_for
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.channels.whatsapp import conf, graph, media_links
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.models import Conversation
 from atiende.core import audit, clock
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 from atiende.worker.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ def send_payload(channel: Channel, to: str, payload: dict) -> str:
 class WhatsAppSender:
     def send_note(self, note: Note) -> str | None:
         case, channel = note.case, note.channel
+        assert channel is not None  # the sender was chosen by the note's channel
         contact = case.requester
         wa_id = address_of(contact)
         pnid = _phone_id(channel)
@@ -139,6 +141,7 @@ class WhatsAppSender:
     def _free_form(self, pnid: str, wa_id: str, note: Note, body: str) -> str:
         first = ""
         for att in reads.public_attachments(note):
+            assert note.channel is not None
             wamid = self._media(pnid, note.channel, wa_id, att)  # every one, not only the first
             first = first or wamid
         if body or not first:
@@ -184,6 +187,7 @@ class WhatsAppSender:
     def send_template(self, note: Note) -> str:
         """The note as the "case updated" template (Meta said the window had closed)."""
         wa_id = address_of(note.case.requester)
+        assert note.channel is not None
         pnid = _phone_id(note.channel)
         return self._template(pnid, note.channel, wa_id, note, (note.body_text or "").strip())
 

@@ -10,27 +10,26 @@ Writes never happen here: they go through `channels.services.receive_message`,
 from __future__ import annotations
 
 from atiende.accounts.models import User
+from atiende.cases import numbers, statuses
 from atiende.cases.models import Attachment, Case, Note, Visibility
-from atiende.cases.transitions import FINAL
-from atiende.channels.models import Channel, Notification
+from atiende.channels.models import Notification
 from atiende.customers.models import Contact
+from atiende.directory.models import Channel
 from atiende.escalations import selectors as escalation_selectors
 from atiende.escalations.models import EscalationLevel
-
-FINISHED = (*FINAL, "resolved")
 
 
 def has_open_case(*, contact_id: int, channel: Channel) -> bool:
     """Whether the contact has a case on this channel that is not resolved or finished."""
     return (
         Case.objects.filter(requester_id=contact_id, channel=channel)
-        .exclude(status__in=FINISHED)
+        .exclude(status__in=statuses.DONE)
         .exists()
     )
 
 
 def case_by_number(number: str) -> Case | None:
-    return Case.objects.filter(number=number.strip().upper()).first()
+    return Case.objects.filter(number=numbers.normalise(number)).first()
 
 
 def last_public_answer(case: Case) -> Note | None:

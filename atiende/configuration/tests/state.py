@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from atiende.accounts.models import SupportGroup
-from atiende.channels.models import Channel
 from atiende.configuration.models import Setting
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule, SlaTarget
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from atiende.channels.models import Channel
 from atiende.core.models import AuditEntry
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def _channel_form(channel: Channel, **changes) -> dict:
     [
         "sla/schedule",
         "sla/slatarget",
-        "channels/channel",
+        "directory/channel",
         "escalations/escalationlevel",
         "configuration/setting",
     ],
@@ -62,7 +62,7 @@ def test_editing_a_channel_in_the_admin_is_audited_with_the_admin_as_actor(
 ):
     channel = Channel.objects.get(slug="linea-bogota")
     form = _channel_form(channel, address="601 7442700", display_address="601 7442700")
-    response = admin_client.post(f"/admin/channels/channel/{channel.pk}/change/", form)
+    response = admin_client.post(f"/admin/directory/channel/{channel.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
     channel.refresh_from_db()
     assert channel.address == "+576017442700"  # normalised like the loader does
@@ -77,7 +77,7 @@ def test_editing_a_channel_in_the_admin_is_audited_with_the_admin_as_actor(
 def test_a_site_path_is_a_valid_channel_link_in_the_admin(admin_client):
     portal = Channel.objects.get(slug="portal")
     response = admin_client.post(
-        f"/admin/channels/channel/{portal.pk}/change/", _channel_form(portal, name="Portal")
+        f"/admin/directory/channel/{portal.pk}/change/", _channel_form(portal, name="Portal")
     )
     assert response.status_code == 302
     portal.refresh_from_db()
@@ -90,7 +90,7 @@ def test_admin_refuses_a_channel_edit_the_loader_would_refuse(admin_client):
     hours = json.dumps([{"schedule": "horario-habl"}])
     settings = json.dumps({"imap_password": "Clave123"})
     response = admin_client.post(
-        f"/admin/channels/channel/{channel.pk}/change/",
+        f"/admin/directory/channel/{channel.pk}/change/",
         _channel_form(channel, hours=hours, settings=settings),
     )
     assert response.status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
-from atiende.channels.models import Channel
+from atiende.directory.models import Channel
 
 REFERENCE = Path(django_settings.DEFAULT_CONFIG)
 

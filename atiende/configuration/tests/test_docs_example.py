@@ -7,8 +7,8 @@ import re
 import pytest
 from django.conf import settings
 
-from atiende.channels.models import Channel
 from atiende.configuration import exporter, loader
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule, SlaTarget
 

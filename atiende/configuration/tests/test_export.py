@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from atiende.channels.models import Channel
 from atiende.configuration import exporter, loader
 from atiende.configuration.tests.state import config_state, empty_configuration
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule
 

@@ -9,10 +9,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from atiende.cases.models import Case
-from atiende.channels.models import Channel
 from atiende.configuration import loader
 from atiende.configuration.tests.state import config_ids, config_state
 from atiende.core.models import AuditEntry
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 
 REFERENCE = Path(django_settings.DEFAULT_CONFIG)

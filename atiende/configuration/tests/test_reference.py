@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from atiende.accounts.models import SupportGroup
-from atiende.channels.models import Channel
 from atiende.configuration import selectors
-from atiende.configuration import settings as site
 from atiende.configuration.tests import seed_facts as seed
+from atiende.core import site
+from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule, SlaTarget
 

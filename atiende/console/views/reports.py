@@ -14,10 +14,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from atiende.cases.models import CaseType
-from atiende.channels.models import Channel
 from atiende.console.access import agent_required
 from atiende.core.errors import InvalidInput
 from atiende.customers.models import Organization
+from atiende.directory.models import Channel
 from atiende.reports import charts, filters, selectors
 from atiende.reports.selectors import AGE_BUCKETS
 

@@ -129,15 +129,18 @@ class DatabaseWrapper(deferred.ConnectionHooks, base.DatabaseWrapper):
     def _give_way(self) -> None:
         """Wait (a bounded time) until no foreground writer is queued or writing."""
         deadline = time.monotonic() + BACKGROUND_PATIENCE
+        assert self._front_fd is not None  # opened with the lock file
         while foreground.held(self._front_fd) and time.monotonic() < deadline:
             time.sleep(0.001)
 
     def _take_turn(self) -> None:
-        fd = self._lock_file() if self.transaction_mode == "IMMEDIATE" else None
+        # transaction_mode: Django 5.1+ (the stubs lag behind)
+        fd = self._lock_file() if self.transaction_mode == "IMMEDIATE" else None  # type: ignore[attr-defined]
         if fd is not None and not self._holding:
             if getattr(_local, "background", False):
                 self._give_way()
             else:
+                assert self._front_fd is not None
                 fcntl.flock(self._front_fd, fcntl.LOCK_SH)
                 self._queued_in_front = True
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -238,40 +238,28 @@ def test_whatsapp_goes_to_a_responsible_with_a_whatsapp_number(incident, ladder,
     assert ("email", "nelson@mesa.test") in addresses(requested)
 
 
-class RecordingSender:
-    def __init__(self):
-        self.sent = []
+def test_the_notify_job_delivers_to_each_responsible(incident, ladder, level_of):
+    from atiende.worker import senders
 
-    def send_note(self, note):
-        self.sent.append(("note", note.body_text))
-        return None
-
-    def send_notification(self, n):
-        self.sent.append((n.kind, n.address, n.subject))
-        return f"id-{len(self.sent)}"
-
-
-def test_the_notify_job_delivers_to_each_responsible(incident, ladder, level_of, monkeypatch):
-    from atiende.channels import senders
-
-    recording = RecordingSender()
-    monkeypatch.setitem(senders._SENDERS, "email", recording)
-    monkeypatch.setitem(senders._SENDERS, "whatsapp", recording)
-    climb(incident, level_of, 2)
-    services.request_escalation(case=incident, actor=level_of[2], reason="Requiere coordinación")
-    queue.run_pending()
+    with senders.recording("email", "whatsapp") as recording:
+        climb(incident, level_of, 2)
+        services.request_escalation(
+            case=incident, actor=level_of[2], reason="Requiere coordinación"
+        )
+        queue.run_pending()
     sent = Notification.objects.filter(case=incident, event="escalation.requested")
     assert sent.exists() and all(n.status == "sent" for n in sent)
+    recorded = [(n.kind, n.address, n.subject) for n in recording.notifications]
     assert (
         "whatsapp",
         "+573187174937",
         f"[{incident.number}] Escalamiento al nivel 3 por verificar",
-    ) in recording.sent
+    ) in recorded
     assert (
         "email",
         "nelson@mesa.test",
         f"[{incident.number}] Escalamiento al nivel 3 por verificar",
-    ) in recording.sent
+    ) in recorded
 
 
 def test_rejecting_keeps_the_case_and_shows_the_reason(

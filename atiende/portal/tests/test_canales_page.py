@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from atiende.channels.models import Channel
 from atiende.configuration import loader
 from atiende.configuration.tests import seed_facts as seed
+from atiende.directory.models import Channel
 
 REFERENCE = Path(django_settings.DEFAULT_CONFIG)
 

@@ -46,8 +46,8 @@ def test_the_admin_works_under_the_policy(live_server, page):
         "/admin/",
         "/admin/accounts/user/",
         "/admin/accounts/user/add/",
-        "/admin/channels/channel/",
-        "/admin/channels/channel/correo/change/",
+        "/admin/directory/channel/",
+        "/admin/directory/channel/correo/change/",
         "/admin/sla/schedule/",
         "/admin/accounts/supportgroup/add/",
     ):

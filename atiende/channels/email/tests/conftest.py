@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from atiende.channels import senders
 from atiende.channels.email.outbound import SmtpSender
 from atiende.channels.email.tests import dovecot as dovecot_server
 from atiende.core import clock
+from atiende.worker import senders
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Tuesday 3 March 2026, 10:00 in Bogotá: inside horario-habil.

@@ -11,16 +11,16 @@ from django.core.management import call_command
 
 from atiende.cases import services as cases
 from atiende.cases.models import Case
-from atiende.channels.email import config, imap, intake
+from atiende.channels.email import conf, imap, intake
 from atiende.channels.email.tests.conftest import fixture
 from atiende.worker import queue
 
 
 @pytest.fixture(autouse=True)
 def _warn_again():
-    config._warned.clear()  # the log warning is once per process and server
+    conf._warned.clear()  # the log warning is once per process and server
     yield
-    config._warned.clear()
+    conf._warned.clear()
 
 
 def check_output(monkeypatch, **env: str) -> str:
@@ -64,7 +64,7 @@ def test_the_poller_warns_when_it_starts_on_plain_imap_with_a_password(
 ):
     assert own_dovecot.url.startswith("imap://")
     own_dovecot.deliver([fixture("plain.eml")])
-    with caplog.at_level(logging.WARNING, logger="atiende.channels.email.config"):
+    with caplog.at_level(logging.WARNING, logger="atiende.channels.email.conf"):
         assert imap.poll_once(correo).stored == 1
         imap.poll_once(correo)
     warnings = [r for r in caplog.records if "unencrypted" in r.getMessage()]
@@ -83,7 +83,7 @@ def test_the_sender_warns_when_it_starts_on_plain_smtp_with_a_password(
         f"smtp://mesa%40certicamara.com:clave@127.0.0.1:{smtp_server.port}",
     )
     cases.add_note(case=Case.objects.get(number=got.case_number), actor=agent, body_text="Hola")
-    with caplog.at_level(logging.WARNING, logger="atiende.channels.email.config"):
+    with caplog.at_level(logging.WARNING, logger="atiende.channels.email.conf"):
         queue.run_pending()
     warnings = [r.getMessage() for r in caplog.records if "unencrypted" in r.getMessage()]
     assert warnings and "email sender correo" in warnings[0] and "clave" not in warnings[0]

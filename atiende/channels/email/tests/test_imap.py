@@ -12,7 +12,7 @@ import time
 import pytest
 
 from atiende.cases.models import Case, Note
-from atiende.channels.email import config, imap
+from atiende.channels.email import conf, imap
 from atiende.channels.email.models import MailboxState, QuarantinedEmail, ReceivedEmail
 from atiende.channels.email.tests.conftest import ATIENDE, fixture, subprocess_env
 from atiende.core.errors import InvalidInput
@@ -191,7 +191,7 @@ def test_a_poller_killed_mid_batch_stores_all_100_exactly_once_after_restart(
 
 class TestURLs:
     def test_plain_imap_with_percent_encoded_credentials_and_folder(self):
-        url = config.parse_url(
+        url = conf.parse_url(
             "imap://mesa%40acme.co:cl%20ave%2F1@mail.example.co/Soporte%20Entrante", kind="imap"
         )
         assert (url.host, url.port, url.user, url.password) == (
@@ -203,26 +203,26 @@ class TestURLs:
         assert url.folder == "Soporte Entrante" and not url.ssl and url.auth == "password"
 
     def test_defaults_per_scheme(self):
-        assert config.parse_url("imaps://u:p@h", kind="imap").port == 993
-        assert config.parse_url("imaps://u:p@h", kind="imap").folder == "INBOX"
-        assert config.parse_url("imap+starttls://u:p@h", kind="imap").starttls
-        assert config.parse_url("smtps://u:p@h", kind="smtp").port == 465
-        assert config.parse_url("smtp+starttls://u:p@h", kind="smtp").port == 587
-        assert config.parse_url("smtp://h", kind="smtp").auth == "none"
+        assert conf.parse_url("imaps://u:p@h", kind="imap").port == 993
+        assert conf.parse_url("imaps://u:p@h", kind="imap").folder == "INBOX"
+        assert conf.parse_url("imap+starttls://u:p@h", kind="imap").starttls
+        assert conf.parse_url("smtps://u:p@h", kind="smtp").port == 465
+        assert conf.parse_url("smtp+starttls://u:p@h", kind="smtp").port == 587
+        assert conf.parse_url("smtp://h", kind="smtp").auth == "none"
 
     def test_oauth2_reads_the_token_from_the_named_variable(self, monkeypatch):
-        url = config.parse_url(
+        url = conf.parse_url(
             "imaps://buzon@empresa.onmicrosoft.com@outlook.office365.com"
             "?auth=xoauth2&token_env=MS_TOKEN",
             kind="imap",
         )
         monkeypatch.setenv("MS_TOKEN", "tok123")
         assert url.auth == "xoauth2" and url.token() == "tok123"
-        raw = config.xoauth2(url.user, url.token())
+        raw = conf.xoauth2(url.user, url.token())
         assert base64.b64encode(raw.encode()) == base64.b64encode(
             b"user=buzon@empresa.onmicrosoft.com\x01auth=Bearer tok123\x01\x01"
         )
 
     def test_wrong_scheme_is_explained(self):
         with pytest.raises(InvalidInput, match="imaps://"):
-            config.parse_url("pop3://h", kind="imap")
+            conf.parse_url("pop3://h", kind="imap")

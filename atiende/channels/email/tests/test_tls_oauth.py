@@ -23,7 +23,7 @@ from aiosmtpd.smtp import MISSING, AuthResult
 from imapclient.exceptions import LoginError
 
 from atiende.cases.models import Note
-from atiende.channels.email import config, imap, intake, outbound
+from atiende.channels.email import conf, imap, intake, outbound
 from atiende.channels.email.tests import dovecot as dovecot_server
 from atiende.channels.email.tests import tls
 from atiende.channels.email.tests.conftest import RecordingHandler, empty_mailbox, fixture
@@ -206,7 +206,7 @@ def test_imap_over_tls_polls_the_mailbox_trusting_the_ca_named_in_the_url(
 
 @pytest.mark.parametrize("scheme", ["imaps", "imap+starttls"])
 def test_imap_refuses_a_certificate_it_cannot_verify(dovecot_tls, scheme):
-    url = config.parse_url(dovecot_tls.tls_url(scheme, ca=False), kind="imap")
+    url = conf.parse_url(dovecot_tls.tls_url(scheme, ca=False), kind="imap")
     with pytest.raises(ssl.SSLCertVerificationError):
         imap.connect(url)
 
@@ -215,15 +215,15 @@ def test_the_ca_file_can_come_from_the_environment_for_every_mailbox(
     dovecot_tls, certificates, monkeypatch
 ):
     url = dovecot_tls.tls_url("imaps", ca=False)
-    monkeypatch.setenv(config.CA_FILE_ENV, str(certificates.ca))
-    client = imap.connect(config.parse_url(url, kind="imap"))
+    monkeypatch.setenv(conf.CA_FILE_ENV, str(certificates.ca))
+    client = imap.connect(conf.parse_url(url, kind="imap"))
     try:
         assert b"UIDVALIDITY" in client.select_folder("INBOX")
     finally:
         client.logout()
-    monkeypatch.setenv(config.CA_FILE_ENV, "/no/such/ca.pem")
+    monkeypatch.setenv(conf.CA_FILE_ENV, "/no/such/ca.pem")
     with pytest.raises(InvalidInput, match=r"/no/such/ca\.pem"):
-        imap.connect(config.parse_url(url, kind="imap"))
+        imap.connect(conf.parse_url(url, kind="imap"))
 
 
 def test_imap_xoauth2_is_checked_by_dovecot_against_the_introspection_endpoint(
@@ -245,7 +245,7 @@ def test_imap_xoauth2_with_a_token_the_provider_does_not_know_fails_to_log_in(
     dovecot_tls, introspection, monkeypatch, certificates
 ):
     monkeypatch.setenv("MS365_TOKEN", "caducado")
-    url = config.parse_url(
+    url = conf.parse_url(
         f"imap+starttls://{dovecot_server.USER}@127.0.0.1:{dovecot_tls.port}/INBOX"
         f"?auth=xoauth2&token_env=MS365_TOKEN&{ca_query(certificates)}",
         kind="imap",
@@ -280,7 +280,7 @@ def test_smtp_starttls_delivers_the_acknowledgement_encrypted(
 
 
 def test_a_server_that_requires_starttls_refuses_plain_smtp(smtp_starttls):
-    url = config.parse_url(f"smtp://127.0.0.1:{smtp_starttls.port}", kind="smtp")
+    url = conf.parse_url(f"smtp://127.0.0.1:{smtp_starttls.port}", kind="smtp")
     with pytest.raises(DeliveryError, match="530"):
         outbound.send(url, a_message(), envelope_from="", to=["pedro@acme.com.co"])
     assert smtp_starttls.messages == []
@@ -303,7 +303,7 @@ def test_smtp_refuses_a_certificate_it_cannot_verify_and_retries_later(
     smtp_starttls, smtp_implicit, scheme
 ):
     server = smtp_implicit if scheme == "smtps" else smtp_starttls
-    url = config.parse_url(f"{scheme}://127.0.0.1:{server.port}", kind="smtp")
+    url = conf.parse_url(f"{scheme}://127.0.0.1:{server.port}", kind="smtp")
     with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED") as failure:
         outbound.send(url, a_message(), envelope_from="", to=["pedro@acme.com.co"])
     assert not failure.value.permanent and server.messages == []
@@ -313,7 +313,7 @@ def test_a_certificate_for_another_host_is_refused_even_from_a_trusted_ca(tmp_pa
     other = tls.make(tmp_path / "otro", names="DNS:otro.example")
     controller, server = start_smtp(other, mode="implicit")
     try:
-        url = config.parse_url(f"smtps://127.0.0.1:{server.port}?{ca_query(other)}", kind="smtp")
+        url = conf.parse_url(f"smtps://127.0.0.1:{server.port}?{ca_query(other)}", kind="smtp")
         with pytest.raises(DeliveryError, match=r"CERTIFICATE_VERIFY_FAILED.*mismatch"):
             outbound.send(url, a_message(), envelope_from="", to=["pedro@acme.com.co"])
         assert server.messages == []
@@ -345,7 +345,7 @@ def test_smtp_xoauth2_with_a_refused_token_is_a_temporary_failure(
     smtp_xoauth2, certificates, monkeypatch
 ):
     monkeypatch.setenv("GMAIL_TOKEN", "caducado")
-    url = config.parse_url(
+    url = conf.parse_url(
         f"smtp+starttls://mesadeayuda%40certicamara.com@127.0.0.1:{smtp_xoauth2.port}"
         f"?auth=xoauth2&token_env=GMAIL_TOKEN&{ca_query(certificates)}",
         kind="smtp",
@@ -365,7 +365,7 @@ def test_imap_xoauth2_rereads_a_token_file_that_a_helper_refreshes(
 ):
     token_file = tmp_path / "ms365.token"
     token_file.write_text("caducado\n")
-    url = config.parse_url(
+    url = conf.parse_url(
         f"imaps://{dovecot_server.USER}@127.0.0.1:{dovecot_tls.ssl_port}/INBOX"
         f"?auth=xoauth2&token_file={quote(str(token_file))}&{ca_query(certificates)}",
         kind="imap",

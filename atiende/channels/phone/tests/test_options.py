@@ -61,7 +61,7 @@ def test_the_loader_refuses_a_line_with_bad_settings(db, tmp_path):
 
 
 def test_the_reference_lines_name_their_token_variables(reference):
-    from atiende.channels.models import Channel
+    from atiende.directory.models import Channel
 
     assert Channel.objects.get(slug="linea-bogota").settings == {
         "token_env": "ATIENDE_CTI_LINEA_BOGOTA_TOKEN"

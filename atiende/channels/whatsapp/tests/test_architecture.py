@@ -27,6 +27,8 @@ FLOW_MODULES = (
 FLOW_IMPORTS = {
     "atiende.cases.acknowledgements": "acknowledgement texts and the list of 24/7 channels (reads)",
     "atiende.sla.schedules.calendar": "a schedule's calendar (read, cached)",
+    "atiende.cases.statuses": "the statuses and their groups (plain data)",
+    "atiende.cases.numbers": "the case-number pattern (plain data)",
 }
 
 # Modules that still use domain model managers, and which models. Each is a read unless

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from django.conf import settings as django_settings
 
-from atiende.channels.models import Channel
 from atiende.channels.whatsapp import options
 from atiende.configuration import loader
+from atiende.directory.models import Channel
 
 REFERENCE = yaml.safe_load(Path(django_settings.DEFAULT_CONFIG).read_text(encoding="utf-8"))
 DOC = Path(__file__).resolve().parents[4] / "docs" / "whatsapp.md"

@@ -175,7 +175,7 @@ def test_staff_notifications_always_use_a_template(chat, graph):
     [sent] = graph.sends()
     assert sent["to"] == "573187174937" and sent["type"] == "template"
     assert sent["template"]["name"] == "aviso_mesa_de_ayuda"
-    n = Notification.objects.get(address="+57 318 717 4937")
+    n = Notification.objects.get(address="+573187174937")  # stored in E.164
     assert n.status == "sent" and n.external_id.startswith("wamid.OUT")
 
 

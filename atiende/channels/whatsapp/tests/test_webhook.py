@@ -296,7 +296,7 @@ def test_pages_go_to_on_call_by_whatsapp_template_and_email(meta, monitoreo, gra
     meta.text("Caído")
     run()
     rows = {(n.kind, n.address, n.template, n.status) for n in Notification.objects.all()}
-    assert ("whatsapp", "573005550001", "pagina_incidente_critico", "sent") in rows
+    assert ("whatsapp", "+573005550001", "pagina_incidente_critico", "sent") in rows
     assert ("email", "guardia@mesa.test", "", "pending") in {
         (k, a, t, s if k == "whatsapp" else "pending") for k, a, t, s in rows
     }

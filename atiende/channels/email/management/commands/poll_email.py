@@ -25,9 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--idle-seconds", type=float, default=300)
 
     def handle(self, *args, **opts):
-        from atiende.channels.email import config, imap, intake
-        from atiende.channels.models import Channel
+        from atiende.channels.email import conf, imap, intake
         from atiende.core.errors import NotFound
+        from atiende.directory.models import Channel
 
         if opts["channel"]:
             try:
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 raise CommandError(exc.message) from exc
         else:
             channels = list(Channel.objects.filter(kind="email", active=True))
-        channels = [c for c in channels if config.url_for(c, "imap") is not None]
+        channels = [c for c in channels if conf.url_for(c, "imap") is not None]
         if not channels:
             raise CommandError(
                 "Ningún canal de correo tiene URL IMAP (variable imap_url_env del canal)."

@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 from django.core.management.base import BaseCommand, CommandError
 
-from atiende.channels import selectors
 from atiende.channels.whatsapp import conf, simulate
 from atiende.customers.phones import to_e164
+from atiende.directory import selectors
 
 
 class Command(BaseCommand):

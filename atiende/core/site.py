@@ -1,4 +1,5 @@
-"""Read site-wide values loaded from the configuration, with their defaults."""
+"""Site-wide values loaded from the configuration (case policy, classification, editable
+texts), with their defaults."""
 
 from __future__ import annotations
 
@@ -48,7 +49,16 @@ CLASSIFICATION_LABELS = {
 }
 
 
-_snapshot = None
+_model: Any = None
+_snapshot: Any = None
+
+
+def use_model(model: Any) -> None:
+    """The model whose rows (key, value) hold the stored values: the configuration app
+    hands over its `Setting` when it is ready, so this module imports no app (the rows
+    keep their table, admin pages and audit labels where the configuration loads them)."""
+    global _model, _snapshot
+    _model, _snapshot = model, None
 
 
 def _values() -> dict[str, Any]:
@@ -56,12 +66,12 @@ def _values() -> dict[str, Any]:
     reads several of them and they change only when the configuration is loaded."""
     global _snapshot
     if _snapshot is None:
-        from atiende.configuration.models import Setting
         from atiende.core.snapshot import Snapshot
 
-        _snapshot = Snapshot(
-            lambda: dict(Setting.objects.values_list("key", "value")), watch=[Setting]
-        )
+        if _model is None:
+            raise RuntimeError("site settings read before the configuration app was ready")
+        model = _model
+        _snapshot = Snapshot(lambda: dict(model.objects.values_list("key", "value")), watch=[model])
     return _snapshot.get()
 
 

@@ -1,4 +1,6 @@
-"""Mailbox URLs: the channel names environment variables, the variables hold the URLs.
+"""Email configuration: what a channel's address and `settings:` may say (the rules the
+configuration loader asks through `channels.kinds`), and the mailbox URLs: the channel
+names environment variables, the variables hold the URLs.
 
     imap://user:pass@host:143/INBOX     imaps://...:993     imap+starttls://...:143
     smtp://host:25   smtps://user:pass@host:465   smtp+starttls://user:pass@host:587
@@ -17,13 +19,27 @@ import logging
 import os
 import ssl
 from dataclasses import dataclass
+from ssl import SSLContext
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from atiende.channels import kinds
 from atiende.core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 CA_FILE_ENV = "ATIENDE_EMAIL_CA_FILE"
+
+
+def check_options(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems of an email channel's settings: none of its own. Its options name
+    environment variables (`imap_url_env`, `smtp_url_env`), which the loader checks for
+    every kind; the URLs they hold are parsed when the mailbox is used (`url_for`) and by
+    the system check (checks.py)."""
+    return []
+
+
+RULES = kinds.KindRules(clean_address=kinds.email_address, check_options=check_options)
 
 _PORTS = {
     "imap": 143,
@@ -57,7 +73,7 @@ class MailURL:
     def starttls(self) -> bool:
         return self.scheme.endswith("+starttls")
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> SSLContext:
         """Verifying context (certificate chain and host name), with the custom CA if any."""
         if self.ca_file and not os.path.isfile(self.ca_file):
             raise InvalidInput(

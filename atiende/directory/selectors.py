@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from atiende.channels.models import Channel
 from atiende.core.snapshot import Snapshot
+from atiende.directory.models import Channel
 
 _snapshot: Snapshot[dict[str, Channel]] = Snapshot(
     lambda: {c.slug: c for c in Channel.objects.all()}, watch=[Channel]
