@@ -98,4 +98,4 @@ def parse(data: Any) -> Filters:
         errors["period"] = "Use week (semana) o month (mes)."
     if errors:
         raise InvalidInput("Revise los filtros del informe.", errors=errors)
-    return Filters(start, end, channel, type_, organization, period)  # type: ignore[arg-type]
+    return Filters(start, end, channel, type_, organization, period)

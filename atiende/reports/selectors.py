@@ -50,7 +50,7 @@ from atiende.reports.models import (
     SlaDay,
     TimerState,
 )
-from atiende.reports.services import sla_counts
+from atiende.reports.services import plain, sla_counts
 from atiende.sla.models import SlaTimer, TimerKind
 
 WEEKDAYS_ES = ("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado", "Domingo")
@@ -189,7 +189,7 @@ def _percentiles(qs: QuerySet, fields: tuple[str, str], by: str) -> dict[Any, di
         for (_field, prefix), value in zip(names, row[1:], strict=True):
             if value is not None:
                 groups[row[0]][prefix].append(value)
-    out = {}
+    out: dict[Any, dict[str, Any]] = {}
     for key, per in groups.items():
         out[key] = {}
         for _field, prefix in names:
@@ -329,8 +329,8 @@ def direct_sla_counts(filters: Filters) -> dict[str, dict[str, int]]:
                 **{name: Exists(SlaTimer.objects.filter(cond, case=OuterRef("pk"), kind=kind))}
             )
             annotations[f"{prefix}_{state}"] = Count("pk", filter=Q(**{name: True}))
-    out = {}
-    for row in cases.order_by().values("channel__slug").annotate(**annotations):
+    out: dict[str, dict[str, int]] = {}
+    for row in plain(cases.order_by().values("channel__slug").annotate(**annotations)):
         out[row.pop("channel__slug")] = row
     return out
 
@@ -439,15 +439,15 @@ def _callbacks(filters: Filters) -> list[dict[str, Any]]:
     (on any line) within seven days, and the business seconds between them on the line's
     attention hours."""
     start, end = filters.instants
-    missed = Call.objects.filter(
+    calls = Call.objects.filter(
         direction=CallDirection.IN, missed=True, started_at__gte=start, started_at__lt=end
     ).exclude(caller_e164="")
     if filters.channel:
-        missed = missed.filter(channel=filters.channel)
+        calls = calls.filter(channel=filters.channel)
     if filters.organization:
-        missed = missed.filter(organization=filters.organization)
-    missed = list(
-        missed.order_by("started_at").values(
+        calls = calls.filter(organization=filters.organization)
+    missed = plain(
+        calls.order_by("started_at").values(
             "id", "channel_id", "caller_e164", "started_at", "case_id"
         )
     )
@@ -553,8 +553,8 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
     automatic (on a breach); the median hours to a decision, and the median hours a case
     spent at the level before moving up."""
     qs = _escalations(filters)
-    funnel = []
-    for row in (
+    funnel: list[dict[str, Any]] = []
+    for row in plain(
         qs.values("to_level")
         .annotate(
             requested=Count("pk"),
@@ -566,14 +566,16 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
         .order_by("to_level")
     ):
         funnel.append({**row, "accepted_pct": _pct(row["accepted"], row["requested"])})
-    decided = defaultdict(list)
+    decided: dict[int, list[int]] = defaultdict(list)
     for level, created, decided_at in qs.filter(decided_at__isnull=False).values_list(
         "to_level", "created_at", "decided_at"
     ):
+        if decided_at is None:
+            continue
         decided[level].append(int((decided_at - created).total_seconds()))
     # Time at a level: from reaching it (opening, or the accepted escalation to it) to the
     # accepted escalation out of it, for the escalations out of it in range.
-    accepted = list(
+    accepted = plain(
         qs.filter(status=RequestStatus.ACCEPTED).values(
             "case_id", "from_level", "decided_at", "case__created_at"
         )
@@ -585,7 +587,7 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
             case_id__in=qs.filter(status=RequestStatus.ACCEPTED).values("case_id"),
         ).values_list("case_id", "to_level", "decided_at")
     }
-    at_level = defaultdict(list)
+    at_level: dict[int, list[int]] = defaultdict(list)
     for a in accepted:
         entered = (
             a["case__created_at"]
@@ -602,7 +604,7 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
         row["rejected_url"] = cases_url(filters, escalated_to=level, escalation="rejected")
         row["automatic_url"] = cases_url(filters, escalated_to=level, escalation="auto")
     reasons = []
-    for row in (
+    for row in plain(
         qs.filter(status=RequestStatus.REJECTED)
         .values("to_level", "decision_reason")
         .annotate(count=Count("pk"))
@@ -670,7 +672,7 @@ def backlog_report(filters: Filters) -> dict[str, Any]:
         buckets[key] = Count("pk", filter=cond)
     channels = _channels()
     ageing = []
-    for row in (
+    for row in plain(
         _open_cases(filters)
         .values("channel_id", "priority")
         .annotate(open=Count("pk"), oldest=Min("created_at"), **buckets)
@@ -696,14 +698,14 @@ def backlog_report(filters: Filters) -> dict[str, Any]:
     orgs = []
     names = {}
     if filters.channel or filters.type:  # the daily sums are per organization only
-        volume = figures(filters).values("organization_id")
+        volume: QuerySet[Any, Any] = figures(filters).values("organization_id")
         volume = volume.annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
     else:
-        volume = OrganizationDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+        days = OrganizationDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
         if filters.organization:
-            volume = volume.filter(organization=filters.organization)
-        volume = volume.values("organization_id").annotate(cases=Sum("cases"), open=Sum("open"))
-    rows = list(volume.order_by("-cases", "organization_id"))
+            days = days.filter(organization=filters.organization)
+        volume = days.values("organization_id").annotate(cases=Sum("cases"), open=Sum("open"))
+    rows = plain(volume.order_by("-cases", "organization_id"))
     from atiende.customers.models import Organization
 
     names = {

@@ -176,6 +176,11 @@ def sla_counts() -> dict[str, Any]:
     return out
 
 
+def plain(rows: Any) -> list[dict[str, Any]]:
+    """Rows of a `values()` query as plain dicts (to add or take keys)."""
+    return [dict(r) for r in rows]
+
+
 def _write_days(days: set[dt.date]) -> int:
     """Recompute the daily sums of the given local days from the per-case figures."""
     written = 0
@@ -185,15 +190,19 @@ def _write_days(days: set[dt.date]) -> int:
         figures = CaseFigures.objects.filter(created_day__in=chunk).order_by()
         sla = [
             SlaDay(day=r.pop("created_day"), **r)
-            for r in figures.values("created_day", "channel_id", "type", "priority", "level")
-            .annotate(**sla_counts())
-            .order_by()
+            for r in plain(
+                figures.values("created_day", "channel_id", "type", "priority", "level")
+                .annotate(**sla_counts())
+                .order_by(),
+            )
         ]
         orgs = [
             OrganizationDay(day=r.pop("created_day"), **r)
-            for r in figures.values("created_day", "organization_id")
-            .annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
-            .order_by()
+            for r in plain(
+                figures.values("created_day", "organization_id")
+                .annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
+                .order_by()
+            )
         ]
         with transaction.atomic():
             SlaDay.objects.filter(day__in=chunk).delete()

@@ -25,7 +25,7 @@ REPORT_API = "/api/v1/reports/"
 
 
 def _refuse(request: HttpRequest) -> HttpResponse | None:
-    if selectors.may_read_reports(request.user):
+    if selectors.may_read_reports(request.user):  # type: ignore[arg-type]  # signed in: agent_required
         return None
     return render(request, "console/reports/refused.html", {"title": _("Informes")}, status=403)
 
@@ -154,10 +154,10 @@ def reports(request: HttpRequest) -> HttpResponse:
     try:
         f = filters.parse(request.GET)
     except InvalidInput as exc:
-        context = {"title": _("Informes"), "errors": exc.errors}
-        context.update(_form_context(request, None))
-        context["message"] = str(exc)
-        return render(request, "console/reports/index.html", context, status=422)
+        bad: dict[str, Any] = {"title": _("Informes"), "errors": exc.errors}
+        bad.update(_form_context(request, None))
+        bad["message"] = str(exc)
+        return render(request, "console/reports/index.html", bad, status=422)
     sla = selectors.sla_report(f)
     contacts = selectors.contacts_report(f)
     escalations = selectors.escalations_report(f)
@@ -187,7 +187,7 @@ def reports(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
-    context = {
+    context: dict[str, Any] = {
         "title": _("Informes"),
         "sla": sla,
         "sla_chart": _sla_chart(sla),
