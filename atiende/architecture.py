@@ -48,6 +48,18 @@ DOMAIN: dict[str, tuple[str, ...]] = {
     # operation: health, metrics (reads of every app's state), backups, the request id's
     # web edge and the JSON logs
     "ops": ("core", "worker", "sla", "cases", "escalations", "channels"),
+    # the supervisors' reports and the roll-ups behind them
+    "reports": (
+        "core",
+        "worker",
+        "sla",
+        "directory",
+        "customers",
+        "accounts",
+        "cases",
+        "escalations",
+        "channels",
+    ),
 }
 
 # Interfaces parse, authorise, call a domain app and render; they may import any app and

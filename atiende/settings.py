@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "atiende.console",
     "atiende.console.canned",
     "atiende.ops",
+    "atiende.reports",
 ]
 
 MIDDLEWARE = [

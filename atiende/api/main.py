@@ -21,6 +21,7 @@ from . import (
     notes,
     organizations,
     public,
+    reports,
     sla,
     tokens,
 )
@@ -53,6 +54,7 @@ for module in (
 ):
     api.add_router("", module.router)
 api.add_router("", phone_api.router)  # the phone channel's call log (channels/phone/api.py)
+api.add_router("", reports.router)  # the service manager's reports (api/reports.py)
 
 # Last, so it only sees what no operation matched: an unknown path is a 404 in the API's
 # format rather than Django's HTML page.

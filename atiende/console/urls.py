@@ -3,6 +3,7 @@ from django.urls import path
 from atiende.console.views import calls, collab, queues, search
 from atiende.console.views import case as case_views
 from atiende.console.views import notifications as notifications_views
+from atiende.console.views import reports as report_views
 
 app_name = "console"
 
@@ -51,4 +52,7 @@ urlpatterns = [
     path("llamadas/en-vivo", calls.calls_live, name="calls_live"),
     path("llamadas/<int:call_id>/caso", calls.call_case, name="call_case"),
     path("llamadas/<int:call_id>/atendida", calls.call_done, name="call_done"),
+    # the service manager's reports (docs/reports.md)
+    path("informes", report_views.reports, name="reports"),
+    path("informes/casos", report_views.cases, name="reports_cases"),
 ]

@@ -56,6 +56,14 @@ OPERATIONS = {
     ("get", "/api/v1/calls/{call_id}"),
     ("get", "/api/v1/calls/{call_id}/pop"),
     ("post", "/api/v1/calls/{call_id}/case"),
+    # the service manager's reports (atiende/api/reports.py)
+    ("get", "/api/v1/reports/sla"),
+    ("get", "/api/v1/reports/contacts-by-hour"),
+    ("get", "/api/v1/reports/escalations"),
+    ("get", "/api/v1/reports/backlog"),
+    ("get", "/api/v1/reports/satisfaction"),
+    ("get", "/api/v1/reports/missed-calls"),
+    ("get", "/api/v1/reports/cases"),
 }
 
 

@@ -1,0 +1,1 @@
+from atiende.reports.tests.week import frozen_end, week  # noqa: F401 - fixtures
