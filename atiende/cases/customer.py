@@ -16,7 +16,7 @@ from django.db import IntegrityError
 
 from atiende.accounts.models import User
 from atiende.cases import services, statuses
-from atiende.cases.models import Case, Follower, FollowUp, Rating
+from atiende.cases.models import Case, Follower, FollowUp, Note, Rating
 from atiende.core import audit, clock, site
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import service, service_scope
@@ -193,7 +193,7 @@ def close_case(*, case: Case, actor: User) -> Case:
 
 
 @service
-def answer_case(*, case: Case, actor: User, body: str) -> tuple[Case, object]:
+def answer_case(*, case: Case, actor: User, body: str) -> tuple[Case, Note | None]:
     """A customer's comment. On a case that can still take notes it is a note (which
     resumes a case awaiting the customer); on a closed case, or a resolved one past its
     reopen window, it opens a new case linked to the old one. Returns (case, note)."""

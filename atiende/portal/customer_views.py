@@ -6,12 +6,13 @@ is `cases.selectors.case_for`, the API's)."""
 from __future__ import annotations
 
 import functools
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from atiende.accounts import invitations
+from atiende.accounts.models import User
 from atiende.cases import customer as case_customer
 from atiende.cases import downloads
 from atiende.cases import selectors as case_selectors
@@ -64,9 +66,14 @@ def customer_required(view):
     return wrapper
 
 
+def _customer(request: HttpRequest) -> User:
+    """The signed-in customer of a view that `customer_required` guards."""
+    return cast(User, request.user)
+
+
 def _case_or_404(request: HttpRequest, number: str):
     try:
-        return case_selectors.case_for(request.user, number)
+        return case_selectors.case_for(_customer(request), number)
     except NotFound:
         raise Http404(_("No existe el caso %(number)s.") % {"number": number}) from None
 
@@ -122,7 +129,7 @@ def _error_text(exc: DomainError) -> str:
 
 @customer_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    manager = invitations.is_manager(request.user)
+    manager = invitations.is_manager(_customer(request))
     scope = request.GET.get("ver", "mine")
     if scope != "organization" or not manager:
         scope = "mine"
@@ -135,7 +142,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page = 1
     rows, has_next = portal_selectors.portal_cases(
-        request.user, scope=scope, q=q, status=status, page=page
+        _customer(request), scope=scope, q=q, status=status, page=page
     )
     steps = portal_selectors.next_steps(rows)
     base = {"ver": scope, "estado": status, "q": q}
@@ -198,7 +205,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
             if channel is None:
                 raise NotFound(_("El portal no está configurado como canal."))
             case = case_customer.open_case_with_files(
-                actor=request.user,
+                actor=_customer(request),
                 channel=channel,
                 files=_files(request),
                 subject=data["subject"],
@@ -227,7 +234,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 
 
 def _case_context(request: HttpRequest, case, **extra) -> dict:
-    user = request.user
+    user = _customer(request)
     items, attachments, loose = portal_selectors.timeline(user, case)
     step = portal_selectors.next_steps([case])[case.pk]
     eligibility = None
@@ -291,7 +298,10 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "portal/case.html", context, status=422)
     try:
         target = case_customer.comment_with_files(
-            case=case, actor=request.user, body=form.cleaned_data["body"], files=_files(request)
+            case=case,
+            actor=_customer(request),
+            body=form.cleaned_data["body"],
+            files=_files(request),
         )
     except DomainError as exc:
         return _failed(request, case, exc, comment_form=form)
@@ -318,7 +328,7 @@ def escalate(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "portal/case.html", context, status=422)
     try:
         escalation_services.request_escalation(
-            case=case, actor=request.user, reason=form.cleaned_data["reason"], via="portal"
+            case=case, actor=_customer(request), reason=form.cleaned_data["reason"], via="portal"
         )
     except DomainError as exc:
         return _failed(request, case, exc, escalation_form=form)
@@ -337,7 +347,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
     form.is_valid()
     try:
         case_customer.reopen_case(
-            case=case, actor=request.user, reason=form.cleaned_data.get("reason", "")
+            case=case, actor=_customer(request), reason=form.cleaned_data.get("reason", "")
         )
     except DomainError as exc:
         return _failed(request, case, exc, reopen_form=form)
@@ -349,7 +359,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
 def close(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_or_404(request, number)
     try:
-        case_customer.close_case(case=case, actor=request.user)
+        case_customer.close_case(case=case, actor=_customer(request))
     except DomainError as exc:
         return _failed(request, case, exc)
     return _done(request, case, _("Cerramos el caso. Gracias por confirmarlo."))
@@ -366,7 +376,7 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
     try:
         case_customer.rate_case(
             case=case,
-            actor=request.user,
+            actor=_customer(request),
             score=form.cleaned_data["score"],
             comment=form.cleaned_data["comment"],
         )
@@ -392,7 +402,7 @@ def add_follower(request: HttpRequest, number: str) -> HttpResponse:
         context = _case_context(request, case, follower_form=form)
         return render(request, "portal/case.html", context, status=422)
     try:
-        case_customer.follow_case(case=case, contact=contact, actor=request.user)
+        case_customer.follow_case(case=case, contact=contact, actor=_customer(request))
     except DomainError as exc:
         return _failed(request, case, exc, follower_form=form)
     return _done(request, case, _("%(name)s recibirá las novedades del caso.") % {"name": contact})
@@ -408,16 +418,16 @@ def remove_follower(request: HttpRequest, number: str, contact_id: int) -> HttpR
     if row is None:
         raise Http404(_("Esa persona no sigue el caso."))
     try:
-        case_customer.unfollow_case(case=case, contact=row.contact, actor=request.user)
+        case_customer.unfollow_case(case=case, contact=row.contact, actor=_customer(request))
     except DomainError as exc:
         return _failed(request, case, exc)
     return _done(request, case, _("%(name)s ya no sigue el caso.") % {"name": row.contact})
 
 
 @customer_required
-def download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
     try:
-        row = case_selectors.attachment_for(request.user, number, attachment_id)
+        row = case_selectors.attachment_for(_customer(request), number, attachment_id)
         return downloads.attachment_response(row)
     except NotFound:
         raise Http404(_("No existe ese adjunto.")) from None

@@ -15,7 +15,7 @@ from atiende.accounts.invitations import is_manager
 from atiende.accounts.models import User
 from atiende.cases import selectors as case_selectors
 from atiende.cases.customer import can_reopen, reopen_window
-from atiende.cases.models import Case, Follower
+from atiende.cases.models import Attachment, Case, Follower
 from atiende.cases.statuses import ACTIVE
 from atiende.core import clock
 from atiende.core.models import AuditEntry
@@ -89,6 +89,7 @@ def next_step(case: Case, timers: dict[str, SlaTimer], *, now: dt.datetime) -> N
         )
     if case.status == "resolved":
         if can_reopen(case, now=now):
+            assert case.resolved_at is not None  # a resolved case has its instant
             until = when(case.resolved_at + reopen_window())
             return NextStep(
                 _(
@@ -195,7 +196,9 @@ STATUS_WORDS = {
 }
 
 
-def timeline(user: User, case: Case) -> list[dict[str, Any]]:
+def timeline(
+    user: User, case: Case
+) -> tuple[list[dict[str, Any]], list[Attachment], list[Attachment]]:
     """The public timeline (`cases.selectors.case_timeline`, which keeps internal and
     unverified notes out for customers) in plain words, with each note's attachments."""
     _ = translation.gettext

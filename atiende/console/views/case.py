@@ -10,7 +10,7 @@ the error's status (422, 409, 413…)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +25,7 @@ from atiende.cases import downloads, selectors, services
 from atiende.cases.models import CaseType, Priority
 from atiende.channels.whatsapp import services as whatsapp
 from atiende.console import case_page, composer
-from atiende.console.access import agent_required
+from atiende.console.access import agent_required, staff
 from atiende.core.errors import DomainError, InvalidInput, NotFound, TooLarge
 from atiende.escalations import selectors as ladder
 from atiende.escalations import services as escalations
@@ -34,20 +34,15 @@ from atiende.escalations.models import Via
 log = logging.getLogger(__name__)
 
 
-def _staff(request: HttpRequest) -> User:
-    """The signed-in staff user (`agent_required` let only them in)."""
-    return cast(User, request.user)
-
-
 def _case(request: HttpRequest, number: str):
     try:
-        return selectors.case_for(_staff(request), number)
+        return selectors.case_for(staff(request), number)
     except NotFound:
         raise Http404 from None
 
 
 def _page(request: HttpRequest, case, *, status: int = 200, **extra: Any) -> HttpResponse:
-    page = case_page.case_page(_staff(request), case)
+    page = case_page.case_page(staff(request), case)
     context = {
         "title": f"{case.number} · {case.subject}",
         "case": case,
@@ -109,7 +104,7 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
                 )
         composer.reply_from_console(
             case=case,
-            actor=_staff(request),
+            actor=staff(request),
             body=request.POST.get("body", ""),
             internal=internal,
             channel_slug=request.POST.get("channel", ""),
@@ -127,11 +122,11 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def confirm_note(request: HttpRequest, number: str, note_id: int) -> HttpResponse:
     case = _case(request, number)
-    note = selectors.visible_notes(_staff(request), case).filter(pk=note_id).first()
+    note = selectors.visible_notes(staff(request), case).filter(pk=note_id).first()
     if note is None:
         raise Http404
     try:
-        services.confirm_note(note=note, actor=_staff(request))
+        services.confirm_note(note=note, actor=staff(request))
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Nota confirmada: ahora es un comentario visible al cliente."))
@@ -172,10 +167,10 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
     changes: dict[str, Any] = {}
     try:
         if "assignee" in request.POST:
-            changes["assignee"] = _assignee(request.POST["assignee"].strip(), _staff(request))
+            changes["assignee"] = _assignee(request.POST["assignee"].strip(), staff(request))
         if "group" in request.POST:
             changes["group"] = _group(request.POST["group"].strip())
-        services.update_case(case=case, actor=_staff(request), **changes)
+        services.update_case(case=case, actor=staff(request), **changes)
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Asignación guardada."))
@@ -192,7 +187,7 @@ def change_fields(request: HttpRequest, number: str) -> HttpResponse:
         if request.POST.get(f, "").strip()
     }
     try:
-        services.update_case(case=case, actor=_staff(request), **changes)
+        services.update_case(case=case, actor=staff(request), **changes)
     except DomainError as exc:
         return _refused(request, number, exc)
     messages.success(request, _("Cambios guardados."))
@@ -206,7 +201,7 @@ def request_escalation(request: HttpRequest, number: str) -> HttpResponse:
     try:
         escalations.request_escalation(
             case=case,
-            actor=_staff(request),
+            actor=staff(request),
             to_level=case.level + 1,
             reason=request.POST.get("reason", ""),
             via=Via.AGENT,
@@ -222,7 +217,7 @@ def request_escalation(request: HttpRequest, number: str) -> HttpResponse:
 def decide_escalation(request: HttpRequest, number: str, request_id: int) -> HttpResponse:
     case = _case(request, number)
     try:
-        row = ladder.request_for(_staff(request), request_id)
+        row = ladder.request_for(staff(request), request_id)
     except NotFound:
         raise Http404 from None
     if row.case_id != case.pk:
@@ -231,7 +226,7 @@ def decide_escalation(request: HttpRequest, number: str, request_id: int) -> Htt
     try:
         escalations.decide_escalation(
             request=row,
-            actor=_staff(request),
+            actor=staff(request),
             decision=decision,
             reason=request.POST.get("reason", ""),
         )
@@ -250,7 +245,7 @@ def decide_escalation(request: HttpRequest, number: str, request_id: int) -> Htt
 @require_safe
 def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     try:
-        row = selectors.attachment_for(_staff(request), number, attachment_id)
+        row = selectors.attachment_for(staff(request), number, attachment_id)
         return downloads.attachment_response(row)
     except NotFound:
         raise Http404 from None

@@ -3,8 +3,6 @@ incidents, and opening a case for a contact. Thin: parse, authorise, call, rende
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +16,7 @@ from atiende.cases import incidents, merging
 from atiende.cases import selectors as case_selectors
 from atiende.cases import services as case_services
 from atiende.cases.models import Case, CaseType, Priority
-from atiende.console.access import agent_required
+from atiende.console.access import agent_required, staff
 from atiende.core.errors import DomainError, InvalidInput, NotFound
 from atiende.customers import phones
 from atiende.customers import selectors as customer_selectors
@@ -28,15 +26,10 @@ from atiende.notifications import selectors as presence_selectors
 from atiende.notifications import services as presence_services
 
 
-def _me(request: HttpRequest) -> User:
-    """The signed-in staff user (`agent_required` let only them through)."""
-    return cast(User, request.user)
-
-
 def _case(request: HttpRequest, number: str):
     """The case as the user may see it; another organization's or none: 404."""
     try:
-        return case_selectors.case_for(_me(request), number)
+        return case_selectors.case_for(staff(request), number)
     except NotFound:
         raise Http404 from None
 
@@ -71,9 +64,9 @@ def presence(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     if request.method == "POST":
         presence_services.heartbeat(
-            case=case, user=_me(request), state=request.POST.get("state", "viewing")
+            case=case, user=staff(request), state=request.POST.get("state", "viewing")
         )
-    others = presence_selectors.present_on(case.pk, exclude=_me(request))
+    others = presence_selectors.present_on(case.pk, exclude=staff(request))
     return render(request, "console/case/_presence_list.html", {"others": others, "case": case})
 
 
@@ -91,11 +84,11 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
                 _("No se pudo fusionar."),
                 errors={"into": _("Escriba el número del caso que sobrevive.")},
             )
-        into = case_selectors.case_for(_me(request), target)
+        into = case_selectors.case_for(staff(request), target)
         survivor = merging.merge_case(
             case=case,
             into=into,
-            actor=_me(request),
+            actor=staff(request),
             reason=request.POST.get("reason", ""),
             expected_version=request.POST.get("version") or None,
         )
@@ -124,11 +117,11 @@ def link_incident(request: HttpRequest, number: str) -> HttpResponse:
                 _("No se pudo vincular al incidente."),
                 errors={"parent": _("Escriba el número del incidente mayor.")},
             )
-        parent = case_selectors.case_for(_me(request), parent_number)
+        parent = case_selectors.case_for(staff(request), parent_number)
         incidents.link_to_incident(
             case=case,
             parent=parent,
-            actor=_me(request),
+            actor=staff(request),
             expected_version=request.POST.get("version") or None,
         )
     except DomainError as exc:
@@ -148,7 +141,7 @@ def unlink_incident(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     try:
         incidents.unlink_from_incident(
-            case=case, actor=_me(request), expected_version=request.POST.get("version") or None
+            case=case, actor=staff(request), expected_version=request.POST.get("version") or None
         )
     except DomainError as exc:
         _error(request, exc)
@@ -169,7 +162,7 @@ def incident(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST":
         body = request.POST.get("body", "")
         try:
-            result = incidents.reply_to_incident(parent=case, body=body, actor=_me(request))
+            result = incidents.reply_to_incident(parent=case, body=body, actor=staff(request))
         except DomainError as exc:
             _error(request, exc)
         else:
@@ -208,7 +201,7 @@ def _lookup(user: User, q: str):
 @agent_required
 @require_http_methods(["GET", "POST"])
 def new_case(request: HttpRequest) -> HttpResponse:
-    user = _me(request)
+    user = staff(request)
     q = request.GET.get("q", "")
     form = request.POST if request.method == "POST" else {}
     errors: dict[str, str] = {}

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from atiende.accounts.models import User
-from atiende.console.access import agent_required
+from atiende.console.access import agent_required, staff
 from atiende.core.errors import DomainError, NotFound
 from atiende.notifications import selectors, services
 from atiende.notifications.models import Kind
-
-
-def _me(request: HttpRequest) -> User:
-    """The signed-in staff user (`agent_required` let only them through)."""
-    return cast(User, request.user)
 
 
 @agent_required
@@ -28,14 +20,14 @@ def bell(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/notifications/_bell_count.html",
-        {"unread": selectors.unread_count(_me(request)), "cap": selectors.COUNT_CAP},
+        {"unread": selectors.unread_count(staff(request)), "cap": selectors.COUNT_CAP},
     )
 
 
 @agent_required
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    user = _me(request)
+    user = staff(request)
     return render(
         request,
         "console/notifications/page.html",
@@ -53,7 +45,7 @@ def page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        row = services.mark_read(user=_me(request), notification_id=pk)
+        row = services.mark_read(user=staff(request), notification_id=pk)
     except NotFound:
         raise Http404 from None  # another user's, or none
     if request.POST.get("open") and row.link.startswith("/console/"):
@@ -64,7 +56,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = services.mark_all_read(user=_me(request))
+    count = services.mark_all_read(user=staff(request))
     messages.success(
         request, _("%(count)s notificaciones marcadas como leídas.") % {"count": count}
     )
@@ -75,7 +67,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 def preferences(request: HttpRequest) -> HttpResponse:
     try:
-        services.set_preference(user=_me(request), email_kinds=request.POST.getlist("email"))
+        services.set_preference(user=staff(request), email_kinds=request.POST.getlist("email"))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

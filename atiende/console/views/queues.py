@@ -6,7 +6,6 @@ view of a queue is a plain link an agent can bookmark: `/console/?queue=at-risk&
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from atiende.cases import services as case_services
 from atiende.cases.models import CaseType, Priority, Status
 from atiende.cases.selectors import case_for
 from atiende.console import selectors
-from atiende.console.access import agent_required
+from atiende.console.access import agent_required, staff
 from atiende.core.errors import DomainError
 from atiende.directory import selectors as channel_selectors
 
@@ -63,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
     slug = params.get("queue", "mine")
     if slug not in selectors.BY_SLUG:
         slug = "mine"
-    who = selectors.Who.of(_user(request))
+    who = selectors.Who.of(staff(request))
     filters = _filters(params)
     page = selectors.queue_page(
         who, slug, filters=filters, sort=params.get("sort", ""), page=_page(params)
@@ -127,7 +126,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def counts(request: HttpRequest) -> HttpResponse:
     """The queue tabs with their counts: the page polls this every 10 s (htmx)."""
     slug = request.GET.get("queue", "mine")
-    who = selectors.Who.of(_user(request))
+    who = selectors.Who.of(staff(request))
     numbers = selectors.counts(who)
     return render(
         request,
@@ -164,13 +163,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
     done, refused = [], []
     for number in numbers:
         try:
-            case = case_for(_user(request), number)
+            case = case_for(staff(request), number)
             if "status" in change:
                 case_services.change_status(
-                    case=case, actor=_user(request), status=change["status"]
+                    case=case, actor=staff(request), status=change["status"]
                 )
             else:
-                case_services.update_case(case=case, actor=_user(request), **change)
+                case_services.update_case(case=case, actor=staff(request), **change)
             done.append(case.number)
         except DomainError as exc:
             refused.append((number, explain(exc)))
@@ -191,7 +190,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def _bulk_change(request: HttpRequest, action: str) -> dict:
     post = request.POST
     if action == "assign-me":
-        return {"assignee": _user(request)}
+        return {"assignee": staff(request)}
     if action == "assign-agent":
         agent = User.objects.filter(pk=_int(post.get("agent")), is_active=True).first()
         if agent is None or not agent.is_agent:
@@ -219,8 +218,3 @@ def explain(exc: DomainError) -> str:
 
 def _int(value) -> int:
     return int(value) if value and str(value).isdigit() else 0
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in staff user (`agent_required` has let only them through)."""
-    return cast(User, request.user)

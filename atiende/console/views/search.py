@@ -5,18 +5,16 @@ contacts and organizations (atiende/search)."""
 from __future__ import annotations
 
 import re
-from typing import cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from atiende.accounts.models import User
 from atiende.cases.models import Case
 from atiende.cases.selectors import visible_cases
 from atiende.console import selectors
-from atiende.console.access import agent_required
+from atiende.console.access import agent_required, staff
 
 NUMBER = re.compile(r"^\s*(?:cs)?\s*0*(\d{1,7})\s*$", re.IGNORECASE)
 MAX_QUERY = 200
@@ -39,9 +37,9 @@ def number_in(query: str) -> str | None:
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:MAX_QUERY]
     number = number_in(query)
-    if number and visible_cases(_user(request)).filter(number=number).exists():
+    if number and visible_cases(staff(request)).filter(number=number).exists():
         return redirect(case_url(number))
-    rows = selectors.search(_user(request), query) if query else []
+    rows = selectors.search(staff(request), query) if query else []
     return render(
         request,
         "console/queues/search.html",
@@ -56,8 +54,3 @@ def search(request: HttpRequest) -> HttpResponse:
             "statuses": Case._meta.get_field("status").choices,
         },
     )
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in staff user (`agent_required` has let only them through)."""
-    return cast(User, request.user)
