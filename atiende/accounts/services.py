@@ -131,7 +131,7 @@ def create_user(
         contact = customer_services.create_contact(
             name=name or email, organization=org, emails=[email], actor=actor
         )
-    user = User.objects.create_user(
+    user: User = User.objects.create_user(
         email, password or None, name=name, role=role, contact=contact, level=level
     )
     if password is None:

@@ -10,6 +10,8 @@ rolled back with it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 
 from atiende.cases import merging, numbers, statuses
@@ -163,7 +165,7 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
 
 @service
 def queue_notifications(
-    *, case_id: int | None, event: str, subject: str, body: str, recipients: list[dict]
+    *, case_id: int | None, event: str, subject: str, body: str, recipients: list[dict[str, Any]]
 ) -> list[Notification]:
     """One Notification per recipient ({kind, address, name?, template?}) and its delivery
     job, in this transaction. This is the one way people are notified: every phone number
@@ -216,7 +218,7 @@ def notification_failed(notification: Notification, *, error: str) -> None:
     _set_notification(notification, status=NotificationStatus.FAILED, error=error[:4000])
 
 
-def _set_notification(notification: Notification, **fields) -> None:
+def _set_notification(notification: Notification, **fields: Any) -> None:
     before = notification.status
     Notification.objects.filter(pk=notification.pk).update(**fields)
     for name, value in fields.items():

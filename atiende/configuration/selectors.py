@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -122,7 +123,7 @@ def hours_rules(channel: Channel, descriptions: dict[str, list[str]]) -> list[Ho
     return rules
 
 
-def open_states(channel: Channel, now=None) -> list[OpenState]:
+def open_states(channel: Channel, now: dt.datetime | None = None) -> list[OpenState]:
     """Per hours rule: open now, or when it opens (in the schedule's timezone)."""
     return [
         OpenState(
@@ -163,7 +164,7 @@ def public_sections() -> list[Section]:
     return list(sections.values())
 
 
-def contact_link(contact: dict) -> Link:
+def contact_link(contact: dict[str, str]) -> Link:
     kind, value, label = contact.get("kind", ""), contact.get("value", ""), contact.get("label", "")
     if kind == "url":
         return Link(label or value, value)
@@ -186,4 +187,4 @@ def escalation_matrix() -> list[LevelEntry]:
 
 def classification_label() -> str:
     value = site.get("classification")
-    return site.CLASSIFICATION_LABELS.get(value, value)
+    return str(site.CLASSIFICATION_LABELS.get(value, value))

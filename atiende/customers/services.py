@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -15,6 +16,9 @@ from atiende.customers.domains import is_free_mail
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
 from atiende.customers.selectors import whatsapp_contact
+
+# `actor` is the acting User (or None): customers sits below accounts in the import
+# order (docs/architecture.md), so the type is not named here.
 
 SLUG_RE = _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -69,7 +73,7 @@ def clean_domains(domains: list[str], *, organization: Organization | None = Non
 
 @service
 def create_organization(
-    *, slug: str, name: str, email_domains: list[str] | None = None, actor=None
+    *, slug: str, name: str, email_domains: list[str] | None = None, actor: Any = None
 ) -> Organization:
     errors = {}
     if not _SLUG.match(slug or ""):
@@ -96,7 +100,9 @@ def create_organization(
 
 
 @service
-def update_organization(*, organization: Organization, actor=None, **fields) -> Organization:
+def update_organization(
+    *, organization: Organization, actor: Any = None, **fields: Any
+) -> Organization:
     before = audit.snapshot(organization, ["name", "email_domains"])
     if "name" in fields and fields["name"] is not None:
         if not fields["name"].strip():
@@ -145,7 +151,7 @@ def create_contact(
     phones: list[str] | None = None,
     whatsapp_id: str | None = None,
     whatsapp_user_id: str | None = None,
-    actor=None,
+    actor: Any = None,
 ) -> Contact:
     emails = [e.strip().lower() for e in (emails or []) if e.strip()]
     errors = {}
@@ -204,7 +210,7 @@ CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id", "wh
 
 
 @service
-def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
+def update_contact(*, contact: Contact, actor: Any = None, **fields: Any) -> Contact:
     """Change a contact. `emails` and `phones`, when given, replace the current lists;
     `organization=None` detaches the contact from its organization."""
     unknown = set(fields) - set(CONTACT_FIELDS)
@@ -245,7 +251,7 @@ def update_contact(*, contact: Contact, actor=None, **fields) -> Contact:
     if errors:
         raise InvalidInput("No se pudo actualizar el contacto.", errors=errors)
 
-    def state() -> dict:
+    def state() -> dict[str, Any]:
         return {
             "name": contact.name,
             "organization": contact.organization.slug if contact.organization_id else None,
@@ -305,7 +311,7 @@ def find_or_create_contact(
     phone: str | None = None,
     name: str = "",
     organization: Organization | None = None,
-    actor=None,
+    actor: Any = None,
 ) -> Contact:
     """The contact with this address, or a new one (organization by email domain if not given).
 
@@ -371,7 +377,7 @@ def _whatsapp_contact(wa_id: str | None, user_id: str | None, name: str) -> Cont
             whatsapp_id=wa_id or None,
             whatsapp_user_id=user_id or None,
         )
-    missing: dict = {}
+    missing: dict[str, Any] = {}
     if wa_id and not contact.whatsapp_id:
         taken = whatsapp_contact(wa_id=wa_id)
         if taken is None or taken.pk == contact.pk:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -37,7 +38,7 @@ def email_kinds(user: User) -> list[str]:
     return list(pref.email_kinds) if pref else []
 
 
-def present_on(case_id: int, *, exclude: User | None = None) -> list[dict]:
+def present_on(case_id: int, *, exclude: User | None = None) -> list[dict[str, Any]]:
     """Who else is on the case now: [{"name", "state", "user_id"}], writers first."""
     rows = (
         Presence.objects.filter(case_id=case_id, seen_at__gte=clock.now() - PRESENCE_FRESH)
@@ -49,7 +50,9 @@ def present_on(case_id: int, *, exclude: User | None = None) -> list[dict]:
     return [{"user_id": p.user_id, "name": p.user.name, "state": p.state} for p in rows]
 
 
-def viewers_of(case_ids: Iterable[int], *, exclude: User | None = None) -> dict[int, list[dict]]:
+def viewers_of(
+    case_ids: Iterable[int], *, exclude: User | None = None
+) -> dict[int, list[dict[str, Any]]]:
     """For a queue list: who is on each of these cases now, in one query.
 
     Returns {case_id: [{"user_id", "name", "state"}]} with only the cases someone is on;
@@ -64,11 +67,11 @@ def viewers_of(case_ids: Iterable[int], *, exclude: User | None = None) -> dict[
     )
     if exclude is not None:
         rows = rows.exclude(user=exclude)
-    out: dict[int, list[dict]] = defaultdict(list)
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for case_id, user_id, name, state in rows:
         out[case_id].append({"user_id": user_id, "name": name, "state": state})
     return dict(out)
 
 
-def is_writing(entry: dict) -> bool:
-    return entry["state"] == PresenceState.WRITING
+def is_writing(entry: dict[str, Any]) -> bool:
+    return bool(entry["state"] == PresenceState.WRITING)

@@ -203,7 +203,7 @@ def timeline(
     unverified notes out for customers) in plain words, with each note's attachments."""
     _ = translation.gettext
     attachments = list(case_selectors.visible_attachments(user, case))
-    by_note: dict[int | None, list] = {}
+    by_note: dict[int | None, list[Attachment]] = {}
     for a in attachments:
         by_note.setdefault(a.note_id, []).append(a)
     items = []

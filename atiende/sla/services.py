@@ -43,7 +43,7 @@ def schedule_slug_for(case: Any, target: Target | None = None) -> str:
     return case.channel.schedule_slug_for(case.type, case.priority) or FALLBACK_SCHEDULE
 
 
-def _paused_seconds(cal: BusinessCalendar, pauses: list, now: dt.datetime) -> int:
+def _paused_seconds(cal: BusinessCalendar, pauses: list[Any], now: dt.datetime) -> int:
     total = 0
     for start, end in pauses:
         total += cal.elapsed(_parse(start), _parse(end) if end else now)

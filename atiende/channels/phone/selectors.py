@@ -16,7 +16,8 @@ from atiende.customers.models import Contact, ContactPhone
 from atiende.customers.phones import normalize
 
 if TYPE_CHECKING:
-    from atiende.accounts.models import User
+    from atiende.accounts.models import SupportGroup, User
+    from atiende.cases.models import Case
     from atiende.customers.phones import Number
     from atiende.directory.models import Channel
 
@@ -191,7 +192,7 @@ POP_AFTER_HANGUP = dt.timedelta(minutes=5)
 LOG_PAGE_SIZE = 25
 
 
-def group_for(line: Channel, queue: str):
+def group_for(line: Channel, queue: str) -> SupportGroup | None:
     """The support group whose agents a call notifies: the group the PBX's queue names (by
     slug or name), else the line's `group` setting; None when neither names one (then
     every agent is notified) — an unknown slug is logged, and notifies every agent too."""
@@ -275,7 +276,7 @@ def live_version(calls: list[Call], *, now: dt.datetime) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def open_cases_for(call: Call) -> list:
+def open_cases_for(call: Call) -> list[Case]:
     """The caller's open cases (theirs or their organization's), newest first, with SLA
     timers: three queries (contacts, cases, timers) whatever the rows."""
     from atiende.cases.models import Case

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
@@ -144,7 +144,7 @@ def apply_event(*, line: Channel, event: CtiEvent, received_at: dt.datetime) -> 
     return call
 
 
-def _agent(line: Channel, call: Call, event: CtiEvent):
+def _agent(line: Channel, call: Call, event: CtiEvent) -> User | None:
     """Who took the call: the `answeringNumber` against agents' extensions and phones,
     else the agent the `answer` event names, else the caller of an outbound call, else the
     only agent the PBX named for an answered call."""
@@ -265,7 +265,7 @@ def _open_callback(call: Call) -> None:
     _record_attached(call, received.case, None)
 
 
-def _call_summary(call: Call) -> dict:
+def _call_summary(call: Call) -> dict[str, Any]:
     return {
         "call": call.pk,
         "line": call.channel.slug,
