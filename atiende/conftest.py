@@ -62,6 +62,17 @@ def _case_numbers_start_at_one(request):
 
 
 @pytest.fixture(autouse=True)
+def _empty_caches():
+    """Django's caches outlive a test's rows (e.g. the console's shared queue counts, kept
+    for a few seconds): each test starts with none of another test's figures."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_configuration_snapshot():
     # A rolled-back test deletes rows without signals; the next test must not see them.
     from atiende.core import snapshot

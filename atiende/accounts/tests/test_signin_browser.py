@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+from atiende.core.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 
 PASSWORD = "clave-segura-1"
 REFUSED_START = "No fue posible iniciar sesión"

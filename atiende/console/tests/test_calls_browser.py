@@ -4,10 +4,7 @@ the call into a case; an agent outside the line's group is not notified."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
 from pathlib import Path
 
 import httpx
@@ -19,40 +16,24 @@ from atiende.cases.models import Case
 from atiende.channels.phone import simulate
 from atiende.channels.phone.models import AgentPhone, Call
 from atiende.channels.phone.tests.conftest import BOGOTA_TOKEN, lines  # noqa: F401
+from atiende.core.tests.browser import (
+    chromium,
+    csp_violations,
+    expect,
+    new_page,
+    no_horizontal_scroll,
+    sign_in,
+)
 from atiende.customers import services as customers
-from atiende.portal.tests.browser import RECORD_VIOLATIONS, csp_violations, no_horizontal_scroll
-from atiende.portal.tests.test_canales_browser import CHROMIUM, CHROMIUM_ARGS
 from atiende.worker import queue
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 PASSWORD = "clave-segura-1"
 
 
-@contextlib.contextmanager
-def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (CI installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium, sync_api.expect
-        finally:
-            chromium.close()
-
-
-def signed_in(chromium, base: str, email: str, *, width: int):
-    context = chromium.new_context(viewport={"width": width, "height": 900})
-    context.add_init_script(RECORD_VIOLATIONS)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.goto(f"{base}/accounts/login/?next=/console/")
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    page.wait_for_url(f"{base}/console/")
+def signed_in(browser, base: str, email: str, *, width: int):
+    page = new_page(browser, width=width)
+    sign_in(page, base, email, PASSWORD)
     return page
 
 
@@ -92,9 +73,9 @@ def test_the_answering_agent_gets_the_screen_pop_and_opens_a_case_in_one_click(
         from_="300 123 4567", to="6017442727", answering_number="201", call_id="pop-1"
     )
 
-    with browser() as (chromium, expect), httpx.Client(timeout=10) as pbx:
-        ana = signed_in(chromium, live_server.url, agent.email, width=1280)
-        bruno = signed_in(chromium, live_server.url, "bruno@mesa.test", width=375)
+    with chromium() as browser, httpx.Client(timeout=10) as pbx:
+        ana = signed_in(browser, live_server.url, agent.email, width=1280)
+        bruno = signed_in(browser, live_server.url, "bruno@mesa.test", width=375)
 
         assert simulate.post(pbx, url, BOGOTA_TOKEN, events[0]).json() == {}  # newCall
         work()
@@ -152,8 +133,8 @@ def test_the_call_log_page_reads_at_a_phones_width(live_server, lines, agent):  
             ):
                 simulate.post(pbx, url, BOGOTA_TOKEN, ev)
     work()
-    with browser() as (chromium, expect):
-        page = signed_in(chromium, live_server.url, agent.email, width=375)
+    with chromium() as browser:
+        page = signed_in(browser, live_server.url, agent.email, width=375)
         page.get_by_role("link", name="Llamadas").click()
         expect(page.get_by_role("heading", name="Llamadas", exact=True)).to_be_visible()
         page.get_by_label("Perdidas").select_option("si")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,17 +21,21 @@ from atiende.channels.whatsapp.models import Conversation
 from atiende.console.canned.models import CannedAnswer
 from atiende.console.tests.case_fixtures import *  # noqa: F403
 from atiende.core import clock
+from atiende.core.tests.browser import (
+    CHROMIUM,
+    chromium,
+    csp_violations,
+    installed,
+    new_page,
+    no_horizontal_scroll,
+    sign_in,
+)
 from atiende.customers import services as customers
-from atiende.portal.tests.browser import RECORD_VIOLATIONS, csp_violations, no_horizontal_scroll
-from atiende.portal.tests.test_canales_browser import CHROMIUM, CHROMIUM_ARGS
 from atiende.worker import queue
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-        reason=f"Chromium is not installed at {CHROMIUM}",
-    ),
+    pytest.mark.skipif(not installed(), reason=f"Chromium is not installed at {CHROMIUM}"),
 ]
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
@@ -42,41 +44,18 @@ PASSWORD = "clave-segura-1"
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as b:
+        yield b
 
 
 @contextlib.contextmanager
 def signed_in(browser, live_server, email: str, *, width: int = 1280, height: int = 900):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(RECORD_VIOLATIONS)
-    page = context.new_page()
-    page.console_errors = []
-    # Errors, except a missing resource (the browser's own /favicon.ico).
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.text.startswith("Failed to load resource")
-            and page.console_errors.append(m.text)
-        ),
-    )
-    page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
-    page.goto(f"{live_server.url}/accounts/login/?next=/console/")
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    page.wait_for_url("**/console/")
+    page = new_page(browser, width=width, height=height)
+    sign_in(page, live_server.url, email, PASSWORD)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 def tiny_png() -> bytes:

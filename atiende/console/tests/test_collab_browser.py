@@ -5,9 +5,7 @@ assignment without a reload. Pages are found by labels and roles."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,14 @@ import pytest
 from atiende.accounts import services as accounts
 from atiende.cases import services as cases
 from atiende.cases.models import Case
-from atiende.portal.tests.test_canales_browser import CHROMIUM, CHROMIUM_ARGS
+from atiende.core.tests.browser import (
+    chromium,
+    csp_violations,
+    new_page,
+    no_horizontal_scroll,
+    phone_page,
+)
+from atiende.core.tests.browser import sign_in as browser_sign_in
 
 PASSWORD = "clave-segura-1"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
@@ -24,28 +29,13 @@ POLL = 15_000  # ms: the presence heartbeat is every 5 s, the bell every 8 s
 
 @contextlib.contextmanager
 def two_browsers(width: int = 1280, height: int = 900):
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (CI installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            pages = []
-            for _ in range(2):
-                context = browser.new_context(viewport={"width": width, "height": height})
-                pages.append(context.new_page())
-            yield pages
-        finally:
-            browser.close()
+    """Two pages with their own cookies: two people at two desks."""
+    with chromium() as browser:
+        yield [new_page(browser, width=width, height=height) for _ in range(2)]
 
 
 def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    page.wait_for_url(f"{base}/console/")
+    browser_sign_in(page, base, email, PASSWORD)
 
 
 @pytest.fixture
@@ -110,7 +100,6 @@ def test_the_bell_counts_a_new_assignment_without_a_reload(
 def test_the_collaboration_pages_fit_a_phone_and_obey_the_csp(
     live_server, portal, acme, customer, agent, sla_targets
 ):
-    from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 
     case = cases.open_case(actor=customer, channel=portal, subject="Un asunto bastante largo " * 4)
     cases.update_case(case=case, actor=None, assignee=agent)

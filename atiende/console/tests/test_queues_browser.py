@@ -11,17 +11,9 @@ from django.conf import settings
 
 from atiende.cases import services as cases
 from atiende.console.tests.queues_world import world_fixture  # noqa: F401
-from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+from atiende.core.tests.browser import csp_violations, no_horizontal_scroll, phone_page, sign_in
 
 SCREENSHOTS = Path(settings.BASE_DIR).parent / "var" / "screenshots"
-
-
-def sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/?next=/console/")
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(password)
-    page.get_by_role("button", name="Ingresar").click()
-    page.wait_for_url(f"{base}/console/")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from atiende.accounts import services as accounts
-from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+from atiende.core.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 from atiende.reports import services
 from atiende.reports.tests import week as the_week
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,43 +9,19 @@ from django.conf import settings as django_settings
 
 from atiende.configuration import loader
 from atiende.configuration.tests import seed_facts as seed
+from atiende.core.tests.browser import chromium, new_page
 
 REFERENCE = Path(django_settings.DEFAULT_CONFIG)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOT = "/tmp/canales-phone.png"
 
 
 @pytest.fixture
 def chromium_page():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(
-            f"Chromium is not installed at {CHROMIUM} (CI installs it: apt-get install chromium)"
+    with chromium() as browser:
+        yield new_page(
+            browser, width=390, height=844, device_scale_factor=2, is_mobile=True, has_touch=True
         )
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the live server's database
-    # access from the test thread is still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-            )
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

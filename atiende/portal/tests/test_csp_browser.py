@@ -6,7 +6,7 @@ import pytest
 
 from atiende.accounts import services as accounts
 from atiende.configuration import loader
-from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
+from atiende.core.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 from atiende.portal.tests.test_canales_browser import REFERENCE
 
 

@@ -15,8 +15,8 @@ import pytest
 from atiende.accounts import invitations
 from atiende.cases import services as cases
 from atiende.cases.models import Case, Rating
+from atiende.core.tests.browser import csp_violations, no_horizontal_scroll, phone_page, sign_in
 from atiende.customers import services as customers
-from atiende.portal.tests.browser import csp_violations, no_horizontal_scroll, phone_page
 from atiende.portal.tests.conftest import mails
 from atiende.sla import services as sla
 
@@ -40,14 +40,6 @@ def check_page(page) -> None:
     assert csp_violations(page) == [], page.url
 
 
-def sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(password)
-    page.get_by_role("button", name="Ingresar").click()
-    page.wait_for_load_state("domcontentloaded")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
     live_server, page, reference, acme, agent, supervisor, clock_at, tmp_path
@@ -69,7 +61,7 @@ def test_a_customer_goes_from_invitation_to_rating_on_a_phone(
     page.get_by_role("button", name="Guardar la contraseña").click()
     page.wait_for_load_state("domcontentloaded")
     assert "/accounts/login/" in page.url
-    sign_in(page, base, "lucia@acme.com.co", "una-clave-larga-9")
+    sign_in(page, base, "lucia@acme.com.co", "una-clave-larga-9", landing=None)
     assert page.url == f"{base}/portal/"
     check_page(page)
 
@@ -178,7 +170,7 @@ def test_another_organizations_customer_gets_404_everywhere(
         case=incident, filename="contrato.txt", chunks=[b"secreto de ACME"], actor=customer
     )
     base = live_server.url
-    sign_in(page, base, globex_user.email, "clave-segura-1")
+    sign_in(page, base, globex_user.email, "clave-segura-1", landing=None)
     for url in (
         f"/portal/cases/{incident.number}",
         f"/portal/cases/{incident.number}/attachments/{row.pk}",
