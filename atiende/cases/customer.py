@@ -34,11 +34,19 @@ def portal_link(case: Case) -> str:
     return f"{base}/portal/cases/{case.number}"
 
 
-def notify_customers(case: Case, text: str, *, exclude: Contact | None = None) -> None:
+def notify_customers(
+    case: Case, text: str, *, exclude: Contact | None = None, followers: bool = True
+) -> None:
     """Email `text` with the portal link to the case's followers and, when the case came
     through the portal (where no channel carries the answer), to its requester. Cases of
-    other channels already reach their requester through that channel (`add_note`)."""
-    contact_ids = list(Follower.objects.filter(case=case).values_list("contact_id", flat=True))
+    other channels already reach their requester through that channel (`add_note`).
+    `followers=False` when the caller knows there are none (a case opened in this
+    transaction): no look-up."""
+    contact_ids = (
+        list(Follower.objects.filter(case=case).values_list("contact_id", flat=True))
+        if followers
+        else []
+    )
     if case.requester_id and case.channel.kind == "portal":
         contact_ids.append(case.requester_id)
     if exclude is not None:
@@ -117,6 +125,9 @@ def follow_case(*, case: Case, contact: Contact, actor: User) -> Follower:
     existing = Follower.objects.filter(case=case, contact=contact).first()
     if existing:
         return existing
+    # add_note skips the follower look-up on a case opened in the same transaction: not
+    # on this one any more.
+    case.__dict__.pop("_opened_in", None)
     try:
         with service_scope():
             row = Follower.objects.create(

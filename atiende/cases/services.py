@@ -416,7 +416,13 @@ def add_note(
         # Followers, and the requester of a portal case, hear of it by email (#14).
         from atiende.cases.customer import notify_customers
 
-        notify_customers(case, note.body_text or "Hay una respuesta nueva en su caso.")
+        notify_customers(
+            case,
+            note.body_text or "Hay una respuesta nueva en su caso.",
+            # A case opened in this transaction has no followers yet: they are added from
+            # its portal page, later (follow_case forgets `_opened_in` if not).
+            followers=not opened_here,
+        )
 
     case_fields = ["updated_at"]
     case.updated_at = now
