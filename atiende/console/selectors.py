@@ -15,6 +15,7 @@ poll. So a poll every 10 s by 50 agents does not count the whole table 50 times.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,9 +303,11 @@ def deadline(case: Case, timers: list[SlaTimer], now: dt.datetime) -> dict[str, 
     return {"state": "none", "text": "", "due": None}
 
 
-def _business(calendar, slug: str, start: dt.datetime, end: dt.datetime) -> int:
+def _business(
+    calendar: Callable[[str], Any], slug: str, start: dt.datetime, end: dt.datetime
+) -> int:
     try:
-        return calendar(slug).elapsed(start, end)
+        return int(calendar(slug).elapsed(start, end))
     except Exception:  # a schedule removed since: wall-clock time is the honest fallback
         return max(0, int((end - start).total_seconds()))
 

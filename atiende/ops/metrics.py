@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.db.models import Count, Min, Q
 
@@ -43,7 +45,7 @@ def prepare_multiprocess_dir(path: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
-def webhook_histogram():
+def webhook_histogram() -> Any:
     global _histogram
     if _histogram is None:
         from prometheus_client import Histogram
@@ -64,7 +66,7 @@ def observe_webhook(channel: str, seconds: float) -> None:
 class DatabaseCollector:
     """Every gauge and counter computed from the database when scraped."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         from atiende.cases.models import Case, Delivery, Direction, Note
@@ -74,6 +76,9 @@ class DatabaseCollector:
         from atiende.worker.models import Job, JobStatus
 
         now = clock.now()
+        # Each family below reads its own `.values()` rows (dicts of different keys).
+        row: Any
+        rows: Any
 
         received = CounterMetricFamily(
             "atiende_messages_received",
@@ -237,18 +242,18 @@ def render() -> tuple[bytes, str]:
 class _ProcessLocal:
     """This process's own metrics (only atiende's), when not in multiprocess mode."""
 
-    def __init__(self, source) -> None:
+    def __init__(self, source: Any) -> None:
         self.source = source
 
-    def collect(self):
+    def collect(self) -> Iterator[Any]:
         for family in self.source.collect():
             if family.name.startswith("atiende_"):
                 yield family
 
 
 class _Fixed:
-    def __init__(self, families) -> None:
+    def __init__(self, families: list[Any]) -> None:
         self.families = families
 
-    def collect(self):
+    def collect(self) -> Iterator[Any]:
         yield from self.families

@@ -132,7 +132,7 @@ SLA_FIELDS = [
 ]
 
 
-def _sla_source(filters: Filters) -> tuple[QuerySet, str, dict[str, Any]]:
+def _sla_source(filters: Filters) -> tuple[QuerySet[Any], str, dict[str, Any]]:
     """Where SLA counts come from: the daily sums, unless the report is for one
     organization (the sums have no organization; the per-case figures have an index for
     it). Returns the rows, their day field and the aggregates that count them."""
@@ -174,7 +174,7 @@ def nearest_rank(values: list[int], fraction: float) -> int | None:
 TIME_KEYS = ("fr_median", "fr_p90", "res_median", "res_p90")
 
 
-def _percentiles(qs: QuerySet, fields: tuple[str, str], by: str) -> dict[Any, dict[str, Any]]:
+def _percentiles(qs: QuerySet[Any], fields: tuple[str, str], by: str) -> dict[Any, dict[str, Any]]:
     """{group: {fr_median, fr_p90, res_median, res_p90}} over the rows where each field is
     set: one scan of the rows on PostgreSQL (ordered-set aggregates skip nulls)."""
     names = [(f, f.split("_")[0]) for f in fields]
@@ -762,8 +762,8 @@ def ratings(filters: Filters) -> list[dict[str, Any]]:
 
 def satisfaction_report(filters: Filters) -> dict[str, Any]:
     """Average score and response rate (rated / asked) by channel and by agent."""
-    by_channel: dict[Any, list] = defaultdict(list)
-    by_agent: dict[Any, list] = defaultdict(list)
+    by_channel: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    by_agent: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for r in ratings(filters):
         by_channel[r["channel_id"]].append(r)
         by_agent[r["assignee_id"]].append(r)

@@ -80,7 +80,9 @@ def business_seconds(timer: dict[str, Any] | None, cal: BusinessCalendar | None)
     return max(total, 0)
 
 
-def figures_of(case: dict[str, Any], timers: dict[str, dict[str, Any]], now: dt.datetime) -> dict:
+def figures_of(
+    case: dict[str, Any], timers: dict[str, dict[str, Any]], now: dt.datetime
+) -> dict[str, Any]:
     fr = timers.get(TimerKind.FIRST_RESPONSE)
     res = timers.get(TimerKind.RESOLUTION)
     cal = _calendar((fr or res or {}).get("schedule"))

@@ -42,7 +42,7 @@ def case_sla(case: Any, *, now: dt.datetime | None = None) -> dict[str, Any]:
     return out
 
 
-def at_risk(cases: QuerySet, *, now: dt.datetime | None = None) -> QuerySet:
+def at_risk(cases: QuerySet[Any], *, now: dt.datetime | None = None) -> QuerySet[Any]:
     """Cases (from an already scoped queryset) with a live clock past 75 % of its target."""
     now = now or clock.now()
     live = SlaTimer.objects.filter(
@@ -51,7 +51,7 @@ def at_risk(cases: QuerySet, *, now: dt.datetime | None = None) -> QuerySet:
     return cases.filter(Exists(live))
 
 
-def breached(cases: QuerySet) -> QuerySet:
+def breached(cases: QuerySet[Any]) -> QuerySet[Any]:
     return cases.filter(
         Exists(SlaTimer.objects.filter(case=OuterRef("pk"), breached_at__isnull=False))
     )
