@@ -12,17 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from bisect import bisect_right
 from collections import defaultdict
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     Exists,
     F,
-    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -40,14 +36,17 @@ from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
 from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
+from atiende.reports import histogram, services
 from atiende.reports.filters import Filters
 from atiende.reports.hours import LOCAL, attention_calendar, attention_schedule, weekly_open_grid
 from atiende.reports.models import (
     CaseFigures,
     ContactHour,
+    MissedCallDay,
     OrganizationDay,
     RefreshState,
     SlaDay,
+    TimeMonth,
     TimerState,
 )
 from atiende.reports.services import plain, sla_counts
@@ -61,7 +60,6 @@ AGE_BUCKETS = (  # (key, label, from days, to days)
     ("d7_30", "7 a 30 días", 7, 30),
     ("d30", "Más de 30 días", 30, None),
 )
-CALLBACK_WINDOW = dt.timedelta(days=7)
 SLA_DRILLS = {
     f"{kind}_{state}"
     for kind in ("fr", "res")
@@ -153,17 +151,6 @@ def _with_pct(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class _PercentileDisc(Aggregate):
-    """PostgreSQL's nearest-rank percentile (the same definition as `nearest_rank`)."""
-
-    function = "percentile_disc"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = IntegerField()
-
-    def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=fraction, **extra)
-
-
 def nearest_rank(values: list[int], fraction: float) -> int | None:
     """The smallest value with at least `fraction` of the values at or below it."""
     if not values:
@@ -174,29 +161,68 @@ def nearest_rank(values: list[int], fraction: float) -> int | None:
 TIME_KEYS = ("fr_median", "fr_p90", "res_median", "res_p90")
 
 
-def _percentiles(qs: QuerySet, fields: tuple[str, str], by: str) -> dict[Any, dict[str, Any]]:
-    """{group: {fr_median, fr_p90, res_median, res_p90}} over the rows where each field is
-    set: one scan of the rows on PostgreSQL (ordered-set aggregates skip nulls)."""
-    names = [(f, f.split("_")[0]) for f in fields]
-    if connection.vendor == "postgresql":
-        aggregates = {}
-        for field, prefix in names:
-            aggregates[f"{prefix}_median"] = _PercentileDisc(field, 0.5)
-            aggregates[f"{prefix}_p90"] = _PercentileDisc(field, 0.9)
-        return {r.pop(by): r for r in qs.values(by).annotate(**aggregates)}
-    groups: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in qs.values_list(by, *fields).iterator(chunk_size=10000):
-        for (_field, prefix), value in zip(names, row[1:], strict=True):
-            if value is not None:
-                groups[row[0]][prefix].append(value)
-    out: dict[Any, dict[str, Any]] = {}
-    for key, per in groups.items():
-        out[key] = {}
-        for _field, prefix in names:
-            values = sorted(per[prefix])
-            out[key][f"{prefix}_median"] = nearest_rank(values, 0.5)
-            out[key][f"{prefix}_p90"] = nearest_rank(values, 0.9)
-    return out
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def full_months(filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """[first, stop): the first days of the months wholly inside the range, if any."""
+    first = filters.start if filters.start.day == 1 else _next_month(filters.start)
+    stop = _month(filters.end + dt.timedelta(days=1))
+    return (first, stop) if first < stop else None
+
+
+def time_histograms(filters: Filters) -> dict[int, dict[str, dict[int, int]]]:
+    """{channel id: {"fr" | "res": {bucket: cases}}} over the range: whole months from the
+    monthly histograms, the days at the edges (and everything, for one organization: the
+    histograms have no organization) from the per-case figures' buckets."""
+    hist: dict[int, dict[str, dict[int, int]]] = defaultdict(
+        lambda: {"fr": defaultdict(int), "res": defaultdict(int)}
+    )
+    cases = figures(filters)
+    months = None if filters.organization is not None else full_months(filters)
+    if months is not None:
+        first, stop = months
+        cases = cases.filter(Q(created_day__lt=first) | Q(created_day__gte=stop))
+        rolled = TimeMonth.objects.filter(month__gte=first, month__lt=stop)
+        if filters.channel:
+            rolled = rolled.filter(channel=filters.channel)
+        if filters.type:
+            rolled = rolled.filter(type=filters.type)
+        for channel_id, kind, bucket, n in (
+            rolled.order_by()
+            .values("channel_id", "kind", "bucket")
+            .annotate(n=Sum("cases"))
+            .values_list("channel_id", "kind", "bucket", "n")
+        ):
+            hist[channel_id][kind][bucket] += n
+    for kind in ("fr", "res"):
+        field = f"{kind}_bucket"
+        for channel_id, bucket, n in (
+            cases.filter(**{f"{field}__isnull": False})
+            .values("channel_id", field)
+            .annotate(n=Count("pk"))
+            .values_list("channel_id", field, "n")
+        ):
+            hist[channel_id][kind][bucket] += n
+    return hist
+
+
+def _times(filters: Filters) -> dict[int, dict[str, int | None]]:
+    """{channel id: {fr_median, fr_p90, res_median, res_p90}}, read from the histograms
+    (each the upper bound of the bucket holding the exact figure: `reports.histogram`)."""
+    return {
+        channel_id: {
+            f"{kind}_{name}": histogram.percentile(per[kind], fraction)
+            for kind in ("fr", "res")
+            for name, fraction in (("median", 0.5), ("p90", 0.9))
+        }
+        for channel_id, per in time_histograms(filters).items()
+    }
 
 
 # -- SLA compliance and times ---------------------------------------------------------
@@ -225,7 +251,6 @@ def sla_report(filters: Filters) -> dict[str, Any]:
     type x priority x level per week or month of opening; per channel, with the median and
     p90 business time to first response and to resolution."""
     channels = _channels()
-    qs = figures(filters)
     source, day_field, counts = _sla_source(filters)
     trunc = TruncWeek if filters.period == "week" else TruncMonth
     detail = []
@@ -262,7 +287,7 @@ def sla_report(filters: Filters) -> dict[str, Any]:
                 "cases_url": cases_url(scoped, priority=row["priority"], level=row["level"]),
             }
         )
-    times = _percentiles(qs, ("fr_seconds", "res_seconds"), "channel_id")
+    times = _times(filters)
     by_channel = []
     for row in source.values("channel_id").annotate(**counts).order_by("channel_id"):
         channel = channels[row.pop("channel_id")]
@@ -435,80 +460,44 @@ def contacts_report(filters: Filters) -> dict[str, Any]:
 
 
 def _callbacks(filters: Filters) -> list[dict[str, Any]]:
-    """Each missed inbound call in range with its first outbound call to the same number
-    (on any line) within seven days, and the business seconds between them on the line's
-    attention hours."""
-    start, end = filters.instants
-    calls = Call.objects.filter(
-        direction=CallDirection.IN, missed=True, started_at__gte=start, started_at__lt=end
-    ).exclude(caller_e164="")
-    if filters.channel:
-        calls = calls.filter(channel=filters.channel)
-    if filters.organization:
-        calls = calls.filter(organization=filters.organization)
-    missed = plain(
-        calls.order_by("started_at").values(
-            "id", "channel_id", "caller_e164", "started_at", "case_id"
-        )
+    """The range's missed calls with their callbacks, read live (for the drill-down)."""
+    return services.callbacks(
+        *filters.instants, channel=filters.channel, organization=filters.organization
     )
-    if not missed:
-        return []
-    numbers = {m["caller_e164"] for m in missed}
-    outbound: dict[str, list[dt.datetime]] = defaultdict(list)
-    # Every outbound call of the range (they are few next to the cases), matched in Python:
-    # an IN list of thousands of numbers costs the database more than reading them all.
-    for number, at in (
-        Call.objects.filter(
-            direction=CallDirection.OUT,
-            started_at__gte=start,
-            started_at__lt=end + CALLBACK_WINDOW,
-        )
-        .order_by("started_at")
-        .values_list("caller_e164", "started_at")
-        .iterator(chunk_size=10000)
-    ):
-        if number in numbers:
-            outbound[number].append(at)
-    channels = _channels()
-    cals = {pk: attention_calendar(c) for pk, c in channels.items()}
-    out = []
-    for m in missed:
-        times = outbound.get(m["caller_e164"], [])
-        i = bisect_right(times, m["started_at"])
-        back = (
-            times[i] if i < len(times) and times[i] - m["started_at"] <= CALLBACK_WINDOW else None
-        )
-        cal = cals.get(m["channel_id"])
-        seconds = None
-        if back is not None:
-            seconds = (
-                cal.elapsed(m["started_at"], back)
-                if cal
-                else int((back - m["started_at"]).total_seconds())
-            )
-        out.append({**m, "called_back_at": back, "seconds": seconds})
-    return out
 
 
 def missed_calls_report(filters: Filters) -> dict[str, Any]:
+    """Per line: the missed calls of the range, how many were called back, and the median
+    and p90 business time to the callback, from the daily roll-up (`MissedCallDay`)."""
     channels = _channels()
-    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for m in _callbacks(filters):
-        lines[m["channel_id"]].append(m)
+    qs = MissedCallDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.organization:
+        qs = qs.filter(organization=filters.organization)
+    lines: dict[int, dict[int | None, int]] = defaultdict(dict)
+    for channel_id, bucket, n in (
+        qs.order_by()
+        .values("channel_id", "bucket")
+        .annotate(n=Sum("calls"))
+        .values_list("channel_id", "bucket", "n")
+    ):
+        lines[channel_id][bucket] = n
     rows = []
-    for channel_id, calls in sorted(lines.items(), key=lambda kv: channels[kv[0]].slug):
+    for channel_id, buckets in sorted(lines.items(), key=lambda kv: channels[kv[0]].slug):
         channel = channels[channel_id]
         scoped = filters.with_channel(channel)
-        times = sorted(c["seconds"] for c in calls if c["seconds"] is not None)
+        back = {b: n for b, n in buckets.items() if b is not None}
+        missed, called_back = sum(buckets.values()), sum(back.values())
         rows.append(
             {
                 "channel": channel.slug,
                 "channel_name": channel.name,
-                "missed": len(calls),
-                "called_back": len(times),
-                "called_back_pct": _pct(len(times), len(calls)),
-                "callback_median": nearest_rank(times, 0.5),
-                "callback_p90": nearest_rank(times, 0.9),
+                "missed": missed,
+                "called_back": called_back,
+                "called_back_pct": _pct(called_back, missed),
+                "callback_median": histogram.percentile(back, 0.5),
+                "callback_p90": histogram.percentile(back, 0.9),
                 "cases_url": cases_url(scoped, missed="all"),
                 "not_called_back_url": cases_url(scoped, missed="pending"),
             }
@@ -530,6 +519,7 @@ def missed_calls_report(filters: Filters) -> dict[str, Any]:
                 rows,
             )
         },
+        refreshed_at=_iso(refreshed_at()),
     )
 
 

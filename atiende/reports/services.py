@@ -9,12 +9,13 @@ in its own short transaction, so a rebuild of a million cases never holds one lo
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 
 from atiende.cases.models import Case, Direction, Note
 from atiende.cases.statuses import ACTIVE
@@ -22,13 +23,16 @@ from atiende.channels.phone.models import Call
 from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
 from atiende.directory.models import Channel
+from atiende.reports import histogram
 from atiende.reports.hours import LOCAL, attention_calendar, local_day_bounds
 from atiende.reports.models import (
     CaseFigures,
     ContactHour,
+    MissedCallDay,
     OrganizationDay,
     RefreshState,
     SlaDay,
+    TimeMonth,
     TimerState,
 )
 from atiende.sla.calendar import BusinessCalendar
@@ -39,6 +43,8 @@ CHUNK = 2000
 # A case saved while a refresh reads may carry an `updated_at` a little before the refresh's
 # start; reading from this much earlier than the last start misses none of them.
 MARGIN = dt.timedelta(minutes=10)
+# A missed call counts as called back by an outbound call to its number within this long.
+CALLBACK_WINDOW = dt.timedelta(days=7)
 # Kinds whose first message opens the case without an inbound note (the form is the case).
 CASE_IS_CONTACT = ("portal", "api")
 
@@ -96,8 +102,10 @@ def figures_of(case: dict[str, Any], timers: dict[str, dict[str, Any]], now: dt.
         "active": case["status"] in ACTIVE,
         "fr_state": timer_state(fr),
         "res_state": timer_state(res),
-        "fr_seconds": business_seconds(fr, cal),
-        "res_seconds": business_seconds(res, cal),
+        "fr_seconds": (fr_seconds := business_seconds(fr, cal)),
+        "res_seconds": (res_seconds := business_seconds(res, cal)),
+        "fr_bucket": histogram.bucket(fr_seconds),
+        "res_bucket": histogram.bucket(res_seconds),
         "computed_at": now,
     }
 
@@ -136,6 +144,8 @@ FIGURE_FIELDS = [
     "res_state",
     "fr_seconds",
     "res_seconds",
+    "fr_bucket",
+    "res_bucket",
     "computed_at",
 ]
 
@@ -144,6 +154,8 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
     """Insert or replace figure rows with one statement run for many rows (both databases
     know INSERT … ON CONFLICT); the ORM's bulk_create spends more time preparing values
     than the database spends writing them."""
+    if not rows:
+        return
     table = CaseFigures._meta.db_table
     columns = ["case_id", *FIGURE_FIELDS]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
@@ -156,15 +168,88 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
         cur.executemany(sql, values)
 
 
+# What decides a case's figures; `computed_at` aside, a row whose values are unchanged is
+# not written again (and its day's sums are not recomputed).
+_COMPARED = ["case_id", *FIGURE_FIELDS[:-1]]
+
+
 def _write_figures(ids: list[int], now: dt.datetime, days: set[dt.date]) -> int:
+    """Recompute the figures of these cases; write those that changed and note their days."""
     cases = list(Case.objects.filter(pk__in=ids).order_by().values(*CASE_FIELDS))
     timers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for t in SlaTimer.objects.filter(case_id__in=ids).order_by().values(*TIMER_FIELDS, "pauses"):
         timers[t["case_id"]][t["kind"]] = t
+    old = {
+        r[0]: r
+        for r in CaseFigures.objects.filter(case_id__in=ids).order_by().values_list(*_COMPARED)
+    }
     rows = [figures_of(c, timers.get(c["id"], {}), now) for c in cases]
-    _upsert(rows)
-    days.update(r["created_day"] for r in rows)
-    return len(cases)
+    changed = [r for r in rows if old.get(r["case_id"]) != tuple(r[c] for c in _COMPARED)]
+    _upsert(changed)
+    days.update(r["created_day"] for r in changed)
+    return len(changed)
+
+
+def _timer(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    if row[f"{prefix}__case_id"] is None:
+        return None
+    return {f: row[f"{prefix}__{f}"] for f in (*TIMER_FIELDS, "pauses")}
+
+
+def _rebuild_figures(now: dt.datetime, days: set[dt.date]) -> int:
+    """Every case's figures from scratch: the cases and both clocks read in one ordered
+    pass (no per-chunk look-ups), the rows written in bulk — COPY on PostgreSQL, one
+    prepared INSERT run for many rows on SQLite — after emptying the table."""
+    fields = [
+        *CASE_FIELDS,
+        *(f"{p}__{f}" for p in ("fr", "res") for f in (*TIMER_FIELDS, "pauses")),
+    ]
+    rows = (
+        Case.objects.annotate(
+            fr=FilteredRelation(
+                "sla_timers", condition=Q(sla_timers__kind=TimerKind.FIRST_RESPONSE)
+            ),
+            res=FilteredRelation("sla_timers", condition=Q(sla_timers__kind=TimerKind.RESOLUTION)),
+        )
+        .order_by("pk")
+        .values(*fields)
+        .iterator(chunk_size=10000)
+    )
+    table = CaseFigures._meta.db_table
+    columns = ["case_id", *FIGURE_FIELDS]
+    CaseFigures.objects.all().delete()
+    written = 0
+    batch: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                raw = cur.cursor  # psycopg's own cursor, for COPY
+                with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for values in batch:
+                        copy.write_row(values)
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch
+                )
+        batch.clear()
+
+    for row in rows:
+        timers = {}
+        for prefix, kind in (("fr", TimerKind.FIRST_RESPONSE), ("res", TimerKind.RESOLUTION)):
+            timer = _timer(row, prefix)
+            if timer is not None:
+                timers[kind] = timer
+        figures = figures_of(row, timers, now)
+        days.add(figures["created_day"])
+        batch.append(tuple(figures[c] for c in columns))
+        written += 1
+        if len(batch) == 20000:
+            flush()
+    if batch:
+        flush()
+    return written
 
 
 def sla_counts() -> dict[str, Any]:
@@ -181,35 +266,70 @@ def plain(rows: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def _state_count(kind: str, state: str) -> str:
+    return f"SUM(CASE WHEN {kind}_state = '{state}' THEN 1 ELSE 0 END)"
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def _write_days(days: set[dt.date]) -> int:
-    """Recompute the daily sums of the given local days from the per-case figures."""
+    """Recompute, in the database (one INSERT … SELECT … GROUP BY per stretch of days), the
+    daily sums of the given local days and the time histograms of their months from the
+    per-case figures."""
+    figures = CaseFigures._meta.db_table
+    sla_day, org_day = SlaDay._meta.db_table, OrganizationDay._meta.db_table
+    time_month = TimeMonth._meta.db_table
+    states = ", ".join(
+        _state_count(kind, state)
+        for kind in ("fr", "res")
+        for state in (TimerState.MET, TimerState.BREACHED, TimerState.PENDING)
+    )
     written = 0
     ordered = sorted(days)
-    for i in range(0, len(ordered), 31):
-        chunk = ordered[i : i + 31]
-        figures = CaseFigures.objects.filter(created_day__in=chunk).order_by()
-        sla = [
-            SlaDay(day=r.pop("created_day"), **r)
-            for r in plain(
-                figures.values("created_day", "channel_id", "type", "priority", "level")
-                .annotate(**sla_counts())
-                .order_by(),
-            )
-        ]
-        orgs = [
-            OrganizationDay(day=r.pop("created_day"), **r)
-            for r in plain(
-                figures.values("created_day", "organization_id")
-                .annotate(cases=Count("pk"), open=Count("pk", filter=Q(active=True)))
-                .order_by()
-            )
-        ]
-        with transaction.atomic():
-            SlaDay.objects.filter(day__in=chunk).delete()
-            OrganizationDay.objects.filter(day__in=chunk).delete()
-            SlaDay.objects.bulk_create(sla, batch_size=2000)
-            OrganizationDay.objects.bulk_create(orgs, batch_size=2000)
-        written += len(sla) + len(orgs)
+    with connection.cursor() as cur:
+        for i in range(0, len(ordered), 31):
+            chunk = ordered[i : i + 31]
+            marks = ", ".join(["%s"] * len(chunk))
+            with transaction.atomic():
+                cur.execute(f"DELETE FROM {sla_day} WHERE day IN ({marks})", chunk)
+                cur.execute(f"DELETE FROM {org_day} WHERE day IN ({marks})", chunk)
+                cur.execute(
+                    f"INSERT INTO {sla_day} (day, channel_id, type, priority, level, cases,"
+                    " fr_met, fr_breached, fr_pending, res_met, res_breached, res_pending)"
+                    f" SELECT created_day, channel_id, type, priority, level, COUNT(*), {states}"
+                    f" FROM {figures} WHERE created_day IN ({marks})"
+                    " GROUP BY created_day, channel_id, type, priority, level",
+                    chunk,
+                )
+                written += cur.rowcount
+                cur.execute(
+                    f"INSERT INTO {org_day} (day, organization_id, cases, open)"
+                    " SELECT created_day, organization_id, COUNT(*),"
+                    " SUM(CASE WHEN active THEN 1 ELSE 0 END)"
+                    f" FROM {figures} WHERE created_day IN ({marks})"
+                    " GROUP BY created_day, organization_id",
+                    chunk,
+                )
+                written += cur.rowcount
+        for month in sorted({_month(d) for d in days}):
+            bounds = [month, _next_month(month)]
+            with transaction.atomic():
+                cur.execute(f"DELETE FROM {time_month} WHERE month = %s", [month])
+                for kind in ("fr", "res"):
+                    cur.execute(
+                        f"INSERT INTO {time_month} (month, channel_id, type, kind, bucket, cases)"
+                        f" SELECT %s, channel_id, type, %s, {kind}_bucket, COUNT(*)"
+                        f" FROM {figures} WHERE created_day >= %s AND created_day < %s"
+                        f" AND {kind}_bucket IS NOT NULL GROUP BY channel_id, type, {kind}_bucket",
+                        [month, kind, *bounds],
+                    )
+                    written += cur.rowcount
     return written
 
 
@@ -222,6 +342,88 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+# -- missed calls ---------------------------------------------------------------------
+
+
+def callbacks(
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    channel: Channel | None = None,
+    organization: Any = None,
+) -> list[dict[str, Any]]:
+    """Each missed inbound call in [start, end) with a readable number, with its first
+    outbound call to the same number (on any line) within seven days, and the business
+    seconds between them on the line's attention hours."""
+    calls = Call.objects.filter(
+        direction=CallDirection.IN, missed=True, started_at__gte=start, started_at__lt=end
+    ).exclude(caller_e164="")
+    if channel:
+        calls = calls.filter(channel=channel)
+    if organization:
+        calls = calls.filter(organization=organization)
+    missed = plain(
+        calls.order_by("started_at").values(
+            "id", "channel_id", "organization_id", "caller_e164", "started_at", "case_id"
+        )
+    )
+    if not missed:
+        return []
+    numbers = {m["caller_e164"] for m in missed}
+    outbound: dict[str, list[dt.datetime]] = defaultdict(list)
+    # Every outbound call of the range (they are few next to the cases), matched in Python:
+    # an IN list of thousands of numbers costs the database more than reading them all.
+    for number, at in (
+        Call.objects.filter(
+            direction=CallDirection.OUT,
+            started_at__gte=start,
+            started_at__lt=end + CALLBACK_WINDOW,
+        )
+        .order_by("started_at")
+        .values_list("caller_e164", "started_at")
+        .iterator(chunk_size=10000)
+    ):
+        if number in numbers:
+            outbound[number].append(at)
+    cals = {c.pk: attention_calendar(c) for c in Channel.objects.all()}
+    out = []
+    for m in missed:
+        times = outbound.get(m["caller_e164"], [])
+        i = bisect_right(times, m["started_at"])
+        back = (
+            times[i] if i < len(times) and times[i] - m["started_at"] <= CALLBACK_WINDOW else None
+        )
+        cal = cals.get(m["channel_id"])
+        seconds = None
+        if back is not None:
+            seconds = (
+                cal.elapsed(m["started_at"], back)
+                if cal
+                else int((back - m["started_at"]).total_seconds())
+            )
+        out.append({**m, "called_back_at": back, "seconds": seconds})
+    return out
+
+
+def _write_missed_days(first: dt.date, last: dt.date) -> int:
+    """Recompute the missed calls of the local days [first, last] per line, organization
+    and histogram bucket of the time to the callback."""
+    start, end = local_day_bounds(first)[0], local_day_bounds(last)[1]
+    counts: dict[tuple[dt.date, int, int | None, int | None], int] = defaultdict(int)
+    for m in callbacks(start, end):
+        day = m["started_at"].astimezone(LOCAL).date()
+        key = (day, m["channel_id"], m["organization_id"], histogram.bucket(m["seconds"]))
+        counts[key] += 1
+    rows = [
+        MissedCallDay(day=d, channel_id=ch, organization_id=org, bucket=b, calls=n)
+        for (d, ch, org, b), n in counts.items()
+    ]
+    with transaction.atomic():
+        MissedCallDay.objects.filter(day__gte=first, day__lte=last).delete()
+        MissedCallDay.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 # -- contacts per hour ----------------------------------------------------------------
@@ -286,31 +488,42 @@ def _write_contact_days(first: dt.date, last: dt.date) -> int:
 
 def refresh(*, full: bool = False, now: dt.datetime | None = None) -> dict[str, int]:
     """Bring the roll-ups up to date: the figures of every case saved since the last run
-    (minus a margin) or still open (the sweep breaches clocks without saving the case), and the contacts of every day since.
-    `full` recomputes everything. Returns how many rows were written."""
+    (minus a margin) or still open (the sweep breaches clocks without saving the case), the
+    contacts of every day since, and the missed calls of every day since less the
+    callback window (a callback can still come). `full` recomputes everything from
+    scratch, in bulk. Returns how many rows were written."""
     now = now or clock.now()
     state = RefreshState.objects.filter(name="reports").first()
     since = None if full or state is None else state.refreshed_at - MARGIN
+    days: set[dt.date] = set()
     if since is None:
-        ids: Iterable[int] = Case.objects.order_by("pk").values_list("pk", flat=True).iterator()
         first_note = Note.objects.order_by("created_at").values_list("created_at", flat=True)
         first_call = Call.objects.order_by("started_at").values_list("started_at", flat=True)
         starts = [t for t in (first_note.first(), first_call.first()) if t is not None]
         first_day = min(starts).astimezone(LOCAL).date() if starts else now.astimezone(LOCAL).date()
+        missed_from = first_day
+        figures = _rebuild_figures(now, days)
+        # Also drop the sums of days (and months) without cases any more.
+        SlaDay.objects.all().delete()
+        OrganizationDay.objects.all().delete()
+        TimeMonth.objects.all().delete()
     else:
         changed = set(
             Case.objects.filter(updated_at__gte=since).order_by().values_list("pk", flat=True)
         )
         live = CaseFigures.objects.filter(active=True).values_list("case_id", flat=True)
         changed.update(live)
-        ids = sorted(changed)
+        figures = sum(_write_figures(chunk, now, days) for chunk in _chunks(sorted(changed)))
         first_day = since.astimezone(LOCAL).date()
-    days: set[dt.date] = set()
-    figures = sum(_write_figures(chunk, now, days) for chunk in _chunks(ids))
-    if since is None:  # a full rebuild also drops the sums of days without cases any more
-        SlaDay.objects.all().delete()
-        OrganizationDay.objects.all().delete()
+        missed_from = (since - CALLBACK_WINDOW).astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL).date()
     day_rows = _write_days(days)
-    contacts = _write_contact_days(first_day, now.astimezone(LOCAL).date())
+    contacts = _write_contact_days(first_day, today)
+    missed = _write_missed_days(missed_from, today)
     RefreshState.objects.update_or_create(name="reports", defaults={"refreshed_at": now})
-    return {"figures": figures, "day_rows": day_rows, "contact_hours": contacts}
+    return {
+        "figures": figures,
+        "day_rows": day_rows,
+        "contact_hours": contacts,
+        "missed_call_rows": missed,
+    }
