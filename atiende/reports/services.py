@@ -218,8 +218,10 @@ class Epoch(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Only the whole seconds of Django's 'YYYY-MM-DD HH:MM:SS.ffffff' text: SQLite
+        # rounds the fraction to milliseconds, so .9996 s would count as the next second.
         # Twice escaped: once for this template, once for the query's parameters.
-        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        template = "CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
@@ -650,7 +652,9 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> dict[str, 
     if since is None:
         first_note = Note.objects.order_by("created_at").values_list("created_at", flat=True)
         first_call = Call.objects.order_by("started_at").values_list("started_at", flat=True)
-        starts = [t for t in (first_note.first(), first_call.first()) if t is not None]
+        first_case = Case.objects.order_by("created_at").values_list("created_at", flat=True)
+        firsts = (first_note.first(), first_call.first(), first_case.first())
+        starts = [t for t in firsts if t is not None]
         first_day = min(starts).astimezone(LOCAL).date() if starts else now.astimezone(LOCAL).date()
         missed_from = first_day
         figures = _rebuild_figures(now, days)
