@@ -15,16 +15,22 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Count,
+    DurationField,
     Exists,
     F,
     Min,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    When,
 )
+from django.db.models import Case as CaseWhen
 from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek
 from django.urls import reverse
 
@@ -183,11 +189,18 @@ def time_histograms(filters: Filters) -> dict[int, dict[str, dict[int, int]]]:
     hist: dict[int, dict[str, dict[int, int]]] = defaultdict(
         lambda: {"fr": defaultdict(int), "res": defaultdict(int)}
     )
-    cases = figures(filters)
+    edges = [(filters.start, filters.end)]
     months = None if filters.organization is not None else full_months(filters)
     if months is not None:
         first, stop = months
-        cases = cases.filter(Q(created_day__lt=first) | Q(created_day__gte=stop))
+        edges = [
+            (lo, hi)
+            for lo, hi in (
+                (filters.start, first - dt.timedelta(days=1)),
+                (stop, filters.end),
+            )
+            if lo <= hi
+        ]
         rolled = TimeMonth.objects.filter(month__gte=first, month__lt=stop)
         if filters.channel:
             rolled = rolled.filter(channel=filters.channel)
@@ -200,15 +213,19 @@ def time_histograms(filters: Filters) -> dict[int, dict[str, dict[int, int]]]:
             .values_list("channel_id", "kind", "bucket", "n")
         ):
             hist[channel_id][kind][bucket] += n
-    for kind in ("fr", "res"):
-        field = f"{kind}_bucket"
-        for channel_id, bucket, n in (
-            cases.filter(**{f"{field}__isnull": False})
-            .values("channel_id", field)
+    # One query per stretch of days (each an index range), both times at once.
+    for lo, hi in edges:
+        for channel_id, fr, res, n in (
+            figures(filters)
+            .filter(created_day__gte=lo, created_day__lte=hi)
+            .values("channel_id", "fr_bucket", "res_bucket")
             .annotate(n=Count("pk"))
-            .values_list("channel_id", field, "n")
+            .values_list("channel_id", "fr_bucket", "res_bucket", "n")
         ):
-            hist[channel_id][kind][bucket] += n
+            if fr is not None:
+                hist[channel_id]["fr"][fr] += n
+            if res is not None:
+                hist[channel_id]["res"][res] += n
     return hist
 
 
@@ -538,6 +555,68 @@ def _escalations(filters: Filters) -> QuerySet[EscalationRequest]:
     return qs.order_by()
 
 
+class _MedianDisc(Aggregate):
+    """PostgreSQL's nearest-rank median (`nearest_rank(values, 0.5)`), of intervals."""
+
+    function = "percentile_disc"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _escalation_medians(
+    qs: QuerySet[EscalationRequest],
+) -> tuple[dict[int, int | None], dict[int, int | None]]:
+    """({to level: median seconds from request to decision}, {from level: median seconds
+    at that level before an accepted escalation out of it}). The time at a level runs from
+    reaching it (the case's opening for level 1, otherwise the accepted escalation to it).
+    PostgreSQL takes the medians itself (no request leaves the database); SQLite's are
+    worked out here from the requests."""
+    entered = Subquery(
+        EscalationRequest.objects.filter(
+            case_id=OuterRef("case_id"),
+            to_level=OuterRef("from_level"),
+            status=RequestStatus.ACCEPTED,
+        )
+        .order_by("-decided_at")
+        .values("decided_at")[:1]
+    )
+    accepted = qs.filter(status=RequestStatus.ACCEPTED).annotate(
+        entered=CaseWhen(When(from_level=1, then=F("case__created_at")), default=entered)
+    )
+    decided = qs.filter(decided_at__isnull=False)
+    if connection.vendor == "postgresql":
+
+        def seconds(rows: Any) -> dict[int, int | None]:
+            return {k: int(v.total_seconds()) if v is not None else None for k, v in rows}
+
+        decision = seconds(
+            decided.values("to_level")
+            .annotate(m=_MedianDisc(F("decided_at") - F("created_at")))
+            .values_list("to_level", "m")
+        )
+        at_previous = seconds(
+            accepted.values("from_level")
+            .annotate(m=_MedianDisc(F("decided_at") - F("entered")))
+            .values_list("from_level", "m")
+        )
+        return decision, at_previous
+    durations: dict[str, dict[int, list[int]]] = {
+        "decision": defaultdict(list),
+        "at": defaultdict(list),
+    }
+    for level, created, decided_at in decided.values_list("to_level", "created_at", "decided_at"):
+        durations["decision"][level].append(int((decided_at - created).total_seconds()))
+    for level, decided_at, entered_at in accepted.values_list(
+        "from_level", "decided_at", "entered"
+    ):
+        if entered_at is not None and decided_at is not None:
+            durations["at"][level].append(int((decided_at - entered_at).total_seconds()))
+    return (
+        {k: nearest_rank(sorted(v), 0.5) for k, v in durations["decision"].items()},
+        {k: nearest_rank(sorted(v), 0.5) for k, v in durations["at"].items()},
+    )
+
+
 def escalations_report(filters: Filters) -> dict[str, Any]:
     """Per level reached: requested, accepted, rejected (with the reasons), pending,
     automatic (on a breach); the median hours to a decision, and the median hours a case
@@ -556,40 +635,11 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
         .order_by("to_level")
     ):
         funnel.append({**row, "accepted_pct": _pct(row["accepted"], row["requested"])})
-    decided: dict[int, list[int]] = defaultdict(list)
-    for level, created, decided_at in qs.filter(decided_at__isnull=False).values_list(
-        "to_level", "created_at", "decided_at"
-    ):
-        if decided_at is None:
-            continue
-        decided[level].append(int((decided_at - created).total_seconds()))
-    # Time at a level: from reaching it (opening, or the accepted escalation to it) to the
-    # accepted escalation out of it, for the escalations out of it in range.
-    accepted = plain(
-        qs.filter(status=RequestStatus.ACCEPTED).values(
-            "case_id", "from_level", "decided_at", "case__created_at"
-        )
-    )
-    entries = {
-        (case_id, to_level): at
-        for case_id, to_level, at in EscalationRequest.objects.filter(
-            status=RequestStatus.ACCEPTED,
-            case_id__in=qs.filter(status=RequestStatus.ACCEPTED).values("case_id"),
-        ).values_list("case_id", "to_level", "decided_at")
-    }
-    at_level: dict[int, list[int]] = defaultdict(list)
-    for a in accepted:
-        entered = (
-            a["case__created_at"]
-            if a["from_level"] == 1
-            else entries.get((a["case_id"], a["from_level"]))
-        )
-        if entered is not None:
-            at_level[a["from_level"]].append(int((a["decided_at"] - entered).total_seconds()))
+    decision, at_previous = _escalation_medians(qs)
     for row in funnel:
         level = row["to_level"]
-        row["decision_median"] = nearest_rank(sorted(decided[level]), 0.5)
-        row["time_at_previous_median"] = nearest_rank(sorted(at_level[level - 1]), 0.5)
+        row["decision_median"] = decision.get(level)
+        row["time_at_previous_median"] = at_previous.get(level - 1)
         row["cases_url"] = cases_url(filters, escalated_to=level)
         row["rejected_url"] = cases_url(filters, escalated_to=level, escalation="rejected")
         row["automatic_url"] = cases_url(filters, escalated_to=level, escalation="auto")
