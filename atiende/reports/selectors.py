@@ -605,7 +605,8 @@ def _escalation_medians(
         "at": defaultdict(list),
     }
     for level, created, decided_at in decided.values_list("to_level", "created_at", "decided_at"):
-        durations["decision"][level].append(int((decided_at - created).total_seconds()))
+        if decided_at is not None:
+            durations["decision"][level].append(int((decided_at - created).total_seconds()))
     for level, decided_at, entered_at in accepted.values_list(
         "from_level", "decided_at", "entered"
     ):
