@@ -36,6 +36,9 @@ class CaseFigures(models.Model):
     res_state = models.CharField(max_length=10, choices=TimerState.choices)
     fr_seconds = models.PositiveIntegerField(null=True)
     res_seconds = models.PositiveIntegerField(null=True)
+    # The histogram buckets of the two times (`reports.histogram`), for the percentiles.
+    fr_bucket = models.PositiveSmallIntegerField(null=True)
+    res_bucket = models.PositiveSmallIntegerField(null=True)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -134,3 +137,52 @@ class OrganizationDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.organization_id}"
+
+
+class TimeKind(models.TextChoices):
+    FIRST_RESPONSE = "fr", "Primera respuesta"
+    RESOLUTION = "res", "Resolución"
+
+
+class TimeMonth(models.Model):
+    """How many of the cases opened in a local month, per channel and type, took a first
+    response (or a resolution) within each histogram bucket (`reports.histogram`): the
+    medians and p90s of a range read whole months here and the days at its edges from the
+    per-case figures."""
+
+    month = models.DateField(help_text="El primer día del mes.")
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=20)
+    kind = models.CharField(max_length=3, choices=TimeKind.choices)
+    bucket = models.PositiveSmallIntegerField()
+    cases = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="time_month")]
+        verbose_name = "tiempos por mes"
+        verbose_name_plural = "tiempos por mes"
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.channel_id} {self.type} {self.kind} #{self.bucket}"
+
+
+class MissedCallDay(models.Model):
+    """The missed calls of a local day per line and organization, by the histogram bucket
+    of their business time to the callback (`bucket` null: not called back within the
+    window)."""
+
+    day = models.DateField()
+    channel = models.ForeignKey("directory.Channel", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "customers.Organization", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    bucket = models.PositiveSmallIntegerField(null=True)
+    calls = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="missed_call_day")]
+        verbose_name = "llamadas perdidas por día"
+        verbose_name_plural = "llamadas perdidas por día"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel_id} #{self.bucket}"

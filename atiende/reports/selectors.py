@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from bisect import bisect_right
 from collections import defaultdict
 from typing import Any
 
@@ -20,15 +19,18 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
+    DurationField,
     Exists,
     F,
-    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    When,
 )
+from django.db.models import Case as CaseWhen
 from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek
 from django.urls import reverse
 
@@ -40,14 +42,17 @@ from atiende.channels.phone.models import Direction as CallDirection
 from atiende.core import clock
 from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationRequest, RequestStatus, Via
+from atiende.reports import histogram, services
 from atiende.reports.filters import Filters
 from atiende.reports.hours import LOCAL, attention_calendar, attention_schedule, weekly_open_grid
 from atiende.reports.models import (
     CaseFigures,
     ContactHour,
+    MissedCallDay,
     OrganizationDay,
     RefreshState,
     SlaDay,
+    TimeMonth,
     TimerState,
 )
 from atiende.reports.services import plain, sla_counts
@@ -61,7 +66,6 @@ AGE_BUCKETS = (  # (key, label, from days, to days)
     ("d7_30", "7 a 30 días", 7, 30),
     ("d30", "Más de 30 días", 30, None),
 )
-CALLBACK_WINDOW = dt.timedelta(days=7)
 SLA_DRILLS = {
     f"{kind}_{state}"
     for kind in ("fr", "res")
@@ -153,17 +157,6 @@ def _with_pct(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class _PercentileDisc(Aggregate):
-    """PostgreSQL's nearest-rank percentile (the same definition as `nearest_rank`)."""
-
-    function = "percentile_disc"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = IntegerField()
-
-    def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=fraction, **extra)
-
-
 def nearest_rank(values: list[int], fraction: float) -> int | None:
     """The smallest value with at least `fraction` of the values at or below it."""
     if not values:
@@ -174,29 +167,79 @@ def nearest_rank(values: list[int], fraction: float) -> int | None:
 TIME_KEYS = ("fr_median", "fr_p90", "res_median", "res_p90")
 
 
-def _percentiles(qs: QuerySet[Any], fields: tuple[str, str], by: str) -> dict[Any, dict[str, Any]]:
-    """{group: {fr_median, fr_p90, res_median, res_p90}} over the rows where each field is
-    set: one scan of the rows on PostgreSQL (ordered-set aggregates skip nulls)."""
-    names = [(f, f.split("_")[0]) for f in fields]
-    if connection.vendor == "postgresql":
-        aggregates = {}
-        for field, prefix in names:
-            aggregates[f"{prefix}_median"] = _PercentileDisc(field, 0.5)
-            aggregates[f"{prefix}_p90"] = _PercentileDisc(field, 0.9)
-        return {r.pop(by): r for r in qs.values(by).annotate(**aggregates)}
-    groups: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in qs.values_list(by, *fields).iterator(chunk_size=10000):
-        for (_field, prefix), value in zip(names, row[1:], strict=True):
-            if value is not None:
-                groups[row[0]][prefix].append(value)
-    out: dict[Any, dict[str, Any]] = {}
-    for key, per in groups.items():
-        out[key] = {}
-        for _field, prefix in names:
-            values = sorted(per[prefix])
-            out[key][f"{prefix}_median"] = nearest_rank(values, 0.5)
-            out[key][f"{prefix}_p90"] = nearest_rank(values, 0.9)
-    return out
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def full_months(filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """[first, stop): the first days of the months wholly inside the range, if any."""
+    first = filters.start if filters.start.day == 1 else _next_month(filters.start)
+    stop = _month(filters.end + dt.timedelta(days=1))
+    return (first, stop) if first < stop else None
+
+
+def time_histograms(filters: Filters) -> dict[int, dict[str, dict[int, int]]]:
+    """{channel id: {"fr" | "res": {bucket: cases}}} over the range: whole months from the
+    monthly histograms, the days at the edges (and everything, for one organization: the
+    histograms have no organization) from the per-case figures' buckets."""
+    hist: dict[int, dict[str, dict[int, int]]] = defaultdict(
+        lambda: {"fr": defaultdict(int), "res": defaultdict(int)}
+    )
+    edges = [(filters.start, filters.end)]
+    months = None if filters.organization is not None else full_months(filters)
+    if months is not None:
+        first, stop = months
+        edges = [
+            (lo, hi)
+            for lo, hi in (
+                (filters.start, first - dt.timedelta(days=1)),
+                (stop, filters.end),
+            )
+            if lo <= hi
+        ]
+        rolled = TimeMonth.objects.filter(month__gte=first, month__lt=stop)
+        if filters.channel:
+            rolled = rolled.filter(channel=filters.channel)
+        if filters.type:
+            rolled = rolled.filter(type=filters.type)
+        for channel_id, kind, bucket, n in (
+            rolled.order_by()
+            .values("channel_id", "kind", "bucket")
+            .annotate(n=Sum("cases"))
+            .values_list("channel_id", "kind", "bucket", "n")
+        ):
+            hist[channel_id][kind][bucket] += n
+    # One query per stretch of days (each an index range), both times at once.
+    for lo, hi in edges:
+        for channel_id, fr, res, n in (
+            figures(filters)
+            .filter(created_day__gte=lo, created_day__lte=hi)
+            .values("channel_id", "fr_bucket", "res_bucket")
+            .annotate(n=Count("pk"))
+            .values_list("channel_id", "fr_bucket", "res_bucket", "n")
+        ):
+            if fr is not None:
+                hist[channel_id]["fr"][fr] += n
+            if res is not None:
+                hist[channel_id]["res"][res] += n
+    return hist
+
+
+def _times(filters: Filters) -> dict[int, dict[str, int | None]]:
+    """{channel id: {fr_median, fr_p90, res_median, res_p90}}, read from the histograms
+    (each the upper bound of the bucket holding the exact figure: `reports.histogram`)."""
+    return {
+        channel_id: {
+            f"{kind}_{name}": histogram.percentile(per[kind], fraction)
+            for kind in ("fr", "res")
+            for name, fraction in (("median", 0.5), ("p90", 0.9))
+        }
+        for channel_id, per in time_histograms(filters).items()
+    }
 
 
 # -- SLA compliance and times ---------------------------------------------------------
@@ -225,7 +268,6 @@ def sla_report(filters: Filters) -> dict[str, Any]:
     type x priority x level per week or month of opening; per channel, with the median and
     p90 business time to first response and to resolution."""
     channels = _channels()
-    qs = figures(filters)
     source, day_field, counts = _sla_source(filters)
     trunc = TruncWeek if filters.period == "week" else TruncMonth
     detail = []
@@ -262,7 +304,7 @@ def sla_report(filters: Filters) -> dict[str, Any]:
                 "cases_url": cases_url(scoped, priority=row["priority"], level=row["level"]),
             }
         )
-    times = _percentiles(qs, ("fr_seconds", "res_seconds"), "channel_id")
+    times = _times(filters)
     by_channel = []
     for row in source.values("channel_id").annotate(**counts).order_by("channel_id"):
         channel = channels[row.pop("channel_id")]
@@ -435,80 +477,44 @@ def contacts_report(filters: Filters) -> dict[str, Any]:
 
 
 def _callbacks(filters: Filters) -> list[dict[str, Any]]:
-    """Each missed inbound call in range with its first outbound call to the same number
-    (on any line) within seven days, and the business seconds between them on the line's
-    attention hours."""
-    start, end = filters.instants
-    calls = Call.objects.filter(
-        direction=CallDirection.IN, missed=True, started_at__gte=start, started_at__lt=end
-    ).exclude(caller_e164="")
-    if filters.channel:
-        calls = calls.filter(channel=filters.channel)
-    if filters.organization:
-        calls = calls.filter(organization=filters.organization)
-    missed = plain(
-        calls.order_by("started_at").values(
-            "id", "channel_id", "caller_e164", "started_at", "case_id"
-        )
+    """The range's missed calls with their callbacks, read live (for the drill-down)."""
+    return services.callbacks(
+        *filters.instants, channel=filters.channel, organization=filters.organization
     )
-    if not missed:
-        return []
-    numbers = {m["caller_e164"] for m in missed}
-    outbound: dict[str, list[dt.datetime]] = defaultdict(list)
-    # Every outbound call of the range (they are few next to the cases), matched in Python:
-    # an IN list of thousands of numbers costs the database more than reading them all.
-    for number, at in (
-        Call.objects.filter(
-            direction=CallDirection.OUT,
-            started_at__gte=start,
-            started_at__lt=end + CALLBACK_WINDOW,
-        )
-        .order_by("started_at")
-        .values_list("caller_e164", "started_at")
-        .iterator(chunk_size=10000)
-    ):
-        if number in numbers:
-            outbound[number].append(at)
-    channels = _channels()
-    cals = {pk: attention_calendar(c) for pk, c in channels.items()}
-    out = []
-    for m in missed:
-        times = outbound.get(m["caller_e164"], [])
-        i = bisect_right(times, m["started_at"])
-        back = (
-            times[i] if i < len(times) and times[i] - m["started_at"] <= CALLBACK_WINDOW else None
-        )
-        cal = cals.get(m["channel_id"])
-        seconds = None
-        if back is not None:
-            seconds = (
-                cal.elapsed(m["started_at"], back)
-                if cal
-                else int((back - m["started_at"]).total_seconds())
-            )
-        out.append({**m, "called_back_at": back, "seconds": seconds})
-    return out
 
 
 def missed_calls_report(filters: Filters) -> dict[str, Any]:
+    """Per line: the missed calls of the range, how many were called back, and the median
+    and p90 business time to the callback, from the daily roll-up (`MissedCallDay`)."""
     channels = _channels()
-    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for m in _callbacks(filters):
-        lines[m["channel_id"]].append(m)
+    qs = MissedCallDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.organization:
+        qs = qs.filter(organization=filters.organization)
+    lines: dict[int, dict[int | None, int]] = defaultdict(dict)
+    for channel_id, bucket, n in (
+        qs.order_by()
+        .values("channel_id", "bucket")
+        .annotate(n=Sum("calls"))
+        .values_list("channel_id", "bucket", "n")
+    ):
+        lines[channel_id][bucket] = n
     rows = []
-    for channel_id, calls in sorted(lines.items(), key=lambda kv: channels[kv[0]].slug):
+    for channel_id, buckets in sorted(lines.items(), key=lambda kv: channels[kv[0]].slug):
         channel = channels[channel_id]
         scoped = filters.with_channel(channel)
-        times = sorted(c["seconds"] for c in calls if c["seconds"] is not None)
+        back = {b: n for b, n in buckets.items() if b is not None}
+        missed, called_back = sum(buckets.values()), sum(back.values())
         rows.append(
             {
                 "channel": channel.slug,
                 "channel_name": channel.name,
-                "missed": len(calls),
-                "called_back": len(times),
-                "called_back_pct": _pct(len(times), len(calls)),
-                "callback_median": nearest_rank(times, 0.5),
-                "callback_p90": nearest_rank(times, 0.9),
+                "missed": missed,
+                "called_back": called_back,
+                "called_back_pct": _pct(called_back, missed),
+                "callback_median": histogram.percentile(back, 0.5),
+                "callback_p90": histogram.percentile(back, 0.9),
                 "cases_url": cases_url(scoped, missed="all"),
                 "not_called_back_url": cases_url(scoped, missed="pending"),
             }
@@ -530,6 +536,7 @@ def missed_calls_report(filters: Filters) -> dict[str, Any]:
                 rows,
             )
         },
+        refreshed_at=_iso(refreshed_at()),
     )
 
 
@@ -546,6 +553,69 @@ def _escalations(filters: Filters) -> QuerySet[EscalationRequest]:
     if filters.organization:
         qs = qs.filter(case__organization=filters.organization)
     return qs.order_by()
+
+
+class _MedianDisc(Aggregate):
+    """PostgreSQL's nearest-rank median (`nearest_rank(values, 0.5)`), of intervals."""
+
+    function = "percentile_disc"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _escalation_medians(
+    qs: QuerySet[EscalationRequest],
+) -> tuple[dict[int, int | None], dict[int, int | None]]:
+    """({to level: median seconds from request to decision}, {from level: median seconds
+    at that level before an accepted escalation out of it}). The time at a level runs from
+    reaching it (the case's opening for level 1, otherwise the accepted escalation to it).
+    PostgreSQL takes the medians itself (no request leaves the database); SQLite's are
+    worked out here from the requests."""
+    entered = Subquery(
+        EscalationRequest.objects.filter(
+            case_id=OuterRef("case_id"),
+            to_level=OuterRef("from_level"),
+            status=RequestStatus.ACCEPTED,
+        )
+        .order_by("-decided_at")
+        .values("decided_at")[:1]
+    )
+    accepted = qs.filter(status=RequestStatus.ACCEPTED).annotate(
+        entered=CaseWhen(When(from_level=1, then=F("case__created_at")), default=entered)
+    )
+    decided = qs.filter(decided_at__isnull=False)
+    if connection.vendor == "postgresql":
+
+        def seconds(rows: Any) -> dict[int, int | None]:
+            return {k: int(v.total_seconds()) if v is not None else None for k, v in rows}
+
+        decision = seconds(
+            decided.values("to_level")
+            .annotate(m=_MedianDisc(F("decided_at") - F("created_at")))
+            .values_list("to_level", "m")
+        )
+        at_previous = seconds(
+            accepted.values("from_level")
+            .annotate(m=_MedianDisc(F("decided_at") - F("entered")))
+            .values_list("from_level", "m")
+        )
+        return decision, at_previous
+    durations: dict[str, dict[int, list[int]]] = {
+        "decision": defaultdict(list),
+        "at": defaultdict(list),
+    }
+    for level, created, decided_at in decided.values_list("to_level", "created_at", "decided_at"):
+        if decided_at is not None:
+            durations["decision"][level].append(int((decided_at - created).total_seconds()))
+    for level, decided_at, entered_at in accepted.values_list(
+        "from_level", "decided_at", "entered"
+    ):
+        if entered_at is not None and decided_at is not None:
+            durations["at"][level].append(int((decided_at - entered_at).total_seconds()))
+    return (
+        {k: nearest_rank(sorted(v), 0.5) for k, v in durations["decision"].items()},
+        {k: nearest_rank(sorted(v), 0.5) for k, v in durations["at"].items()},
+    )
 
 
 def escalations_report(filters: Filters) -> dict[str, Any]:
@@ -566,40 +636,11 @@ def escalations_report(filters: Filters) -> dict[str, Any]:
         .order_by("to_level")
     ):
         funnel.append({**row, "accepted_pct": _pct(row["accepted"], row["requested"])})
-    decided: dict[int, list[int]] = defaultdict(list)
-    for level, created, decided_at in qs.filter(decided_at__isnull=False).values_list(
-        "to_level", "created_at", "decided_at"
-    ):
-        if decided_at is None:
-            continue
-        decided[level].append(int((decided_at - created).total_seconds()))
-    # Time at a level: from reaching it (opening, or the accepted escalation to it) to the
-    # accepted escalation out of it, for the escalations out of it in range.
-    accepted = plain(
-        qs.filter(status=RequestStatus.ACCEPTED).values(
-            "case_id", "from_level", "decided_at", "case__created_at"
-        )
-    )
-    entries = {
-        (case_id, to_level): at
-        for case_id, to_level, at in EscalationRequest.objects.filter(
-            status=RequestStatus.ACCEPTED,
-            case_id__in=qs.filter(status=RequestStatus.ACCEPTED).values("case_id"),
-        ).values_list("case_id", "to_level", "decided_at")
-    }
-    at_level: dict[int, list[int]] = defaultdict(list)
-    for a in accepted:
-        entered = (
-            a["case__created_at"]
-            if a["from_level"] == 1
-            else entries.get((a["case_id"], a["from_level"]))
-        )
-        if entered is not None:
-            at_level[a["from_level"]].append(int((a["decided_at"] - entered).total_seconds()))
+    decision, at_previous = _escalation_medians(qs)
     for row in funnel:
         level = row["to_level"]
-        row["decision_median"] = nearest_rank(sorted(decided[level]), 0.5)
-        row["time_at_previous_median"] = nearest_rank(sorted(at_level[level - 1]), 0.5)
+        row["decision_median"] = decision.get(level)
+        row["time_at_previous_median"] = at_previous.get(level - 1)
         row["cases_url"] = cases_url(filters, escalated_to=level)
         row["rejected_url"] = cases_url(filters, escalated_to=level, escalation="rejected")
         row["automatic_url"] = cases_url(filters, escalated_to=level, escalation="auto")
