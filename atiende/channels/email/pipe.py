@@ -16,9 +16,12 @@ bounced because of a fault of ours.
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO, TextIO
 
 from atiende.channels.email import spool
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs every message
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 EX_OK, EX_USAGE, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 0, 64, 65, 67, 75
 
