@@ -16,6 +16,7 @@ from atiende.cases.models import Case, Note
 from atiende.channels.email import spool, spooled
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail
 from atiende.channels.email.tests.conftest import ATIENDE, fixture, subprocess_env
+from atiende.channels.email.tests.dovecot import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,3 +212,20 @@ def test_the_worker_process_drains_the_spool(correo, acme, sla_targets, data):
     assert done.returncode == 0, done.stderr
     assert "email.spool" in done.stdout.decode()
     assert Note.objects.filter(direction="inbound").count() == 1 and spooled_files(data) == []
+
+
+def test_mail_piped_while_the_database_is_down_is_stored_when_it_is_back(
+    correo, acme, sla_targets, data, tmp_path
+):
+    down = f"postgres://postgres@127.0.0.1:{free_port()}/atiende"
+    assert pipe(fixture("plain.eml"), data=data, DATABASE_URL=down).returncode == 0
+    failed = subprocess.run(
+        [ATIENDE, "worker", "--once"],
+        capture_output=True,
+        timeout=120,
+        env=subprocess_env(ATIENDE_DATA_DIR=str(data), DATABASE_URL=down),
+    )
+    assert failed.returncode != 0 and Note.objects.count() == 0
+    assert len(spooled_files(data)) == 1  # still waiting, not lost
+    assert spooled.drain(base=data).outcomes == {"stored": 1}
+    assert Note.objects.filter(direction="inbound").count() == 1
