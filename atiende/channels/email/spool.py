@@ -270,10 +270,13 @@ def _remove_stale_temps(directory: Path, now: float) -> None:
                 pass
 
 
-def done(path: Path) -> None:
-    """Remove a file whose message is stored (call after the commit)."""
-    path.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+def done(paths: list[Path]) -> None:
+    """Remove files whose messages are stored (call after the commit), then flush their
+    directories once."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+    for directory in {path.parent for path in paths}:
+        _fsync_dir(directory)
 
 
 def waiting(channel: str, *, base: Path | None = None) -> int:

@@ -2,10 +2,10 @@
 
 Every worker process, about once a second, claims the waiting files of each channel's
 spool directory (`spool.claim`: a rename, so several workers on several machines take
-disjoint files) and hands each message to the same intake as the IMAP poller
-(`intake.ingest`: exactly once by Message-ID and content, quarantine for what cannot be
-stored). A file is deleted only after the transaction that stored its message (or its
-quarantine) committed; a worker that dies between the two leaves the file, which is taken
+disjoint files) and hands the messages to the same intake as the IMAP poller, 25 to a
+transaction (`intake.ingest_many`: exactly once by Message-ID and content, quarantine for
+what cannot be stored, a failing group stored again one by one). A file is deleted only
+after the transaction that stored its message (or its quarantine) committed; a worker that dies between the two leaves the file, which is taken
 again and found already stored. A database error leaves the file claimed, to be tried
 again on the next round.
 """
@@ -25,6 +25,7 @@ from atiende.directory.models import Channel
 log = logging.getLogger(__name__)
 
 SOURCE = "ingest-email"
+GROUP = 25  # mails to a transaction, as the IMAP poller stores them
 _unknown_warned: set[str] = set()
 
 
@@ -61,38 +62,35 @@ def drain(
         )
         if claimed:
             own = intake.own_addresses()
-            for path in claimed:
-                _store_one(channel, path, own, result)
+            for at in range(0, len(claimed), GROUP):
+                _store_group(channel, claimed[at : at + GROUP], own, result)
     return result
 
 
-def _store_one(channel: Channel, path: Path, own: set[str], result: Drained) -> None:
-    try:
-        message = spool.read(path)
-    except FileNotFoundError:  # another worker took it over after our lease (see spool)
+def _store_group(channel: Channel, paths: list[Path], own: set[str], result: Drained) -> None:
+    """Some claimed files in one transaction (`intake.ingest_many`, as the IMAP poller
+    stores a chunk), then their deletion."""
+    messages = []
+    for path in paths:
+        try:
+            messages.append(spool.read(path))
+        except FileNotFoundError:  # another worker took it over after our lease (see spool)
+            continue
+    if not messages:
         return
     assert not connection.in_atomic_block, "the spool is stored outside any transaction"
     try:
-        outcome = intake.ingest(
-            message.raw,
-            channel=channel,
-            source=SOURCE,
-            envelope_sender=message.sender,
+        outcomes = intake.ingest_many(
+            channel,
+            [(m.raw, SOURCE) for m in messages],
             own=own,
+            senders=[m.sender for m in messages],
         )
-    except DatabaseError:  # database down or locked: the file waits for the next round
-        log.warning("spooled mail %s not stored yet: database error", path.name, exc_info=True)
-        result.left += 1
+    except DatabaseError:  # database down or locked: the files wait for the next round
+        log.warning("%d spooled mails not stored yet: database error", len(messages), exc_info=True)
+        result.left += len(messages)
         return
-    except Exception as exc:  # a bug on one message must not hold the spool back
-        log.exception("spooled mail %s could not be stored; quarantined", path.name)
-        try:
-            outcome = intake.quarantine(
-                channel, message.raw, f"Error inesperado: {exc!r}", source=SOURCE
-            )
-        except DatabaseError:
-            result.left += 1
-            return
-    # intake committed (it ran outside any transaction): only now the file may go.
-    spool.done(path)
-    result.outcomes[outcome.status] = result.outcomes.get(outcome.status, 0) + 1
+    # ingest_many committed (it ran outside any transaction): only now the files may go.
+    spool.done([m.path for m in messages])
+    for outcome in outcomes:
+        result.outcomes[outcome.status] = result.outcomes.get(outcome.status, 0) + 1
