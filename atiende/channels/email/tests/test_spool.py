@@ -229,3 +229,12 @@ def test_mail_piped_while_the_database_is_down_is_stored_when_it_is_back(
     assert len(spooled_files(data)) == 1  # still waiting, not lost
     assert spooled.drain(base=data).outcomes == {"stored": 1}
     assert Note.objects.filter(direction="inbound").count() == 1
+
+
+def test_a_bad_message_among_good_ones_is_quarantined_alone(correo, acme, sla_targets, data):
+    for n in range(3):
+        spool.write(mail(n, f"persona{n}@acme.com.co"), channel="correo", sender=None, base=data)
+    spool.write(NO_SENDER, channel="correo", sender="", base=data)
+    assert spooled.drain(base=data).outcomes == {"stored": 3, "quarantined": 1}
+    assert Note.objects.filter(direction="inbound").count() == 3
+    assert QuarantinedEmail.objects.count() == 1 and spooled_files(data) == []
