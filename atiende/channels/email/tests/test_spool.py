@@ -238,3 +238,16 @@ def test_a_bad_message_among_good_ones_is_quarantined_alone(correo, acme, sla_ta
     assert spooled.drain(base=data).outcomes == {"stored": 3, "quarantined": 1}
     assert Note.objects.filter(direction="inbound").count() == 3
     assert QuarantinedEmail.objects.count() == 1 and spooled_files(data) == []
+
+
+def test_a_temporary_file_left_by_a_killed_pipe_is_never_stored_and_goes_after_an_hour(data):
+    spool.write(mail(1), channel="correo", sender=None, base=data)
+    directory = data / "spool" / "email" / "correo"
+    half_written = directory / f"{spool.TEMP_PREFIX}999-abc"
+    half_written.write_bytes(mail(2)[:20])
+    assert [p.name for p in spool.claim("correo", base=data, owner="a")] == [
+        spooled_files(data, "correo/claimed/a")[0].name
+    ]
+    assert half_written.exists()
+    spool.claim("correo", base=data, owner="a", now=time.time() + spool.STALE_TEMP_SECONDS + 1)
+    assert not half_written.exists()
