@@ -18,6 +18,7 @@ commands:
   load-config PATH   validate and load a configuration file
   export-config      print the loaded configuration as YAML
   create-user        create an agent, supervisor, admin or customer user
+  ingest-email       one message from an MTA pipe (stdin) into the spool; --direct stores it now
   cti-simulate       post a whole phone call's PBX events to a running atiende
   backup PATH        write one archive: database, attachments, sha256 manifest (docs/deploy.md)
   restore PATH       restore such an archive into an empty database and data directory
@@ -33,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
+    if argv[0] in ("ingest-email", "ingest_email"):
+        # One process per message from the MTA: spool it without importing Django
+        # (docs/decisions/0006-mta-pipe-spool.md). --direct and --help are Django's.
+        from atiende.channels.email import pipe
+
+        if not pipe.wants_django(argv[1:]):
+            return pipe.main(argv[1:])
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 

@@ -16,6 +16,7 @@ RUNS = [
     ("cases", ["bench_cases.py"], ["sqlite", "postgres"]),
     ("sweep", ["bench_sweep.py"], ["sqlite", "postgres"]),
     ("email", ["bench_email.py"], ["sqlite", "postgres"]),
+    ("pipe", ["bench_pipe.py"], ["sqlite", "postgres"]),
     ("whatsapp", ["bench_whatsapp.py"], ["sqlite", "postgres"]),
     ("phone", ["bench_phone.py"], ["sqlite", "postgres"]),
     ("console", ["bench_console.py"], ["sqlite", "postgres"]),

@@ -1,4 +1,4 @@
-"""The worker loop: run due jobs and periodic tasks until told to stop."""
+"""The worker loop: run due jobs, periodic and local tasks until told to stop."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db import close_old_connections
 
 from atiende.core.sqlite import base as sqlite
 from atiende.worker import queue
+from atiende.worker.local import LocalTasks
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +25,19 @@ def run_forever(
 
 def _loop(stop: threading.Event, *, idle_sleep: float, owner: str) -> None:
     queue.ensure_periodic()
+    local = LocalTasks()
     log.info("worker %s started", owner)
     while not stop.is_set():
         try:
             close_old_connections()
+            local.run_due()
             queue.run_periodic(owner=owner)
             ran = queue.run_pending(limit=50, owner=owner, yield_between_jobs=True)
         except Exception:  # the database may be briefly unreachable; keep the loop alive
             log.exception("worker iteration failed")
             ran = 0
-        if not ran:
-            stop.wait(idle_sleep)
+        if not ran:  # idle: wait, but not past the next local task (the spool's round)
+            stop.wait(min(idle_sleep, local.seconds_to_next()))
     log.info("worker %s stopped", owner)
 
 

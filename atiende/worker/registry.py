@@ -1,4 +1,10 @@
-"""Job handlers and periodic tasks register here; apps declare them in `jobs.py` modules."""
+"""Job handlers, periodic and local tasks register here; apps declare them in `jobs.py`
+modules.
+
+A periodic task is a database row: one worker at a time runs it, wherever it is. A local
+task runs in every worker process on its own clock, for work that is found on the
+worker's own disk rather than in the database (the mail spool, `channels/email/spooled.py`);
+what it does must be safe with several workers doing it at once."""
 
 from __future__ import annotations
 
@@ -19,9 +25,17 @@ class Periodic:
     func: Callable[[], None]
 
 
+@dataclass(frozen=True)
+class Local:
+    name: str
+    interval_seconds: float
+    func: Callable[[], None]
+
+
 HANDLERS: dict[str, Handler] = {}
 OUTSIDE_TRANSACTION: set[str] = set()
 PERIODIC: dict[str, Periodic] = {}
+LOCAL: dict[str, Local] = {}
 _loaded = False
 
 
@@ -47,6 +61,16 @@ def handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
 def periodic(name: str, *, every: int) -> Callable[[Callable[[], None]], Callable[[], None]]:
     def register(func: Callable[[], None]) -> Callable[[], None]:
         PERIODIC[name] = Periodic(name, every, func)
+        return func
+
+    return register
+
+
+def local(name: str, *, every: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a task every worker process runs every `every` seconds (see above)."""
+
+    def register(func: Callable[[], None]) -> Callable[[], None]:
+        LOCAL[name] = Local(name, every, func)
         return func
 
     return register

@@ -111,19 +111,29 @@ def ingest(
 
 
 def ingest_many(
-    channel: Channel, items: list[tuple[bytes, str]], *, own: set[str]
+    channel: Channel,
+    items: list[tuple[bytes, str]],
+    *,
+    own: set[str],
+    senders: list[str | None] | None = None,
 ) -> list[Outcome]:
     """Store several mails (raw bytes, source) in one transaction: one commit, and the
     lookups and inserts of all of them together (`transactions.batch`). If any of them
     fails, each is stored on its own, so that no message holds back the others. A
-    database error propagates (nothing of the group is committed)."""
+    database error propagates (nothing of the group is committed). `senders`: the
+    envelope sender of each mail where known (the MTA pipe's spool), as in `ingest`."""
     parsed: list[inbound.ParsedEmail | None] = []
     trusted = trusted_mtas(channel)
-    for raw, _ in items:
+    envelopes = senders if senders is not None else [None] * len(items)
+    for (raw, _), envelope in zip(items, envelopes, strict=True):
         try:
             parsed.append(
                 inbound.parse(
-                    raw, channel=channel.slug, own_addresses=own, trusted_authserv_ids=trusted
+                    raw,
+                    channel=channel.slug,
+                    own_addresses=own,
+                    envelope_sender=envelope,
+                    trusted_authserv_ids=trusted,
                 )
             )
         except Exception:  # unparseable, or a bug: quarantined below, on its own
@@ -142,16 +152,26 @@ def ingest_many(
             log.info("storing %d mails together failed (%r): one by one", len(items), exc)
         else:
             return [
-                done or ingest_safely(channel, raw, source=source, own=own)
-                for done, (raw, source) in zip(stored, items, strict=True)
+                done or ingest_safely(channel, raw, source=source, own=own, envelope_sender=env)
+                for done, (raw, source), env in zip(stored, items, envelopes, strict=True)
             ]
-    return [ingest_safely(channel, raw, source=source, own=own) for raw, source in items]
+    return [
+        ingest_safely(channel, raw, source=source, own=own, envelope_sender=env)
+        for (raw, source), env in zip(items, envelopes, strict=True)
+    ]
 
 
-def ingest_safely(channel: Channel, raw: bytes, *, source: str, own: set[str]) -> Outcome:
+def ingest_safely(
+    channel: Channel,
+    raw: bytes,
+    *,
+    source: str,
+    own: set[str],
+    envelope_sender: str | None = None,
+) -> Outcome:
     """`ingest`, with a bug on one message quarantining it instead of blocking the mailbox."""
     try:
-        return ingest(raw, channel=channel, source=source, own=own)
+        return ingest(raw, channel=channel, source=source, own=own, envelope_sender=envelope_sender)
     except DatabaseError:
         raise
     except Exception as exc:

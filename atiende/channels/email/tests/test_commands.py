@@ -1,4 +1,5 @@
-"""`atiende ingest-email` as an MTA runs it: a child process, bytes on stdin, an exit status."""
+"""`atiende ingest-email --direct` as an MTA runs it: a child process, bytes on stdin, an exit
+status. The pipe through the spool (the default) is `test_spool.py`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def ingest(raw: bytes, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [ATIENDE, "ingest-email", *args],
+        [ATIENDE, "ingest-email", "--direct", *args],
         input=raw,
         capture_output=True,
         timeout=60,

@@ -4,6 +4,7 @@ import threading
 from django.core.management.base import BaseCommand
 
 from atiende.worker import loop, queue
+from atiende.worker.local import LocalTasks
 
 
 class Command(BaseCommand):
@@ -18,9 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, idle_sleep=1.0, **options):
         if once:
             queue.ensure_periodic()
+            local = LocalTasks().run_due()
             periodic = queue.run_periodic()
             ran = queue.run_pending(limit=10_000)
-            self.stdout.write(f"{ran} jobs, periodic: {', '.join(periodic) or 'none due'}")
+            self.stdout.write(
+                f"{ran} jobs, periodic: {', '.join(periodic) or 'none due'}, "
+                f"local: {', '.join(local) or 'none'}"
+            )
             return
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):

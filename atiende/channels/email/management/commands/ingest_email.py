@@ -1,6 +1,11 @@
 """`atiende ingest-email --channel correo < message.eml`: one message from an MTA pipe.
 
-Exit status (sysexits.h, what MTAs understand): 0 stored (or already stored, or kept in
+The console script runs the pipe without Django (`channels/email/pipe.py`: the message goes
+to the spool, which the worker drains). This command is what runs with `--direct`: the
+message is stored through the database in this process, and the exit status says how.
+Without `--direct` (e.g. `python -m django ingest_email`) it spools like the pipe.
+
+Exit status of --direct (sysexits.h, what MTAs understand): 0 stored (or already stored, or kept in
 quarantine), 75 temporary failure (the MTA keeps the message and retries: database or disk
 unavailable, and any unexpected error, so no mail is bounced because of a bug), 67 unknown
 channel, 65 empty input.
@@ -32,8 +37,25 @@ class Command(BaseCommand):
             default=None,
             help="remitente del sobre (MAIL FROM) que entrega el MTA, p. ej. ${sender} en Postfix",
         )
+        parser.add_argument(
+            "--direct",
+            action="store_true",
+            help="registrar el mensaje ahora en la base de datos, en este proceso, en lugar de "
+            "dejarlo en la cola de correo (spool) que vacía el worker",
+        )
 
     def handle(self, *args, **opts):
+        if not opts["direct"]:
+            from atiende.channels.email import pipe
+
+            sys.exit(
+                pipe.run(
+                    sys.stdin.buffer,
+                    channel=opts["channel"],
+                    sender=opts["sender"],
+                    stderr=sys.stderr,
+                )
+            )
         raw = sys.stdin.buffer.read()
         sys.exit(self.run(raw, opts["channel"], opts["sender"]))
 
