@@ -90,6 +90,9 @@ def free_port() -> int:
 def server(threads: int = 2) -> Iterator[str]:
     """Run `atiende serve` (gunicorn, no job worker) against the bench database."""
     port = free_port()
+    # The server's log goes to a file (a pipe nobody reads would fill and stall it).
+    log_path = Path(os.environ.get("ATIENDE_DATA_DIR", tempfile.gettempdir())) / "bench-server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
         [
             str(BIN / "atiende"),
@@ -102,7 +105,7 @@ def server(threads: int = 2) -> Iterator[str]:
         ],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -114,12 +117,14 @@ def server(threads: int = 2) -> Iterator[str]:
             ):
                 break
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
+                raise RuntimeError(log_path.read_text(errors="replace"))
             time.sleep(0.2)
         yield base
     finally:
         proc.terminate()
         proc.wait(10)
+        log.close()
+        print(f"server log: {log_path}", file=sys.stderr)
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from atiende.core import clock
 
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _histogram = None
+_histogram_lock = threading.Lock()
 
 
 def multiprocess_dir() -> str | None:
@@ -46,8 +48,14 @@ def prepare_multiprocess_dir(path: Path) -> None:
 
 
 def webhook_histogram() -> Any:
+    """The histogram, created once per process: the first webhooks of a fresh process
+    arrive on several threads at once, and a second registration would raise."""
     global _histogram
-    if _histogram is None:
+    if _histogram is not None:
+        return _histogram
+    with _histogram_lock:
+        if _histogram is not None:
+            return _histogram
         from prometheus_client import Histogram
 
         _histogram = Histogram(

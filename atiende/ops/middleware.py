@@ -10,6 +10,7 @@ plain HTTP."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from django.urls import resolve
 
 from atiende.core import requestid
 from atiende.core.middleware import _in
+
+log = logging.getLogger(__name__)
 
 # Answered here, by the views their URL patterns name (ops/urls.py, ops/views.py).
 EARLY = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -65,5 +68,8 @@ class OpsMiddleware:
         if kind:
             from atiende.ops import metrics
 
-            metrics.observe_webhook(kind, time.perf_counter() - started)
+            try:
+                metrics.observe_webhook(kind, time.perf_counter() - started)
+            except Exception:  # the event is already in the inbox: the answer must go out
+                log.exception("webhook metrics: observation failed")
         return response

@@ -128,3 +128,35 @@ def test_metrics_add_up_across_gunicorn_processes(tmp_path):
     text = generate_latest(registry).decode()
     assert 'atiende_webhook_ack_seconds_count{channel="phone"} 4.0' in text
     assert 'atiende_webhook_ack_seconds_bucket{channel="phone",le="0.025"} 2.0' in text
+
+
+def test_the_first_webhooks_on_many_threads_create_one_histogram():
+    """A fresh web process meets its first webhooks on several threads at once: each must
+    be observed (a second registration of the histogram raised, and the webhook got a 500)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, threading
+sys.setswitchinterval(1e-6)
+from atiende.ops import metrics
+start = threading.Barrier(16)
+failures = []
+def first_webhook():
+    start.wait()
+    try:
+        metrics.observe_webhook("phone", 0.01)
+    except Exception as exc:
+        failures.append(repr(exc))
+threads = [threading.Thread(target=first_webhook) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+counts = [s.value for f in metrics.webhook_histogram().collect() for s in f.samples
+          if s.name.endswith("_count") and s.labels.get("channel") == "phone"]
+print(len(failures), counts[0])
+"""
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert out == ["0", "16.0"], out
