@@ -193,6 +193,7 @@ TIMER_COLUMNS = [
     "breached_at",
     "at_risk_flagged_at",
     "next_check_at",
+    "case_active",
 ]
 NOTE_COLUMNS = [
     "case_id",
@@ -457,6 +458,7 @@ def timers_for(rng, insert, case_id, created, status, active, phase, now):
                 insert.instant(breached),
                 insert.instant(flagged),
                 insert.instant(check),
+                active,
             )
         )
     return out
