@@ -1,8 +1,9 @@
 # The console's queues of active cases by last activity (see Case.Meta.indexes), then
 # fresh planner statistics for the two tables whose indexes changed here and in
 # sla/0003: without them SQLite keeps choosing the older, wider indexes it has statistics
-# for. `analysis_limit` makes SQLite's ANALYZE sample each index instead of reading it
-# all (seconds at a million cases); PostgreSQL's ANALYZE always samples.
+# for. A full ANALYZE on SQLite (about a minute at a million cases): a sampled one
+# (`analysis_limit`) gave statistics so wrong for few-valued columns (status, channel)
+# that the "all" queue sorted the whole table. PostgreSQL's ANALYZE always samples.
 
 from django.conf import settings
 from django.db import migrations, models
@@ -10,8 +11,6 @@ from django.db import migrations, models
 
 def analyze(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        if schema_editor.connection.vendor == "sqlite":
-            cursor.execute("PRAGMA analysis_limit = 1000")
         for table in ("cases_case", "sla_slatimer"):
             cursor.execute(f"ANALYZE {table}")
 
