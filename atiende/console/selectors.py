@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     IntegerField,
@@ -192,7 +193,33 @@ def _count(who: Who, slug: str, now: dt.datetime) -> int:
         # Distinct cases over the two index reads (a case may have two clocks in them).
         first, second = (arm.order_by().values("case_id") for arm in _arms(slug, now))
         return first.union(second).count()
-    return queue_cases(who, slug, now=now).count()
+    qs = queue_cases(who, slug, now=now)
+    if slug in COUNT_INDEX and connection.vendor == "sqlite":
+        return _count_with_index(qs, COUNT_INDEX[slug])
+    return qs.count()
+
+
+# The partial index each count reads. PostgreSQL picks it by itself; SQLite's planner,
+# with ANALYZE statistics, prefers wider indexes it must then check row by row in the
+# table (the unassigned count took 150-180 ms at a million cases instead of a few), so on
+# SQLite the count names its index. Naming an index the query cannot use is an error
+# ("no query solution"), so the tests also check that each queue's condition matches its
+# index.
+COUNT_INDEX = {
+    "unassigned": "case_active_unassigned",
+    "critical": "case_active_critical",
+    "awaiting": "case_awaiting",
+}
+
+
+def _count_with_index(qs: QuerySet[Case], index: str) -> int:
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    table = f'FROM "{Case._meta.db_table}"'
+    assert sql.count(table) == 1, sql  # one table, no joins: the index applies to it
+    sql = sql.replace(table, f"{table} INDEXED BY {index}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql})", params)
+        return int(cursor.fetchone()[0])
 
 
 def _all_count() -> tuple[int, bool]:
