@@ -405,7 +405,9 @@ def build(args) -> dict:
             cur.execute("INSERT INTO search_document(search_document) VALUES ('optimize')")
     schema.set_triggers(connection, enabled=True)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # After a bulk load, as after any import: statistics, and on PostgreSQL the
+        # visibility map that index-only scans need (autovacuum may be off, or late).
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"  search index built in {time.perf_counter() - t1:.0f} s", flush=True)
     return {
         "me": me,
