@@ -22,6 +22,7 @@ def plans() -> None:
     from django.db import connection
 
     from atiende.accounts.models import User
+    from atiende.cases.models import Case
     from atiende.console import selectors
     from atiende.core import clock
 
@@ -38,14 +39,21 @@ def plans() -> None:
             )
     for slug in ("mine", "unassigned", "critical", "awaiting", "all"):
         qs = selectors.queue_cases(who, slug, now=now)
-        page = selectors.with_columns(qs).order_by(*selectors.SORTS["-updated"])[:26]
-        statements.append((f"{slug}: first page", page))
+        ids = qs.order_by(*selectors.SORTS["-updated"]).values_list("pk", flat=True)[:26]
+        statements.append((f"{slug}: first page (ids)", ids))
         if slug != "all":
             statements.append((f"{slug}: count", qs.order_by().values("pk")))
+    statements.append(("all: count (≈, the highest id)", Case.objects.order_by("-id")[:1]))
     for label, qs in statements:
-        print(f"\n### {label}\n")
+        print(f"\n### {label}\n", flush=True)
+        slug = label.split(":")[0]
         if pg:
             print(qs.explain(analyze=True, buffers=True))
+        elif slug in selectors.QUEUE_INDEX:  # as the console runs it on SQLite
+            sql, params = selectors._with_index(qs, selectors.QUEUE_INDEX[slug])
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                print("\n".join(" ".join(map(str, row)) for row in cursor.fetchall()))
         else:
             print(qs.explain())
 
