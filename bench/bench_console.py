@@ -193,6 +193,7 @@ TIMER_COLUMNS = [
     "breached_at",
     "at_risk_flagged_at",
     "next_check_at",
+    "case_active",
 ]
 NOTE_COLUMNS = [
     "case_id",
@@ -404,7 +405,9 @@ def build(args) -> dict:
             cur.execute("INSERT INTO search_document(search_document) VALUES ('optimize')")
     schema.set_triggers(connection, enabled=True)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # After a bulk load, as after any import: statistics, and on PostgreSQL the
+        # visibility map that index-only scans need (autovacuum may be off, or late).
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"  search index built in {time.perf_counter() - t1:.0f} s", flush=True)
     return {
         "me": me,
@@ -457,6 +460,7 @@ def timers_for(rng, insert, case_id, created, status, active, phase, now):
                 insert.instant(breached),
                 insert.instant(flagged),
                 insert.instant(check),
+                active,
             )
         )
     return out
@@ -489,7 +493,7 @@ def notes_for(rng, insert, case_id, created, channel, requester, active, agent_i
     return out
 
 
-def measure(me, rounds: int) -> list[tuple[str, str]]:
+def measure(me, rounds: int, *, only: str = "") -> list[tuple[str, str]]:
     from django.core.cache import cache
     from django.test import Client
 
@@ -517,6 +521,7 @@ def measure(me, rounds: int) -> list[tuple[str, str]]:
         ("queue all, page 40", "/console/?queue=all&page=40"),
         ("queue mine, sorted by deadline", "/console/?queue=mine&sort=deadline"),
         ("queue unassigned, sorted by priority", "/console/?queue=unassigned&sort=priority"),
+        ("case page (an open case with notes)", "/console/cases/CS0000001"),
         ("counts poll (shared counts cached)", "/console/queues/counts"),
         ("counts poll (cache cold: every count)", "/console/queues/counts#cold"),
         ("search: facturacion", "/console/search?q=facturacion"),
@@ -525,6 +530,7 @@ def measure(me, rounds: int) -> list[tuple[str, str]]:
         ("search: a rare word (nit 90012345)", "/console/search?q=90012345"),
         ("search: a case number (jump)", "/console/search?q=CS0000123"),
     ]
+    pages = [(label, url) for label, url in pages if only in label]
     out = []
     for label, url in pages:
         cold = url.endswith("#cold")
@@ -551,6 +557,54 @@ def measure(me, rounds: int) -> list[tuple[str, str]]:
     return out
 
 
+def keep_environment(db: str, name: str, *, fresh: bool) -> dict[str, str]:
+    """Point this process at a named bench database that outlives the run: PostgreSQL
+    database `name`, or the SQLite file in `var/bench/<name>/`. `fresh` empties it first
+    (`--keep`); otherwise it must exist (`--reuse`)."""
+    import os
+    import shutil
+    import subprocess
+
+    data_dir = common.ROOT / "var" / "bench" / name
+    env = {
+        "ATIENDE_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "atiende.settings"),
+        "ATIENDE_LOG_LEVEL": "WARNING",
+    }
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    if not fresh and not data_dir.exists() and db == "sqlite":
+        raise SystemExit(f"--reuse {name}: {data_dir} does not exist (build it with --keep)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if db == "postgres":
+        psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres"]
+        if fresh:
+            subprocess.run(
+                [*psql, "-c", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+                check=True,
+                capture_output=True,
+            )
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.update(env)
+    return env
+
+
+def reused() -> dict:
+    """What `measure` needs from a database built earlier with --keep (its first user is
+    the supervisor the build signs in as)."""
+    from atiende.accounts.models import User
+    from atiende.escalations.models import EscalationRequest
+
+    return {
+        "me": User.objects.order_by("id").first(),
+        "notes": None,
+        "pending": EscalationRequest.objects.filter(status="pending").count(),
+        "build_seconds": 0.0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -560,12 +614,35 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=30_000)
     parser.add_argument("--agents", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=60)
+    named = parser.add_mutually_exclusive_group()
+    named.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="build into a named database that is kept after the run (PostgreSQL database "
+        "NAME, or var/bench/NAME/ for SQLite), to measure again with --reuse",
+    )
+    named.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="measure a database built earlier with --keep NAME (migrations are applied "
+        "first; nothing is built)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="with --keep: build, measure nothing"
+    )
+    parser.add_argument(
+        "--only", default="", help="measure only the requests whose label contains this text"
+    )
     args = parser.parse_args()
 
-    env = common.prepare_environment(args.db)
+    name = args.keep or args.reuse
+    if name:
+        env = keep_environment(args.db, name, fresh=bool(args.keep))
+    else:
+        env = common.prepare_environment(args.db)
     try:
         common.setup_django()
-        built = build(args)
+        built = reused() if args.reuse else build(args)
         from atiende.cases.models import Case
 
         total = Case.objects.count()
@@ -574,13 +651,16 @@ def main() -> None:
             f"[{args.db}] {total} cases ({active} active), {built['notes']} notes, "
             f"{built['pending']} pending escalations; built in {built['build_seconds']:.0f} s"
         )
-        for label, figures in measure(built["me"], args.rounds):
+        if args.build_only:
+            return
+        for label, figures in measure(built["me"], args.rounds, only=args.only):
             print(f"[{args.db}] {label}: {figures}", flush=True)
     finally:
         from django.db import connections
 
         connections.close_all()
-        common.drop_environment(env)
+        if not name:
+            common.drop_environment(env)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ class Priority(models.TextChoices):
     LOW = "low", "Baja"
 
 
+# The active statuses in a fixed order: partial indexes and the console's queries spell
+# `status IN (...)` the same way (statuses.ACTIVE is a set, without an order).
+ACTIVE_STATUSES = ("new", "open", "awaiting_info")
 PRIORITY_RANK = {"critical": 0, "high": 1, "moderate": 2, "low": 3}
 
 
@@ -122,6 +125,28 @@ class Case(models.Model):
             models.Index(fields=["level", "created_at"], name="case_level"),
             models.Index(fields=["group", "status", "created_at"], name="case_group"),
             models.Index(fields=["requester", "created_at"], name="case_requester"),
+            # The console's queues of active cases by last activity (console/selectors.py,
+            # which writes the same conditions as literals so SQLite's planner matches them).
+            models.Index(
+                fields=["assignee", "updated_at", "id"],
+                name="case_active_assignee",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(
+                fields=["group", "updated_at", "id"],
+                name="case_active_unassigned",
+                condition=Q(status__in=ACTIVE_STATUSES, assignee__isnull=True),
+            ),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="case_active_critical",
+                condition=Q(status__in=ACTIVE_STATUSES, type="incident", priority="critical"),
+            ),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="case_awaiting",
+                condition=Q(status="awaiting_info"),
+            ),
         ]
         constraints = [
             # The configured ladder sets the top (the reference has four levels).

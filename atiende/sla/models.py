@@ -71,6 +71,11 @@ class SlaTimer(models.Model):
     timer (when it becomes at risk, then when it falls due); it is null when nothing can
     happen (met, paused, breached, or the case is finished), so the sweep reads only an
     index of timers that are due.
+
+    `case_active` mirrors whether the case is active (new, open, awaiting the customer);
+    `on_status_change` keeps it in step. It is copied here so the console's "at risk" and
+    "breached" queues are read from small partial indexes of the clocks of active cases,
+    ordered by due instant, without joining a million cases (console/selectors.py).
     """
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="sla_timers")
@@ -87,6 +92,7 @@ class SlaTimer(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     at_risk_flagged_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
+    case_active = models.BooleanField(default=True)
 
     objects = deferred.Manager()  # rows may be written late: core/deferred.py
 
@@ -98,6 +104,24 @@ class SlaTimer(models.Model):
                 fields=["next_check_at"],
                 name="sla_timer_next_check",
                 condition=models.Q(next_check_at__isnull=False),
+            ),
+            # The console's queues (console/selectors.py). Their conditions are plain column
+            # terms (no parameters), so SQLite's planner can match a query to them as well.
+            # "At risk": running clocks the sweep flagged, by due instant.
+            models.Index(
+                fields=["due_at", "case", "at_risk_at"],
+                name="sla_timer_at_risk",
+                condition=models.Q(
+                    case_active=True,
+                    next_check_at__isnull=False,
+                    at_risk_flagged_at__isnull=False,
+                ),
+            ),
+            # "Breached": recorded breaches of active cases, by due instant.
+            models.Index(
+                fields=["due_at", "case"],
+                name="sla_timer_breached",
+                condition=models.Q(case_active=True, breached_at__isnull=False),
             ),
         ]
         verbose_name = "reloj de ANS"

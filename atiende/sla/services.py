@@ -126,8 +126,12 @@ def on_status_change(case: Any, old: Phase, new: Phase, *, actor: Any = None) ->
         return
     cal = calendar(timers[0].schedule)
     changed = []
+    # The console's queues read `case_active` (see SlaTimer): a finished or resolved case
+    # leaves "at risk" and "breached"; reopened, it comes back with its breach.
+    active = new in (Phase.RUNNING, Phase.WAITING)
     for t in timers:
-        before = (t.due_at, t.met_at, t.paused, t.next_check_at)
+        before = (t.due_at, t.met_at, t.paused, t.next_check_at, t.case_active)
+        t.case_active = active
         if new in PAUSED and not t.paused and not t.met_at:
             t.pauses = [*t.pauses, [_iso(now), None]]
         if new == Phase.MET and not t.met_at:
@@ -139,7 +143,7 @@ def on_status_change(case: Any, old: Phase, new: Phase, *, actor: Any = None) ->
         _recompute(t, cal, now)
         if new == Phase.STOPPED:
             t.next_check_at = None
-        if (t.due_at, t.met_at, t.paused, t.next_check_at) != before:
+        if (t.due_at, t.met_at, t.paused, t.next_check_at, t.case_active) != before:
             changed.append(t)
     _save(changed)
     if new == Phase.WAITING or (old in PAUSED and new == Phase.RUNNING):

@@ -95,11 +95,12 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "title": _("Colas"),
         "queue": selectors.BY_SLUG[slug],
-        "queues": [{"q": q, "count": counts[q.slug]} for q in selectors.QUEUES],
+        "queues": _tabs(counts),
         "rows": page["rows"],
         "page": page["page"],
         "has_next": page["has_next"],
         "total": counts[slug],
+        "total_approximate": slug in counts.approximate,
         "filtered": filters.active(),
         "filters": filters,
         "sort_links": sort_links,
@@ -133,9 +134,18 @@ def counts(request: HttpRequest) -> HttpResponse:
         "console/queues/_tabs.html",
         {
             "queue": selectors.BY_SLUG.get(slug, selectors.BY_SLUG["mine"]),
-            "queues": [{"q": q, "count": numbers[q.slug]} for q in selectors.QUEUES],
+            "queues": _tabs(numbers),
         },
     )
+
+
+def _tabs(counts: selectors.Counts) -> list[dict]:
+    """Each queue with its count; an approximate one (the "all" count of a large help desk,
+    see selectors._all_count) is shown as "≈ N"."""
+    return [
+        {"q": q, "count": counts[q.slug], "approximate": q.slug in counts.approximate}
+        for q in selectors.QUEUES
+    ]
 
 
 @agent_required

@@ -257,3 +257,28 @@ def test_a_new_levels_first_answer_meets_its_restarted_response_clock(open_at, a
     assert case.first_response_at.astimezone(BOG) == bogota(
         2026, 3, 4, 10, 10
     )  # the case's first answer
+
+
+def test_the_clocks_know_whether_their_case_is_active(open_at, agent, customer):
+    # `case_active` feeds the console's at-risk and breached indexes: it follows every
+    # status change, and a breach survives resolving and reopening.
+    case = open_at(bogota(2026, 3, 4, 10, 0))
+    assert {t.case_active for t in SlaTimer.objects.filter(case=case)} == {True}
+    with clock.frozen(bogota(2026, 3, 4, 11, 0)):
+        cases.change_status(case=case, actor=agent, status="awaiting_info")
+    assert {t.case_active for t in SlaTimer.objects.filter(case=case)} == {True}
+    sla.sweep(now=bogota(2026, 3, 20, 10, 0))  # paused: nothing to record
+    with clock.frozen(bogota(2026, 3, 5, 8, 0)):
+        cases.change_status(case=case, actor=agent, status="open")
+    sla.sweep(now=bogota(2026, 3, 20, 10, 0))  # long past due: both clocks breach
+    with clock.frozen(bogota(2026, 3, 20, 11, 0)):
+        cases.change_status(case=case, actor=agent, status="resolved")
+    assert {t.case_active for t in SlaTimer.objects.filter(case=case)} == {False}
+    with clock.frozen(bogota(2026, 3, 20, 12, 0)):
+        cases.change_status(case=case, actor=customer, status="open")
+    reopened = SlaTimer.objects.filter(case=case)
+    assert {t.case_active for t in reopened} == {True}
+    assert all(t.breached_at is not None for t in reopened)
+    with clock.frozen(bogota(2026, 3, 20, 13, 0)):
+        cases.change_status(case=case, actor=agent, status="cancelled")
+    assert {t.case_active for t in SlaTimer.objects.filter(case=case)} == {False}
