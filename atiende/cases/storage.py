@@ -3,8 +3,10 @@
 They live under the data directory (`ATTACHMENTS_DIR`) by default, or in an S3-compatible
 bucket when `ATIENDE_S3_BUCKET` is set (settings: `STORAGES["attachments"]`), which every
 machine of a multi-machine deployment shares. Either way an upload is first written and
-hashed in a local temporary file; only complete, accepted files reach the store. Readers go
-through `open_file`/`read_bytes`, never a path, so both stores serve every door alike."""
+hashed in a local temporary file; only complete, accepted files reach the store. On local
+disk a file and its directory entry are synced before the transaction whose row names it
+commits (`core/durable.py`). Readers go through `open_file`/`read_bytes`, never a path, so
+both stores serve every door alike."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from atiende.core import durable
 from atiende.core.errors import DomainError, InvalidInput, TooLarge
 
 log = logging.getLogger(__name__)
@@ -219,19 +222,27 @@ def exists(sha256: str) -> bool:
 
 
 def put_file(sha256: str, source: Path) -> None:
-    """Store the complete local file `source` (whose hash is `sha256`) and remove it."""
+    """Store the complete local file `source` (whose hash is `sha256`) and remove it.
+
+    On local disk the file and its name are synced before the transaction that stores it
+    commits (`core/durable.py`: all of a transaction's files together). An object store
+    answers a PUT once the object is durable: nothing to sync there."""
     store = object_store()
     if store is None:
         final = path_for(sha256)
         if final.exists():
             os.unlink(source)
             os.utime(final)  # in use again: not an orphan for sweep_orphans
+            # its writer's transaction may have been rolled back before syncing it
+            durable.written(final)
             return
+        made: list[Path] = []
         try:
             os.replace(source, final)
         except FileNotFoundError:  # the first file under this prefix
-            final.parent.mkdir(parents=True, exist_ok=True)
+            made = _make_directories(final.parent)
             os.replace(source, final)
+        durable.written(final, directories=made)
         return
     from django.core.files import File
 
@@ -242,6 +253,17 @@ def put_file(sha256: str, source: Path) -> None:
                     store.save(key_for(sha256), File(handle))
     finally:
         os.unlink(source)
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """Make `directory` and its missing parents; the directories that got a new entry."""
+    missing = []
+    at = directory
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return [made.parent for made in missing]
 
 
 def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = None) -> Stored:

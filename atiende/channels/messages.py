@@ -65,7 +65,8 @@ class IntakeContext:
 
     `looked_up`: the adapter found no note with this message's external id (the unique
     (channel, external id) still decides a race). `sender`: the sender's contact, when the
-    adapter found one (a `customers.models.Contact`); None means "look it up".
+    adapter found or made one (a `customers.models.Contact`: the email poller makes a
+    group's first-time senders together); None means "look it up".
     """
 
     looked_up: bool = False

@@ -25,7 +25,8 @@ names are pending; write it from the deferred model's side, or `flush()` first.
 `ATIENDE_DEFERRED_ROWS=0` writes every row at once (docs/decisions/0001-deferred-rows.md).
 
 The database backends (`atiende.core.sqlite`, `atiende.core.postgresql`) mix in
-`ConnectionHooks`, which is what ties pending rows to savepoints, commits and rollbacks.
+`ConnectionHooks`, which is what ties pending rows to savepoints, commits and rollbacks
+(and, before a commit, syncs the attachment files the transaction wrote: `core/durable.py`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models.signals import pre_save
 
-from atiende.core import mechanisms
+from atiende.core import durable, mechanisms
 
 _ATTR = "_atiende_deferred_rows"
 
@@ -118,14 +119,17 @@ class ConnectionHooks:
 
     def commit(self):
         flush(self)
+        durable.sync(self)  # the files the rows name are on disk before the rows are
         super().commit()
 
     def rollback(self):
         discard(self)
+        durable.discard(self)
         super().rollback()
 
     def _close(self):
         discard(self)
+        durable.discard(self)
         super()._close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from atiende.core import audit, clock
 from atiende.core.errors import DomainError, InvalidInput
@@ -336,6 +336,73 @@ def find_or_create_contact(
         if existing:
             return existing
         raise
+
+
+@service
+def create_email_contacts(*, senders: dict[str, str], actor: Any = None) -> dict[str, Contact]:
+    """Contacts for many new email senders at once (address -> display name), each made as
+    `find_or_create_contact` makes one — its address lower-cased, its name one line (the
+    address when there is none), the organization of its domain — and audited as
+    `create_contact` audits one, with one INSERT per table for all of them: the email
+    poller's group of mails from first-time senders.
+
+    Returns address -> contact. An address that has a contact already (another intake
+    created it since the caller looked) gets that contact: the unique address decides,
+    never a second contact. An address `create_contact` refuses is left out, for the
+    caller's one-by-one path to report as it always has."""
+    wanted: dict[str, str] = {}
+    for raw, name in senders.items():
+        address = raw.strip().lower()
+        if address and "@" in address and " " not in address:
+            wanted.setdefault(address, name)
+    if not wanted:
+        return {}
+    try:
+        with transaction.atomic():  # a savepoint: a clash leaves the caller's work intact
+            created = _insert_email_contacts(wanted)
+    except IntegrityError:
+        # Someone else created some of these addresses since the caller looked: theirs
+        # stand, and the rest are made one by one, each settling its own race.
+        return {
+            address: find_or_create_contact(email=address, name=name, actor=actor)
+            for address, name in wanted.items()
+        }
+    for address, contact in created.items():
+        organization = contact.organization
+        audit.record(
+            actor=actor,
+            action="contact.created",
+            obj=contact,
+            changes={
+                "name": [None, contact.name],
+                "organization": [None, organization.slug if organization else None],
+                "emails": [None, [address]],
+                "phones": [None, []],
+                "whatsapp_id": [None, None],
+            },
+        )
+    return created
+
+
+def _insert_email_contacts(wanted: dict[str, str]) -> dict[str, Contact]:
+    now = clock.now()
+    contacts = {
+        address: Contact(
+            name=one_line(name or address).strip(),
+            organization=organization_for_email(address),
+            created_at=now,
+        )
+        for address, name in wanted.items()
+    }
+    if connection.features.can_return_rows_from_bulk_insert:
+        Contact.objects.bulk_create(list(contacts.values()))
+    else:  # SQLite before 3.35 cannot say the new ids of a multi-row INSERT
+        for contact in contacts.values():
+            contact.save(force_insert=True)
+    ContactEmail.objects.bulk_create(
+        [ContactEmail(contact=contact, address=address) for address, contact in contacts.items()]
+    )
+    return contacts
 
 
 def find_or_create_whatsapp_contact(

@@ -35,6 +35,7 @@ from atiende.core import clock, deferred
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import batch, service_scope
 from atiende.customers import selectors as customers
+from atiende.customers import services as contact_services
 from atiende.customers.models import Contact
 from atiende.directory.models import Channel
 
@@ -195,7 +196,9 @@ class _Known:
 
     # Mail already kept, by Message-ID (or, without one, by content key external id).
     earlier: dict[tuple[str, str], list[ReceivedEmail]]
-    contacts: dict[str, Contact]  # sender address -> contact; absent: not a contact yet
+    # Sender address -> contact: found, or made for the group's first-time senders. Absent:
+    # no address, or one `create_email_contacts` refused (the one-by-one path says why).
+    contacts: dict[str, Contact]
     answers: dict[int | None, int]  # contact id -> automatic answers sent within the interval
     answer_limit: int
     # Message-IDs of mail we sent (`SentEmail`) that these mails name in In-Reply-To or
@@ -225,6 +228,15 @@ class _Known:
         opts = channel.settings or {}
         interval = int(opts.get("auto_reply_interval_seconds", DEFAULT_AUTO_REPLY_INTERVAL))
         asking = {contacts[a].pk for a in senders if a in contacts}
+        # The first-time senders of the mails that will be notes, made together (the first
+        # mail's display name names the contact, as when they were made one by one).
+        new: dict[str, str] = {}
+        for p in mails:
+            address = _address(p)
+            if address and address not in contacts and _will_be_a_note(p, earlier):
+                new.setdefault(address, p.message.sender_name or "")
+        if new:
+            contacts.update(contact_services.create_email_contacts(senders=new))
         answers: dict[int | None, int] = {}
         if asking:
             since = clock.now() - dt.timedelta(seconds=interval)
@@ -265,6 +277,15 @@ class _Known:
         interval, so an autoresponder that hides its headers cannot make us open and answer
         cases forever. A first-time sender has had no answers."""
         return contact is not None and self.answers.get(contact.pk, 0) >= self.answer_limit
+
+
+def _will_be_a_note(
+    parsed: inbound.ParsedEmail, earlier: dict[tuple[str, str], list[ReceivedEmail]]
+) -> bool:
+    """Not a delivery report, nor this very mail stored already (see `_store`)."""
+    if parsed.bounce is not None:
+        return False
+    return all(r.content_key != parsed.content_key for r in earlier.get(_key(parsed), []))
 
 
 def _key(parsed: inbound.ParsedEmail) -> tuple[str, str]:

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 
 from atiende.cases import downloads, storage
 from atiende.cases import services as cases
 from atiende.cases.models import Attachment
+from atiende.core import durable
 
 moto_server = pytest.importorskip("moto.server")
 BUCKET = "atiende-adjuntos"
@@ -87,6 +90,23 @@ def test_an_upload_lands_in_the_bucket_and_not_on_disk(bucket, acme_case, tokens
     assert _upload(acme_case, tokens["agent"], "copia.pdf", PDF).status_code == 201
     assert bucket.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1
     assert Attachment.objects.filter(sha256=sha).count() == 2
+
+
+def test_a_file_in_the_bucket_leaves_nothing_to_sync_on_local_disk(
+    bucket, acme_case, settings, monkeypatch
+):
+    # The bucket answers the PUT once the object is durable: the commit syncs no local
+    # file (the upload's temporary file is gone), and a local disk that cannot sync
+    # anything does not stop it.
+    def failing(path):
+        raise OSError(5, "Input/output error", str(path))
+
+    monkeypatch.setattr(durable, "_fsync", failing)
+    with transaction.atomic():
+        row = cases.add_attachment(case=acme_case, filename="factura.pdf", chunks=[PDF])
+        assert durable._ATTR not in connection.__dict__
+    assert storage.read_bytes(row.sha256) == PDF
+    assert not list(Path(settings.ATTACHMENTS_DIR).glob("??/??/*"))
 
 
 def test_downloads_stream_through_atiendes_checks(bucket, acme_case, tokens):
