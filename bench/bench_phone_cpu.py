@@ -1,0 +1,73 @@
+"""What one CTI event costs in CPU, in process: the webhook (Django's test client, no HTTP)
+and the worker's `phone.event` job. Load-independent enough to compare two commits on a
+shared machine, which the wall-clock figures of bench_phone.py are not.
+
+    .venv/bin/python bench/bench_phone_cpu.py --db sqlite
+    PYTHONPATH=$other_worktree .venv/bin/python $other_worktree/bench/bench_phone_cpu.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common
+from bench.bench_phone import LINE, TOKEN, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("-n", type=int, default=1000, help="timed webhook posts")
+    args = parser.parse_args()
+    env = common.prepare_environment(args.db)
+    os.environ["ATIENDE_CTI_LINEA_BOGOTA_TOKEN"] = TOKEN
+    try:
+        common.setup_django()
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from atiende.worker import queue
+
+        client = Client()
+        warm = 200
+        posted = events(warm + args.n, 200)
+
+        def post(event: dict) -> None:
+            response = client.post(
+                f"/webhooks/cti/{LINE}",
+                json.dumps(event),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+            )
+            assert response.status_code == 200, response.content
+
+        for event in posted[:warm]:
+            post(event)
+        cpu = time.process_time()
+        for event in posted[warm:]:
+            post(event)
+        webhook = (time.process_time() - cpu) * 1000 / args.n
+        cpu = time.process_time()
+        jobs = 0
+        with CaptureQueriesContext(connection) as statements:
+            while done := queue.run_pending(500):
+                jobs += done
+        job = (time.process_time() - cpu) * 1000 / jobs
+        print(f"[{args.db}] webhook: {webhook:.2f} ms CPU per post ({args.n} posts)")
+        print(
+            f"[{args.db}] worker: {job:.2f} ms CPU per job, "
+            f"{len(statements.captured_queries) / jobs:.1f} SQL statements per job ({jobs} jobs)"
+        )
+    finally:
+        common.drop_environment(env)
+
+
+if __name__ == "__main__":
+    main()
