@@ -190,6 +190,20 @@ def create_contact(
     ContactPhone.objects.bulk_create(
         [ContactPhone(contact=contact, number=n) for n in dict.fromkeys(numbers)]
     )
+    _audit_created(contact, actor, emails, numbers, whatsapp_id, whatsapp_user_id)
+    return contact
+
+
+def _audit_created(
+    contact: Contact,
+    actor: Any,
+    emails: list[str],
+    phones: list[str],
+    whatsapp_id: str | None = None,
+    whatsapp_user_id: str | None = None,
+) -> None:
+    """The `contact.created` entry, alike for one contact and for a batch."""
+    organization = contact.organization
     audit.record(
         actor=actor,
         action="contact.created",
@@ -198,12 +212,11 @@ def create_contact(
             "name": [None, contact.name],
             "organization": [None, organization.slug if organization else None],
             "emails": [None, emails],
-            "phones": [None, numbers],
+            "phones": [None, phones],
             "whatsapp_id": [None, whatsapp_id],
             **({"whatsapp_user_id": [None, whatsapp_user_id]} if whatsapp_user_id else {}),
         },
     )
-    return contact
 
 
 CONTACT_FIELDS = ("name", "organization", "emails", "phones", "whatsapp_id", "whatsapp_user_id")
@@ -368,19 +381,7 @@ def create_email_contacts(*, senders: dict[str, str], actor: Any = None) -> dict
             for address, name in wanted.items()
         }
     for address, contact in created.items():
-        organization = contact.organization
-        audit.record(
-            actor=actor,
-            action="contact.created",
-            obj=contact,
-            changes={
-                "name": [None, contact.name],
-                "organization": [None, organization.slug if organization else None],
-                "emails": [None, [address]],
-                "phones": [None, []],
-                "whatsapp_id": [None, None],
-            },
-        )
+        _audit_created(contact, actor, [address], [])
     return created
 
 
