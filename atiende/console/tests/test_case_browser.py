@@ -123,7 +123,9 @@ def test_an_agent_answers_an_email_case_threaded_and_a_note_reaches_nobody(
         page.reload()
         assert page.locator(".delivery-sent").first.is_visible()
         preview = page.get_by_role("img", name="pasos.png")
-        assert preview.evaluate("img => img.complete && img.naturalWidth") == 1
+        # The preview loads after the page: wait for it to finish (loaded or broken).
+        page.wait_for_function("img => img.complete", arg=preview.element_handle())
+        assert preview.evaluate("img => img.naturalWidth") == 1
 
         # An internal note, chosen with the "n" shortcut: stored, never sent.
         page.locator("body").press("n")
