@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from atiende.accounts.models import User
 from atiende.cases import downloads, selectors, services
@@ -109,7 +109,7 @@ def _public_flag(request: HttpRequest, user: User) -> bool:
     openapi_extra=UPLOAD_BODY,
     summary="Subir un adjunto",
 )
-def upload_attachment(request: HttpRequest, number: Text) -> tuple[int, dict[str, Any]]:
+def upload_attachment(request: HttpRequest, number: Text) -> Status[dict[str, Any]]:
     """multipart/form-data con el archivo en el campo `file`. Más grande que el límite
     configurado: 413. Ejecutables y scripts: 422."""
     user = caller(request)
@@ -135,7 +135,7 @@ def upload_attachment(request: HttpRequest, number: Text) -> tuple[int, dict[str
     row = services.add_attachment(
         case=case, filename=upload.name or "", chunks=upload.chunks(), actor=user, public=public
     )
-    return 201, attachment_out(case, row)
+    return Status(201, attachment_out(case, row))
 
 
 @router.get(

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from atiende.cases import selectors, services
@@ -278,7 +279,7 @@ def _staff_only(payload: Input, fields: tuple[str, ...]) -> None:
 
 
 @router.post("/cases", response={201: CaseOut}, summary="Crear un caso")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Reply[dict[str, Any]]:
     """Un cliente crea casos para sí mismo, en su organización, por el canal «api» (o «portal»
     si no hay canal «api» activo). El personal indica la organización (o el solicitante, y la
     organización sale de él) y puede indicar canal, agente y grupo."""
@@ -318,7 +319,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
         assignee=assignee,
         group=group,
     )
-    return 201, case_out(case)
+    return Reply(201, case_out(case))
 
 
 @router.get("/cases/{number}", response=CaseOut, summary="Ver un caso")

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from atiende.customers import selectors, services
@@ -102,7 +102,7 @@ def get_contact(request: HttpRequest, contact_id: Id) -> dict[str, Any]:
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Crear un contacto")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     """Solo el personal. Los teléfonos se guardan en E.164 (+573001234567)."""
     user = caller(request)
     require_staff(user)
@@ -115,7 +115,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[
         whatsapp_id=payload.whatsapp_id,
         actor=user,
     )
-    return 201, contact_out(selectors.contact_for(user, contact.pk))
+    return Status(201, contact_out(selectors.contact_for(user, contact.pk)))
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="Modificar un contacto")
@@ -144,7 +144,7 @@ class InvitationOut(Schema):
     response={202: InvitationOut},
     summary="Invitar un contacto al portal",
 )
-def invite_contact(request: HttpRequest, contact_id: Id) -> tuple[int, dict[str, Any]]:
+def invite_contact(request: HttpRequest, contact_id: Id) -> Status[dict[str, Any]]:
     """Solo el personal. Crea (si no existe) la cuenta del portal del contacto y le envía por
     correo un enlace de un solo uso, que vence, para elegir su contraseña. Invitar de nuevo
     reemplaza el enlace anterior."""
@@ -156,8 +156,11 @@ def invite_contact(request: HttpRequest, contact_id: Id) -> tuple[int, dict[str,
     account = invitations.invite_contact(
         contact=contact, actor=user, base_url=request.build_absolute_uri("/").rstrip("/")
     )
-    return 202, {
-        "contact": contact.pk,
-        "user_email": account.email,
-        "detail": f"Invitación enviada a {account.email}.",
-    }
+    return Status(
+        202,
+        {
+            "contact": contact.pk,
+            "user_email": account.email,
+            "detail": f"Invitación enviada a {account.email}.",
+        },
+    )

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from atiende.cases.selectors import case_for
@@ -129,7 +129,7 @@ def _via(request: HttpRequest) -> str | None:
 )
 def request_escalation(
     request: HttpRequest, number: Text, payload: EscalationIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Pide que el responsable del nivel siguiente tome el caso. Un 409 explica por qué no
     procede: `skip_level`, `not_eligible` (con `eligible_from` si hay un reloj corriendo),
     `already_pending` (con `pending_id`), `top_level` o `closed`."""
@@ -138,7 +138,7 @@ def request_escalation(
     row = services.request_escalation(
         case=case, actor=user, to_level=payload.to_level, reason=payload.reason, via=_via(request)
     )
-    return 201, escalation_out(row, with_evidence=user.is_agent)
+    return Status(201, escalation_out(row, with_evidence=user.is_agent))
 
 
 @router.get(

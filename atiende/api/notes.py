@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from atiende.accounts.models import User
@@ -87,7 +87,7 @@ def list_notes(request: HttpRequest, number: Text) -> dict[str, Any]:
 
 
 @router.post("/cases/{number}/notes", response={201: NoteOut}, summary="Agregar una nota")
-def add_note(request: HttpRequest, number: Text, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def add_note(request: HttpRequest, number: Text, payload: NoteIn) -> Status[dict[str, Any]]:
     """Un comentario público de un agente sale al cliente por el canal del caso (o el indicado)
     y, si el caso es nuevo, lo abre. Un cliente solo agrega comentarios públicos."""
     user = caller(request)
@@ -110,7 +110,7 @@ def add_note(request: HttpRequest, number: Text, payload: NoteIn) -> tuple[int, 
         actor=user,
         channel=channel,
     )
-    return 201, note_out(note, user)
+    return Status(201, note_out(note, user))
 
 
 @router.post(

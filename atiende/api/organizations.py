@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from atiende.customers import selectors, services
@@ -72,16 +72,14 @@ def get_organization(request: HttpRequest, slug: Text) -> dict[str, Any]:
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Crear una organización")
-def create_organization(
-    request: HttpRequest, payload: OrganizationIn
-) -> tuple[int, dict[str, Any]]:
+def create_organization(request: HttpRequest, payload: OrganizationIn) -> Status[dict[str, Any]]:
     """Agentes, supervisores y administradores."""
     user = caller(request)
     require_staff(user)
     org = services.create_organization(
         slug=payload.slug, name=payload.name, email_domains=payload.email_domains, actor=user
     )
-    return 201, organization_out(org)
+    return Status(201, organization_out(org))
 
 
 @router.patch(
