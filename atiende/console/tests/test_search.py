@@ -166,3 +166,25 @@ def test_a_bulk_load_without_triggers_then_a_rebuild(world):
         schema.set_triggers(connection, enabled=True)
     schema.rebuild(connection)
     assert matching_case_ids("indice") == [world.mine.pk]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_lists_the_newest_cases_first(world):
+    group = SupportGroup.objects.first()
+    opened = [
+        cases.open_case(
+            actor=world.ana,
+            channel=world.mine.channel,
+            subject=f"Consulta {i}",
+            requester=world.mine.requester,
+            group=group,
+            acknowledge=False,
+        )
+        for i in range(3)
+    ]
+    # The word is in notes written newest case first: the cases still go by number.
+    for case in reversed(opened):
+        cases.add_note(case=case, body_text="Pregunta por la ventanilla", actor=world.ana)
+    newest_first = [c.pk for c in reversed(opened)]
+    assert matching_case_ids("ventanilla") == newest_first
+    assert matching_case_ids("ventanilla", limit=2) == newest_first[:2]
