@@ -517,6 +517,13 @@ def measure(me, rounds: int, *, only: str = "") -> list[tuple[str, str]]:
             "queue all, filtered type=incident priority=critical",
             "/console/?queue=all&type=incident&priority=critical",
         ),
+        ("queue all, filtered status=new", "/console/?queue=all&status=new"),
+        ("queue all, filtered level=3", "/console/?queue=all&level=3"),
+        (
+            "queue all, filtered channel and priority=high",
+            "/console/?queue=all&channel=whatsapp-monitoreo&priority=high",
+        ),
+        ("queue all, filtered organization", "/console/?queue=all&organization=org-7"),
         ("queue all, sorted by number", "/console/?queue=all&sort=number"),
         ("queue all, page 40", "/console/?queue=all&page=40"),
         ("queue mine, sorted by deadline", "/console/?queue=mine&sort=deadline"),

@@ -125,6 +125,17 @@ class Case(models.Model):
             models.Index(fields=["level", "created_at"], name="case_level"),
             models.Index(fields=["group", "status", "created_at"], name="case_group"),
             models.Index(fields=["requester", "created_at"], name="case_requester"),
+            # The console's queues filtered by one column, by last activity (the default
+            # sort): the page is the first entries of one index, not a sort of every
+            # matching case (20,000 critical incidents took SQLite 80-105 ms to sort at a
+            # million cases). Other filters are checked along the walk.
+            models.Index(fields=["status", "updated_at", "id"], name="case_status_updated"),
+            models.Index(
+                fields=["type", "priority", "updated_at", "id"], name="case_type_prio_updated"
+            ),
+            models.Index(fields=["level", "updated_at", "id"], name="case_level_updated"),
+            models.Index(fields=["channel", "updated_at", "id"], name="case_channel_updated"),
+            models.Index(fields=["organization", "updated_at", "id"], name="case_org_updated"),
             # The console's queues of active cases by last activity (console/selectors.py,
             # which writes the same conditions as literals so SQLite's planner matches them).
             models.Index(

@@ -203,6 +203,8 @@ def test_filters(client, world):
         world.critical.number
     ]
     assert numbers(client.get("/console/?queue=all&level=2")) == []
+    assert numbers(client.get("/console/?queue=all&organization=nadie")) == []
+    assert numbers(client.get("/console/?queue=all&channel=no-existe")) == []
 
 
 def test_bad_parameters_fall_back_instead_of_failing(client, world):
