@@ -6,13 +6,19 @@ The archive is a tar file:
     database.sqlite3         SQLite: a copy made with SQLite's online backup API
     database.pgdump          PostgreSQL: `pg_dump --format=custom`
     attachments/<sha256>     every attachment the database copy names, once
+    spool/email/<channel>/<sha256>.eml
+                             mail the MTA pipe accepted and no worker had stored yet
 
 Consistency: the database is copied first, as one snapshot (SQLite's backup reads one
 consistent state while writers go on; pg_dump reads the snapshot exported by a REPEATABLE
 READ transaction), and the attachments copied are exactly those named by that snapshot.
 Attachment files are addressed by their content and never rewritten, so a file copied
 later is the file the snapshot meant. (They are only removed once no row names them, an
-hour after, by `storage.sweep_orphans`.)
+hour after, by `storage.sweep_orphans`.) The mail spool is copied under the same lock as
+the snapshot (`spool.frozen`: no worker stores spooled mail meanwhile), so a message the
+MTA was told is accepted is in the database copy or in the spool copy; one in both (a
+worker that died between its commit and the file's deletion) is stored once after the
+restore, by Message-ID.
 
 Restore refuses a database or store that is not empty, checks every member against the
 manifest before writing anything, then loads the database (SQLite: the file; PostgreSQL:
@@ -39,6 +45,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections
+
+from atiende.channels.email import spool
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -103,14 +111,16 @@ def backup(path: str | os.PathLike) -> Result:
     with tempfile.TemporaryDirectory(prefix="atiende-backup-", dir=target.parent) as work:
         work_dir = Path(work)
         vendor = connection.vendor
-        if vendor == "sqlite":
-            db_name = "database.sqlite3"
-            shas = _sqlite_snapshot(work_dir / db_name)
-        elif vendor == "postgresql":
-            db_name = "database.pgdump"
-            shas = _postgres_snapshot(work_dir / db_name)
-        else:  # pragma: no cover - settings refuse other databases
-            raise BackupError(f"Base de datos no soportada: {vendor}")
+        with spool.frozen():
+            if vendor == "sqlite":
+                db_name = "database.sqlite3"
+                shas = _sqlite_snapshot(work_dir / db_name)
+            elif vendor == "postgresql":
+                db_name = "database.pgdump"
+                shas = _postgres_snapshot(work_dir / db_name)
+            else:  # pragma: no cover - settings refuse other databases
+                raise BackupError(f"Base de datos no soportada: {vendor}")
+            spooled = _copy_spool(work_dir / "spool")
         partial = work_dir / "archive.tar"
         members: dict[str, dict] = {}
         total = 0
@@ -129,11 +139,17 @@ def backup(path: str | os.PathLike) -> Result:
                     )
                 members[name] = {"sha256": sha, "size": size}
                 total += size
+            for name, copy in spooled:
+                digest, size = _sha256_file(copy)
+                tar.add(copy, arcname=name)
+                members[name] = {"sha256": digest, "size": size}
+                total += size
             manifest = {
                 "format": FORMAT,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(),
                 "database": {"vendor": vendor, "member": db_name},
                 "attachments": len(shas),
+                "spooled_mail": len(spooled),
                 "members": members,
             }
             data = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -143,6 +159,22 @@ def backup(path: str | os.PathLike) -> Result:
             tar.addfile(info, io.BytesIO(data))
         os.replace(partial, target)  # a backup is either whole or absent
     return Result(path=target, vendor=vendor, attachments=len(shas), bytes=total, members=members)
+
+
+def _copy_spool(dest: Path) -> list[tuple[str, Path]]:
+    """Copy every spooled mail file (waiting or claimed) into `dest`; (member name, copy).
+    Called while the spool is frozen; a file another machine's worker removes meanwhile is
+    one it stored (and the database copy may hold it or not: see the module's docstring)."""
+    out = []
+    for n, (channel, path) in enumerate(spool.every_file()):
+        copy = dest / f"{n}.eml"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(path, copy)
+        except FileNotFoundError:
+            continue
+        out.append((f"spool/email/{channel}/{path.name}", copy))
+    return out
 
 
 def _add_attachment(tar: tarfile.TarFile, name: str, sha: str) -> tuple[int, str]:
@@ -287,6 +319,9 @@ def restore(path: str | os.PathLike) -> dict:
         )
     if not _store_is_empty():
         raise BackupError("El almacenamiento de adjuntos de destino no está vacío.")
+    for name in manifest["members"]:
+        if name.startswith("spool/"):
+            _spool_member(name)  # refused before anything is written
     with tarfile.open(path, "r") as tar:
         member = manifest["database"]["member"]
         with tempfile.TemporaryDirectory(prefix="atiende-restore-") as work:
@@ -300,6 +335,8 @@ def restore(path: str | os.PathLike) -> dict:
         for name, meta in manifest["members"].items():
             if name.startswith("attachments/"):
                 _restore_attachment(tar, name, meta["sha256"])
+            elif name.startswith("spool/email/"):
+                _restore_spooled(tar, name)
     return manifest
 
 
@@ -352,6 +389,23 @@ def _restore_attachment(tar: tarfile.TarFile, name: str, sha: str) -> None:
             digest.update(chunk)
     if digest.hexdigest() != sha:
         raise BackupError(f"El adjunto {sha} no quedó igual en el almacenamiento.")
+
+
+def _spool_member(name: str) -> tuple[str, str]:
+    """(channel, file name) of a `spool/email/<channel>/<sha256>.eml` member; anything else
+    under spool/ is refused (an archive must not write outside the spool)."""
+    parts = name.split("/")
+    if len(parts) != 4 or not spool.valid_channel(parts[2]) or not spool.valid_file_name(parts[3]):
+        raise BackupError(f"Miembro inesperado en la copia: {name!r}.")
+    return parts[2], parts[3]
+
+
+def _restore_spooled(tar: tarfile.TarFile, name: str) -> None:
+    """A spooled mail back among the waiting ones: a worker stores it on its next round."""
+    channel, file_name = _spool_member(name)
+    handle = tar.extractfile(name)
+    assert handle is not None  # verify() checked that every member is a file
+    spool.restore_file(channel, file_name, handle.read())
 
 
 def iter_members(path: str | os.PathLike) -> Iterator[str]:

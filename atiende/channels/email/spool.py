@@ -19,6 +19,14 @@ rename: of several workers, on several machines sharing the directory, one wins)
 delete it only after its transaction committed. A worker that dies leaves its claims
 behind; after `LEASE_SECONDS` without the file being touched another worker takes them
 over. A message taken twice that way is stored once: intake knows it by Message-ID.
+
+`atiende backup` copies the spool with the database: it holds `spool/email/.lock`
+exclusively (`frozen`) while it snapshots the database and copies the files, and a
+worker's round holds it shared (`round_lock`) from its claims to their deletion, so no
+message is in neither copy (stored after the snapshot and deleted before the file copy).
+A round that finds the spool frozen skips; the pipe never takes the lock and keeps
+accepting mail. (`flock`: the workers and the backup must share the machine, or a file
+system whose locks reach across machines.)
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import contextlib
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ENVELOPE_HEADER = b"X-Atiende-Envelope-Sender: "
@@ -69,6 +78,10 @@ def max_bytes() -> int:
 
 def valid_channel(channel: str) -> bool:
     return 1 <= len(channel) <= 50 and _SLUG_CHARS.issuperset(channel)
+
+
+def valid_file_name(name: str) -> bool:
+    return _spool_name(name)
 
 
 def _spool_name(name: str) -> bool:
@@ -148,6 +161,81 @@ def write(raw: bytes, *, channel: str, sender: str | None, base: Path | None = N
         raise
     _fsync_dir(directory)
     return target
+
+
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def round_lock(base: Path | None = None) -> Iterator[bool]:
+    """Held by a worker for a whole round (claims, storing, deletions); yields False,
+    without waiting, while a backup holds the spool (`frozen`): skip the round."""
+    import fcntl
+
+    fd = _lock_file(base)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def frozen(base: Path | None = None) -> Iterator[None]:
+    """No worker's round runs while this is held (waits for a round in progress)."""
+    import fcntl
+
+    fd = _lock_file(base)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _lock_file(base: Path | None) -> int:
+    directory = root(base)
+    _ensure_dir(directory)
+    return os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o640)
+
+
+def every_file(base: Path | None = None) -> list[tuple[str, Path]]:
+    """(channel, path) of every spooled message, waiting or claimed by any worker; one
+    per file name (a message piped again while claimed is the same message)."""
+    out: dict[tuple[str, str], Path] = {}
+    for channel in channels(base):
+        directory = root(base) / channel
+        found = _files(directory)
+        try:
+            owners = [Path(e.path) for e in os.scandir(directory / CLAIMED) if e.is_dir()]
+        except FileNotFoundError:
+            owners = []
+        for owner in owners:
+            found += _files(owner)
+        for path in found:
+            out.setdefault((channel, path.name), path)
+    return [(channel, out[(channel, name)]) for channel, name in sorted(out)]
+
+
+def restore_file(channel: str, name: str, data: bytes, *, base: Path | None = None) -> Path:
+    """Put a file copied by a backup back among the waiting ones (durably), refusing a
+    name that is not a spool file's (an archive must not write outside the spool)."""
+    if not valid_channel(channel) or not _spool_name(name):
+        raise SpoolError(f"nombre de archivo de la cola de correo no válido: {channel}/{name}")
+    directory = root(base) / channel
+    _ensure_dir(directory)
+    temp = directory / f"{TEMP_PREFIX}restore-{os.urandom(6).hex()}"
+    with open(temp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, directory / name)
+    _fsync_dir(directory)
+    return directory / name
 
 
 def _one_line(text: str) -> str:

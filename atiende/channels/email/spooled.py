@@ -46,8 +46,18 @@ def drain(
     owner: str | None = None,
     lease_seconds: float = spool.LEASE_SECONDS,
 ) -> Drained:
-    """One round over every channel's spool directory."""
+    """One round over every channel's spool directory (none while a backup copies the
+    spool: `spool.frozen`)."""
     result = Drained()
+    with spool.round_lock(base) as ours:
+        if ours:
+            _drain(result, base=base, limit=limit, owner=owner, lease_seconds=lease_seconds)
+    return result
+
+
+def _drain(
+    result: Drained, *, base: Path | None, limit: int, owner: str | None, lease_seconds: float
+) -> None:
     for slug in spool.channels(base):
         try:
             channel = intake.channel_for(slug)
@@ -64,7 +74,6 @@ def drain(
             own = intake.own_addresses()
             for at in range(0, len(claimed), GROUP):
                 _store_group(channel, claimed[at : at + GROUP], own, result)
-    return result
 
 
 def _store_group(channel: Channel, paths: list[Path], own: set[str], result: Drained) -> None:

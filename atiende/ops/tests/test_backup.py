@@ -154,3 +154,56 @@ def test_restore_refuses_a_place_that_is_not_empty_and_a_damaged_archive(place, 
     assert "sha256" in bad.stderr
     ok = _run(fresh, "restore", "--verify-only", str(archive))
     assert "íntegra" in ok.stdout
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres") and not shutil.which("pg_dump"),
+    reason="pg_dump is not installed",
+)
+def test_mail_waiting_in_the_spool_is_in_the_backup_and_comes_back(place, tmp_path):
+    from atiende.channels.email import spool
+
+    source = place("origen")
+    _run(source, "migrate")
+    raw = b"From: Pedro <pedro@acme.com.co>\r\nSubject: en la cola\r\n\r\nHola.\r\n"
+    waiting = spool.write(
+        raw, channel="correo", sender="pedro@acme.com.co", base=Path(source["ATIENDE_DATA_DIR"])
+    )
+    archive = tmp_path / "a.tar"
+    _run(source, "backup", str(archive))
+    member = f"spool/email/correo/{waiting.name}"
+    with tarfile.open(archive) as tar:
+        assert member in tar.getnames()
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert manifest["spooled_mail"] == 1
+
+    target = place("destino")
+    _run(target, "restore", str(archive))
+    restored = Path(target["ATIENDE_DATA_DIR"]) / member
+    assert restored.read_bytes() == waiting.read_bytes()  # envelope line included
+    assert spool.read(restored).raw == raw
+
+    # An archive whose spool member would land outside the spool: refused before the
+    # database is written (its manifest is consistent, so only the name gives it away).
+    import hashlib
+    import io
+
+    evil = tmp_path / "evil.tar"
+    bad_name = "spool/email/correo/..%2f..%2fx.eml"
+    with tarfile.open(archive) as src, tarfile.open(evil, "w") as dst:
+        for m in src.getmembers():
+            data = src.extractfile(m).read()
+            if m.name == "manifest.json":
+                doc = json.loads(data)
+                doc["members"][bad_name] = doc["members"].pop(member)
+                data = json.dumps(doc).encode()
+            if m.name == member:
+                m = tarfile.TarInfo(bad_name)
+            m.size = len(data)
+            dst.addfile(m, io.BytesIO(data))
+    assert hashlib.sha256(raw).hexdigest() in member
+    fresh = place("otro")
+    refused = _run(fresh, "restore", str(evil), check=False)
+    assert refused.returncode != 0 and "Miembro inesperado" in refused.stderr
+    assert not (Path(fresh["ATIENDE_DATA_DIR"]) / "spool").exists()
+    _run(fresh, "restore", str(archive))  # nothing was written: the place is still empty

@@ -251,3 +251,38 @@ def test_a_temporary_file_left_by_a_killed_pipe_is_never_stored_and_goes_after_a
     assert half_written.exists()
     spool.claim("correo", base=data, owner="a", now=time.time() + spool.STALE_TEMP_SECONDS + 1)
     assert not half_written.exists()
+
+
+def test_no_round_runs_while_a_backup_holds_the_spool(correo, acme, sla_targets, data):
+    for n in range(2):
+        spool.write(mail(n), channel="correo", sender=None, base=data)
+    with spool.frozen(base=data):
+        # A round in this process or another opens the lock file anew: it is refused.
+        assert spooled.drain(base=data).stored == 0
+        assert len(spooled_files(data)) == 2 and Note.objects.count() == 0
+        # The pipe takes no lock: mail is still accepted while the spool is frozen.
+        assert pipe(mail(2), data=data).returncode == 0
+        assert [c for c, _ in spool.every_file(base=data)] == ["correo"] * 3
+    assert spooled.drain(base=data).stored == 3
+    assert spooled_files(data) == [] and spool.every_file(base=data) == []
+
+
+def test_every_file_lists_waiting_and_claimed_mail_once(data):
+    for n in range(3):
+        spool.write(mail(n), channel="correo", sender=None, base=data)
+    spool.claim("correo", limit=1, owner="muerto", base=data)
+    names = [path.name for _, path in spool.every_file(base=data)]
+    assert len(names) == 3 == len(set(names))
+    spool.write(mail(0), channel="correo", sender=None, base=data)  # piped again
+    assert len(spool.every_file(base=data)) == 3
+
+
+def test_restoring_a_spool_file_refuses_names_outside_the_spool(data):
+    name = "a" * 64 + ".eml"
+    with pytest.raises(spool.SpoolError):
+        spool.restore_file("../x", name, b"From: a@b.co\r\n\r\nx", base=data)
+    with pytest.raises(spool.SpoolError):
+        spool.restore_file("correo", "../../evil.eml", b"x", base=data)
+    restored = spool.restore_file("correo", name, b"From: a@b.co\r\n\r\nx", base=data)
+    assert restored == data / "spool" / "email" / "correo" / name
+    assert spooled_files(data) == [restored]
