@@ -213,6 +213,12 @@ class Note(models.Model):
                 name="note_automatic_recent",
                 condition=Q(automatic=True),
             ),
+            # /metrics counts the messages to customers whose delivery failed for good.
+            models.Index(
+                fields=["channel"],
+                name="note_delivery_failed",
+                condition=Q(direction="outbound", delivery_status="failed"),
+            ),
         ]
         constraints = [
             # What makes channel intake idempotent: one note per message id per channel.

@@ -45,6 +45,7 @@ from atiende.customers.models import Organization
 from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationRequest, RequestStatus
 from atiende.escalations.selectors import levels_of
+from atiende.sla import selectors as sla_reads
 from atiende.sla.models import SlaTimer
 
 ACTIVE = ACTIVE_STATUSES
@@ -101,29 +102,8 @@ def _literal(sql: str) -> RawSQL:
 _STATUS_ACTIVE = "cases_case.status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE))
 
 
-def _at_risk_arms(now: dt.datetime) -> list[QuerySet[SlaTimer]]:
-    """Running clocks of active cases past 75 % of their target and not yet due: the ones
-    the sweep flagged (partial index `sla_timer_at_risk`, by due instant) and the few it has
-    not reached yet (its own index on `next_check_at`, which is then the at-risk instant)."""
-    running = SlaTimer.objects.filter(case_active=True, next_check_at__isnull=False)
-    return [
-        running.filter(at_risk_flagged_at__isnull=False, due_at__gt=now, at_risk_at__lte=now),
-        running.filter(at_risk_flagged_at__isnull=True, next_check_at__lte=now, due_at__gt=now),
-    ]
-
-
-def _breached_arms(now: dt.datetime) -> list[QuerySet[SlaTimer]]:
-    """Clocks of active cases with a recorded breach (partial index `sla_timer_breached`,
-    by due instant; kept after the clock is met, as before), and running ones already past
-    due that the sweep has not recorded yet (its index on `next_check_at`)."""
-    return [
-        SlaTimer.objects.filter(case_active=True, breached_at__isnull=False),
-        SlaTimer.objects.filter(case_active=True, next_check_at__lte=now, due_at__lte=now),
-    ]
-
-
 def _arms(slug: str, now: dt.datetime) -> list[QuerySet[SlaTimer]]:
-    return _at_risk_arms(now) if slug == "at-risk" else _breached_arms(now)
+    return sla_reads.at_risk_arms(now) if slug == "at-risk" else sla_reads.breached_arms(now)
 
 
 def _group_ids(user: User) -> list[int]:

@@ -6,7 +6,10 @@ alike:
 - **State, read from the database at scrape time** (`DatabaseCollector`): messages
   received, jobs, SLA timers, quarantine, IMAP polls, delivery failures, escalations. The
   database is the one truth every process shares, so whichever process (or machine) the
-  scrape lands on answers the same; nothing is kept in memory between scrapes.
+  scrape lands on answers the same. Each family reads an index, not a table: at a million
+  cases a scrape that counted every note took 2 to 3 s on SQLite. The message counters are
+  the one thing kept between scrapes (`Tally`): what lies below a mark is counted once
+  per process, each scrape counts only the rows above it.
 - **Timings observed in the process** (the webhook acknowledgement latency histogram):
   these exist only where the request ran. `atiende serve` runs gunicorn with
   `PROMETHEUS_MULTIPROC_DIR` (the data directory's `metrics/`, emptied when serve
@@ -21,11 +24,13 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import BooleanField, Count, Max, Min, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from atiende.core import clock
 
@@ -71,16 +76,70 @@ def observe_webhook(channel: str, seconds: float) -> None:
     webhook_histogram().labels(channel=channel).observe(seconds)
 
 
+class Tally:
+    """Rows of a table per channel, for a counter: the rows up to a mark are counted once
+    per process and kept; each scrape counts only the rows above the mark (a range of the
+    primary key). The mark stays `MARGIN` ids below the highest id, so a transaction that
+    took its id early and commits late is still counted when it lands. Rows are never
+    deleted (cases are closed, notes kept), so what lies below the mark does not change."""
+
+    MARGIN = 10_000
+
+    def __init__(self, rows: Callable[[], QuerySet[Any]]) -> None:
+        self._rows = rows  # a callable: the models are not loaded when this module is
+        self._lock = threading.Lock()
+        self._mark = 0
+        self._below: Counter[int | None] = Counter()
+
+    def counts(self) -> Counter[int | None]:
+        """{channel id: rows}."""
+        with self._lock:
+            rows = self._rows()
+            top = rows.model.objects.aggregate(top=Max("id"))["top"] or 0
+            mark = max(self._mark, top - self.MARGIN)
+            if mark > self._mark:
+                self._below.update(self._per_channel(rows.filter(id__gt=self._mark, id__lte=mark)))
+                self._mark = mark
+            return self._below + self._per_channel(rows.filter(id__gt=mark))
+
+    @staticmethod
+    def _per_channel(rows: QuerySet[Any]) -> Counter[int | None]:
+        return Counter(dict(rows.values_list("channel").annotate(n=Count("id")).order_by()))
+
+    def forget(self) -> None:
+        """Count everything again on the next scrape (tests)."""
+        with self._lock:
+            self._mark, self._below = 0, Counter()
+
+
+def _cases() -> QuerySet[Any]:
+    from atiende.cases.models import Case
+
+    return Case.objects.all()
+
+
+def _inbound_notes() -> QuerySet[Any]:
+    from atiende.cases.models import Direction, Note
+
+    return Note.objects.filter(direction=Direction.INBOUND)
+
+
+CASES_OPENED = Tally(_cases)
+INBOUND_NOTES = Tally(_inbound_notes)
+
+
 class DatabaseCollector:
     """Every gauge and counter computed from the database when scraped."""
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        from atiende.cases.models import Case, Delivery, Direction, Note
+        from atiende.cases.models import Delivery, Direction, Note
         from atiende.channels.email.models import MailboxState, QuarantinedEmail
+        from atiende.directory.models import Channel
         from atiende.escalations.models import EscalationRequest, RequestStatus
-        from atiende.sla.models import SlaTimer
+        from atiende.sla import selectors as sla_reads
+        from atiende.sla.models import TimerKind
         from atiende.worker.models import Job, JobStatus
 
         now = clock.now()
@@ -88,23 +147,16 @@ class DatabaseCollector:
         row: Any
         rows: Any
 
+        slugs = dict(Channel.objects.values_list("id", "slug"))
         received = CounterMetricFamily(
             "atiende_messages_received",
             "Messages received, per channel: cases opened there plus customers' notes.",
             labels=["channel"],
         )
-        counts: dict[str, int] = {}
-        for rows in (
-            Case.objects.values("channel__slug").annotate(n=Count("id")).order_by(),
-            Note.objects.filter(direction=Direction.INBOUND)
-            .values("channel__slug")
-            .annotate(n=Count("id"))
-            .order_by(),
+        counts = CASES_OPENED.counts() + INBOUND_NOTES.counts()
+        for slug, n in sorted(
+            (slugs.get(channel, "") if channel else "", n) for channel, n in counts.items()
         ):
-            for row in rows:
-                slug = row["channel__slug"] or ""
-                counts[slug] = counts.get(slug, 0) + row["n"]
-        for slug, n in sorted(counts.items()):
             received.add_metric([slug], n)
         yield received
 
@@ -113,13 +165,18 @@ class DatabaseCollector:
             "Messages to customers whose delivery failed for good, per channel.",
             labels=["channel"],
         )
-        for row in (
-            Note.objects.filter(direction=Direction.OUTBOUND, delivery_status=Delivery.FAILED)
-            .values("channel__slug")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            failures.add_metric([row["channel__slug"] or ""], row["n"])
+        # The partial index `note_delivery_failed` (its condition written out as literals:
+        # SQLite matches a partial index only to the same constants, not to parameters).
+        failed = Note.objects.filter(
+            RawSQL(
+                f"cases_note.direction = '{Direction.OUTBOUND.value}'"
+                f" AND cases_note.delivery_status = '{Delivery.FAILED.value}'",
+                [],
+                output_field=BooleanField(),
+            )
+        )
+        for channel, n in failed.values_list("channel").annotate(n=Count("id")).order_by():
+            failures.add_metric([slugs.get(channel, "") if channel else ""], n)
         yield failures
 
         jobs = GaugeMetricFamily(
@@ -155,27 +212,28 @@ class DatabaseCollector:
         yield jobs
         yield oldest
 
-        open_timers = SlaTimer.objects.filter(met_at__isnull=True)
         at_risk = GaugeMetricFamily(
             "atiende_sla_at_risk",
-            "Running SLA timers past their at-risk point and not yet breached, per kind.",
+            "SLA clocks of active cases past their at-risk point and not yet due, per kind.",
             labels=["kind"],
         )
         breached = GaugeMetricFamily(
             "atiende_sla_breached",
-            "SLA timers breached and not yet met, per kind.",
+            "SLA clocks of active cases past due (met late or still running), per kind.",
             labels=["kind"],
         )
-        for row in (
-            open_timers.values("kind")
-            .annotate(
-                risk=Count("id", filter=Q(breached_at__isnull=True, at_risk_at__lte=now)),
-                late=Count("id", filter=Q(breached_at__isnull=False)),
-            )
-            .order_by()
+        # The console's queues' partial indexes (sla.selectors): each pair of arms is
+        # disjoint, so their counts add up.
+        for family, arms in (
+            (at_risk, sla_reads.at_risk_arms(now)),
+            (breached, sla_reads.breached_arms(now)),
         ):
-            at_risk.add_metric([row["kind"]], row["risk"])
-            breached.add_metric([row["kind"]], row["late"])
+            by_kind: dict[str, int] = {kind: 0 for kind in TimerKind.values}
+            for arm in arms:
+                for kind, n in arm.values_list("kind").annotate(n=Count("id")).order_by():
+                    by_kind[kind] = by_kind.get(kind, 0) + n
+            for kind, n in sorted(by_kind.items()):
+                family.add_metric([kind], n)
         yield at_risk
         yield breached
 

@@ -55,3 +55,25 @@ def breached(cases: QuerySet[Any]) -> QuerySet[Any]:
     return cases.filter(
         Exists(SlaTimer.objects.filter(case=OuterRef("pk"), breached_at__isnull=False))
     )
+
+
+def at_risk_arms(now: dt.datetime) -> list[QuerySet[SlaTimer]]:
+    """Running clocks of active cases past 75 % of their target and not yet due: the ones
+    the sweep flagged (partial index `sla_timer_at_risk`, by due instant) and the few it has
+    not reached yet (its own index on `next_check_at`, which is then the at-risk instant).
+    Disjoint; a case may have a clock in each. The console's queue and /metrics read these."""
+    running = SlaTimer.objects.filter(case_active=True, next_check_at__isnull=False)
+    return [
+        running.filter(at_risk_flagged_at__isnull=False, due_at__gt=now, at_risk_at__lte=now),
+        running.filter(at_risk_flagged_at__isnull=True, next_check_at__lte=now, due_at__gt=now),
+    ]
+
+
+def breached_arms(now: dt.datetime) -> list[QuerySet[SlaTimer]]:
+    """Clocks of active cases with a recorded breach (partial index `sla_timer_breached`,
+    by due instant; kept after the clock is met, as before), and running ones already past
+    due that the sweep has not recorded yet (its index on `next_check_at`). Disjoint."""
+    return [
+        SlaTimer.objects.filter(case_active=True, breached_at__isnull=False),
+        SlaTimer.objects.filter(case_active=True, next_check_at__lte=now, due_at__lte=now),
+    ]

@@ -7,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from atiende.core import clock
 from atiende.escalations.models import EscalationRequest
+from atiende.sla import services as sla
 from atiende.sla.models import SlaTimer
 from atiende.worker import queue
 from atiende.worker.models import Job, JobStatus
@@ -83,19 +84,70 @@ def test_message_sla_and_escalation_metrics(db, agent, customer, portal, sla_tar
     samples = scrape()
     assert value(samples, "atiende_messages_received_total", channel=portal.slug) >= 1
     timers = SlaTimer.objects.filter(case=case)
-    assert timers.exists()
-    timers.update(at_risk_at=clock.now() - dt.timedelta(minutes=1))
-    first = timers.first()
-    SlaTimer.objects.filter(pk=first.pk).update(breached_at=clock.now())
-    samples = scrape()
-    total_risk = sum(v for (n, _), v in samples.items() if n == "atiende_sla_at_risk")
-    total_breached = sum(v for (n, _), v in samples.items() if n == "atiende_sla_breached")
-    assert total_breached == 1
-    assert total_risk == timers.count() - 1
+    assert timers.count() == 2
+
+    def totals() -> tuple[float, float]:
+        samples = scrape()
+        return (
+            sum(v for (n, _), v in samples.items() if n == "atiende_sla_at_risk"),
+            sum(v for (n, _), v in samples.items() if n == "atiende_sla_breached"),
+        )
+
+    # Both clocks reach their at-risk instant (the sweep's next check), the first one is
+    # also past due: counted before the sweep gets to them, and the same after it.
+    past = clock.now() - dt.timedelta(minutes=1)
+    timers.update(at_risk_at=past, next_check_at=past)
+    first = timers.order_by("kind").first()
+    SlaTimer.objects.filter(pk=first.pk).update(due_at=past)
+    assert totals() == (1, 1)
+    sla.sweep()
+    assert SlaTimer.objects.get(pk=first.pk).breached_at is not None
+    assert totals() == (1, 1)
+    # A case that is no longer active leaves both gauges.
+    cases.change_status(case=case, actor=agent, status="cancelled", reason="duplicado")
+    assert totals() == (0, 0)
     EscalationRequest.objects.create(
         case=case, from_level=1, to_level=2, via="portal", created_at=clock.now()
     )
     assert value(scrape(), "atiende_escalations_pending", level="2") == 1
+
+
+def test_messages_and_failed_deliveries_are_counted_from_indexes(
+    db, agent, customer, portal, sla_targets, monkeypatch
+):
+    from atiende.cases import services as cases
+    from atiende.cases.models import Note
+    from atiende.ops import metrics
+
+    # A small margin, so the mark moves within this test: what lies below it is counted
+    # once and kept, what lies above is counted on each scrape.
+    monkeypatch.setattr(metrics.Tally, "MARGIN", 2)
+    metrics.CASES_OPENED.forget()
+    metrics.INBOUND_NOTES.forget()
+
+    def received() -> float:
+        return value(scrape(), "atiende_messages_received_total", channel=portal.slug)
+
+    opened = []
+    for n in range(3):
+        opened.append(
+            cases.open_case(
+                actor=customer, channel=portal, subject=f"Consulta {n}", description="x"
+            )
+        )
+        for _ in range(2):
+            cases.add_note(case=opened[-1], body_text="más datos", author_contact=customer.contact)
+        inbound = Note.objects.filter(direction="inbound", channel=portal).count()
+        assert received() == len(opened) + inbound  # each scrape: every message once
+    assert metrics.INBOUND_NOTES._mark > 0  # the mark moved: the lower rows are kept
+
+    reply = cases.add_note(case=opened[0], body_text="Respuesta", actor=agent, visibility="public")
+    assert reply.direction == "outbound"
+    Note.objects.filter(pk=reply.pk).update(delivery_status="failed")
+    failures = value(
+        scrape(), "atiende_outbound_delivery_failures_total", channel=reply.channel.slug
+    )
+    assert failures == 1
 
 
 def test_webhook_acknowledgements_are_timed(db):
