@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 
 from atiende.cases import statuses
@@ -28,11 +29,18 @@ def is_blocked(line: Channel, caller: Number) -> bool:
         keys.append("anonymous")
     if not keys:
         return False
-    return (
-        BlockedNumber.objects.filter(number__in=keys)
-        .filter(Q(channel__isnull=True) | Q(channel=line))
-        .exists()
+    # The webhook asks this while the PBX waits: one indexed statement, without the ORM's
+    # query building (a third of the webhook's CPU when it went through the ORM).
+    conn = connections[router.db_for_read(BlockedNumber)]
+    q = conn.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {q(BlockedNumber._meta.db_table)} "
+        f"WHERE {q('number')} IN ({', '.join(['%s'] * len(keys))}) "
+        f"AND ({q('channel_id')} IS NULL OR {q('channel_id')} = %s) LIMIT 1"
     )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*keys, line.pk])
+        return cursor.fetchone() is not None
 
 
 def contacts_with_number(e164: str) -> list[Contact]:
