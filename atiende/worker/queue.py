@@ -14,10 +14,10 @@ import socket
 import traceback
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from atiende.core import clock, deferred, foreground, requestid
+from atiende.core import clock, deferred, foreground, once, requestid
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -91,34 +91,22 @@ def enqueue_once(
     now = clock.now()
     if rid := requestid.get():  # the logs of the job carry the request's id (core/requestid)
         payload = {**payload, "_request_id": rid}
-    conn = connections[router.db_for_write(Job)]
-    deferred.flush(conn)  # jobs handed over earlier in the transaction keep their order
-    values = {
-        "kind": kind,
-        "payload": payload,
-        "status": JobStatus.PENDING.value,
-        "run_at": now,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "locked_by": "",
-        "last_error": "",
-        "dedupe_key": dedupe_key,
-        "created_at": now,
-    }
-    # the columns are named as the fields; each value is adapted as the ORM would
-    columns = ", ".join(conn.ops.quote_name(name) for name in values)
-    params = [
-        Job._meta.get_field(name).get_db_prep_save(value, conn) for name, value in values.items()
-    ]
-    table = conn.ops.quote_name(Job._meta.db_table)
-    key = conn.ops.quote_name("dedupe_key")
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(params))}) "
-        f"ON CONFLICT ({key}) DO NOTHING"
+    return once.insert_once(
+        Job,
+        {
+            "kind": kind,
+            "payload": payload,
+            "status": JobStatus.PENDING.value,
+            "run_at": now,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "locked_by": "",
+            "last_error": "",
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+        },
+        key=["dedupe_key"],
     )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
 
 
 def backoff(attempts: int) -> dt.timedelta:
