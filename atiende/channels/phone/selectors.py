@@ -76,15 +76,19 @@ def agents_by_names(names: list[str]) -> list[User]:
     agents share resolves to neither."""
     from atiende.accounts.models import STAFF_ROLES, User
 
+    if not names:
+        return []
+    wanted = Q(pk__in=[])
+    for name in names:
+        wanted |= Q(name__iexact=name) | Q(email__iexact=name)
+    # one query for all the names (a group call names several), matched here per name
+    rows = list(User.objects.filter(is_active=True, role__in=STAFF_ROLES).filter(wanted))
     found = []
     for name in names:
-        rows = list(
-            User.objects.filter(is_active=True, role__in=STAFF_ROLES).filter(
-                Q(name__iexact=name) | Q(email__iexact=name)
-            )[:2]
-        )
-        if len(rows) == 1 and rows[0] not in found:
-            found.append(rows[0])
+        key = name.casefold()
+        matches = [r for r in rows if key in (r.name.casefold(), r.email.casefold())]
+        if len(matches) == 1 and matches[0] not in found:
+            found.append(matches[0])
     return found
 
 
