@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from atiende.core import clock, deferred, foreground, once, requestid
+from atiende.core import clock, deferred, foreground, once, requestid, transactions
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -175,7 +175,12 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
             if not _finish(job, owner, attempts):
                 log.warning("job %s finished after its lease ended", job.pk)
             return JobStatus.DONE
-        with transaction.atomic():
+        scope = (
+            transactions.service_scope()
+            if job.kind in registry.SERVICE_SCOPE
+            else transaction.atomic()
+        )
+        with scope:
             func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
             # Finishing inside the handler's transaction: the handler's writes and "done"
             # land together, so a crash between them cannot run the job's effects twice.

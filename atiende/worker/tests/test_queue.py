@@ -198,6 +198,40 @@ def test_enqueue_once_at_once_on_many_threads_adds_one_job():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_service_handler_joins_the_jobs_transaction_without_a_savepoint():
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.configuration.models import Setting
+    from atiende.core.transactions import service
+
+    @service
+    def write(key: str, fail: bool) -> None:
+        Setting.objects.create(key=key, value=1)
+        if fail:
+            raise RuntimeError("después de escribir")
+
+    @registry.handler("test.service", service=True)
+    def _handler(payload):
+        write(payload["key"], payload["fail"])
+
+    try:
+        queue.enqueue("test.service", {"key": "ok", "fail": False})
+        with CaptureQueriesContext(connection) as statements:
+            assert queue.run_pending() == 1
+        assert not [q for q in statements.captured_queries if "SAVEPOINT" in q["sql"]]
+        assert Setting.objects.filter(key="ok").exists()
+        job = queue.enqueue("test.service", {"key": "roto", "fail": True})
+        assert queue.run_pending() == 1
+        job.refresh_from_db()
+        # the handler's write rolled back with the job's transaction; the job waits to retry
+        assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+        assert not Setting.objects.filter(key="roto").exists()
+    finally:
+        registry.HANDLERS.pop("test.service", None)
+        registry.SERVICE_SCOPE.discard("test.service")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_claim_disjoint_jobs():
     for i in range(200):
         queue.enqueue("test.record", {"i": i})
