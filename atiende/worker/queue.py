@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from atiende.core import clock, deferred, foreground, requestid
+from atiende.core import clock, deferred, foreground, once, requestid, transactions
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -75,6 +75,38 @@ def enqueue(
             return Job.objects.create(**fields)
     except IntegrityError:
         return None
+
+
+def enqueue_once(
+    kind: str, payload: dict[str, Any], *, dedupe_key: str, max_attempts: int = 8
+) -> bool:
+    """`enqueue` with a `dedupe_key`, as one statement: `INSERT … ON CONFLICT (dedupe_key)
+    DO NOTHING`. True when the job was added, False when a job with the key exists.
+
+    For webhooks that answer while the sender waits (the CTI events): outside a transaction
+    it needs no BEGIN and COMMIT of its own (one round trip to PostgreSQL instead of three),
+    and on SQLite it holds the write turn only while the statement runs, not across the
+    Python between BEGIN and COMMIT. Inside a transaction it is part of it, like `enqueue`.
+    """
+    now = clock.now()
+    if rid := requestid.get():  # the logs of the job carry the request's id (core/requestid)
+        payload = {**payload, "_request_id": rid}
+    return once.insert_once(
+        Job,
+        {
+            "kind": kind,
+            "payload": payload,
+            "status": JobStatus.PENDING.value,
+            "run_at": now,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "locked_by": "",
+            "last_error": "",
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+        },
+        key=["dedupe_key"],
+    )
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -143,7 +175,12 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
             if not _finish(job, owner, attempts):
                 log.warning("job %s finished after its lease ended", job.pk)
             return JobStatus.DONE
-        with transaction.atomic():
+        scope = (
+            transactions.service_scope()
+            if job.kind in registry.SERVICE_SCOPE
+            else transaction.atomic()
+        )
+        with scope:
             func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
             # Finishing inside the handler's transaction: the handler's writes and "done"
             # land together, so a crash between them cannot run the job's effects twice.

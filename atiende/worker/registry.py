@@ -34,12 +34,15 @@ class Local:
 
 HANDLERS: dict[str, Handler] = {}
 OUTSIDE_TRANSACTION: set[str] = set()
+SERVICE_SCOPE: set[str] = set()
 PERIODIC: dict[str, Periodic] = {}
 LOCAL: dict[str, Local] = {}
 _loaded = False
 
 
-def handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
+def handler(
+    kind: str, *, atomic: bool = True, service: bool = False
+) -> Callable[[Handler], Handler]:
     """Register the handler of a job kind.
 
     By default a handler runs in one transaction with the job's completion, so its writes
@@ -47,12 +50,19 @@ def handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
     says `atomic=False`: it runs outside a transaction, so no lock or SQLite write turn is
     held while the other side answers, and its own writes after the call are short
     transactions of their own. Such a send is at least once either way (a crash after the
-    call and before the job is marked done sends again), so nothing is lost by it."""
+    call and before the job is marked done sends again), so nothing is lost by it.
+
+    `service=True`: the job's transaction is a service's scope (`core.transactions`), so
+    the services the handler calls join it instead of each taking a savepoint (two round
+    trips on PostgreSQL). For handlers that let every error through: the job's transaction
+    then rolls back as a whole, as it would anyway."""
 
     def register(func: Handler) -> Handler:
         HANDLERS[kind] = func
         if not atomic:
             OUTSIDE_TRANSACTION.add(kind)
+        if service:
+            SERVICE_SCOPE.add(kind)
         return func
 
     return register

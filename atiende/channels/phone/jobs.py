@@ -14,7 +14,7 @@ from atiende.worker.registry import handler, periodic
 log = logging.getLogger(__name__)
 
 
-@handler("phone.event")
+@handler("phone.event", service=True)  # apply_event joins the job's transaction
 def process_event(payload: dict) -> None:
     line = channel_selectors.channel(payload["line"])
     if line is None or line.kind != "phone":

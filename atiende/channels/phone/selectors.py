@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 
 from atiende.cases import statuses
@@ -28,11 +29,18 @@ def is_blocked(line: Channel, caller: Number) -> bool:
         keys.append("anonymous")
     if not keys:
         return False
-    return (
-        BlockedNumber.objects.filter(number__in=keys)
-        .filter(Q(channel__isnull=True) | Q(channel=line))
-        .exists()
+    # The webhook asks this while the PBX waits: one indexed statement, without the ORM's
+    # query building (a third of the webhook's CPU when it went through the ORM).
+    conn = connections[router.db_for_read(BlockedNumber)]
+    q = conn.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {q(BlockedNumber._meta.db_table)} "
+        f"WHERE {q('number')} IN ({', '.join(['%s'] * len(keys))}) "
+        f"AND ({q('channel_id')} IS NULL OR {q('channel_id')} = %s) LIMIT 1"
     )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*keys, line.pk])
+        return cursor.fetchone() is not None
 
 
 def contacts_with_number(e164: str) -> list[Contact]:
@@ -68,15 +76,19 @@ def agents_by_names(names: list[str]) -> list[User]:
     agents share resolves to neither."""
     from atiende.accounts.models import STAFF_ROLES, User
 
+    if not names:
+        return []
+    wanted = Q(pk__in=[])
+    for name in names:
+        wanted |= Q(name__iexact=name) | Q(email__iexact=name)
+    # one query for all the names (a group call names several), matched here per name
+    rows = list(User.objects.filter(is_active=True, role__in=STAFF_ROLES).filter(wanted))
     found = []
     for name in names:
-        rows = list(
-            User.objects.filter(is_active=True, role__in=STAFF_ROLES).filter(
-                Q(name__iexact=name) | Q(email__iexact=name)
-            )[:2]
-        )
-        if len(rows) == 1 and rows[0] not in found:
-            found.append(rows[0])
+        key = name.casefold()
+        matches = [r for r in rows if key in (r.name.casefold(), r.email.casefold())]
+        if len(matches) == 1 and matches[0] not in found:
+            found.append(matches[0])
     return found
 
 

@@ -24,7 +24,7 @@ from atiende.channels.messages import InboundMessage
 from atiende.channels.phone import conf, selectors
 from atiende.channels.phone.inbound import CAUSES, MISSED_CAUSES, CtiEvent
 from atiende.channels.phone.models import Call, CallEvent, CallState
-from atiende.core import audit, clock
+from atiende.core import audit, clock, once
 from atiende.core.errors import DomainError, NotFound
 from atiende.core.transactions import service
 from atiende.customers.phones import normalize
@@ -101,17 +101,19 @@ def apply_event(*, line: Channel, event: CtiEvent, received_at: dt.datetime) -> 
     """Apply one PBX event to its call (creating the call if this is its first event);
     None when the event was applied before."""
     call = _locked_call(line, event, received_at)
-    try:
-        with transaction.atomic():
-            CallEvent.objects.create(
-                channel=line,
-                pbx_call_id=event.call_id,
-                event=event.event,
-                call=call,
-                payload=event.as_payload(),
-                received_at=received_at,
-            )
-    except IntegrityError:
+    # The unique (line, call id, event) row decides; one statement, no savepoint.
+    if not once.insert_once(
+        CallEvent,
+        {
+            "channel_id": line.pk,
+            "pbx_call_id": event.call_id,
+            "event": event.event,
+            "call_id": call.pk,
+            "payload": event.as_payload(),
+            "received_at": received_at,
+        },
+        key=["channel", "pbx_call_id", "event"],
+    ):
         return None  # delivered twice: the first one counted
     before = (call.state, call.missed)
     if received_at < call.started_at:

@@ -103,7 +103,8 @@ def webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
             answer = {"action": "reject", "reason": "busy"}
     elif event.event == "newCall" and event.direction == "out":
         answer = _dial(line, event)
-    queue.enqueue(
+    # One statement, no transaction of its own (queue.enqueue_once): a duplicate is a no-op.
+    queue.enqueue_once(
         "phone.event",
         {"line": line.slug, "event": event.as_payload(), "received_at": clock.now().isoformat()},
         dedupe_key=dedupe_key(line.slug, event.call_id, event.event),

@@ -145,6 +145,92 @@ def test_dedupe_key_makes_a_second_enqueue_a_no_op():
     assert Job.objects.count() == 1
 
 
+@pytest.mark.django_db
+def test_enqueue_once_adds_a_job_once_in_one_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    with clock.frozen(T0), CaptureQueriesContext(connection) as statements:
+        assert queue.enqueue_once("test.record", {"x": 1}, dedupe_key="k1") is True
+        assert queue.enqueue_once("test.record", {"x": 2}, dedupe_key="k1") is False
+    assert len(statements.captured_queries) == 2  # no savepoints, no BEGIN/COMMIT
+    job = Job.objects.get()
+    assert (job.kind, job.payload, job.status, job.run_at) == (
+        "test.record",
+        {"x": 1},
+        JobStatus.PENDING,
+        T0,
+    )
+    assert job.attempts == 0 and job.max_attempts == 8 and job.dedupe_key == "k1"
+    assert queue.enqueue("test.record", dedupe_key="k1") is None  # the same key as enqueue's
+    assert queue.run_pending() == 1 and [c["x"] for c in calls] == [1]
+
+
+@pytest.mark.django_db
+def test_enqueue_once_keeps_the_order_of_jobs_deferred_before_it():
+    from django.db import transaction
+
+    with transaction.atomic():
+        first = queue.enqueue("test.record", {"x": 1})  # deferred until the commit
+        queue.enqueue_once("test.record", {"x": 2}, dedupe_key="k2")
+    assert first is not None
+    assert [j.payload["x"] for j in Job.objects.order_by("id")] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_enqueue_once_inside_a_rolled_back_transaction_adds_nothing():
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert queue.enqueue_once("test.record", {}, dedupe_key="k3") is True
+        raise RuntimeError
+    assert not Job.objects.exists()
+    assert queue.enqueue_once("test.record", {}, dedupe_key="k3") is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_once_at_once_on_many_threads_adds_one_job():
+    outcomes = at_once(
+        [lambda: queue.enqueue_once("test.record", {}, dedupe_key="same") for _ in range(8)]
+    )
+    assert raised(outcomes) == []
+    assert sorted(outcomes) == [False] * 7 + [True]
+    assert Job.objects.filter(dedupe_key="same").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_service_handler_joins_the_jobs_transaction_without_a_savepoint():
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.configuration.models import Setting
+    from atiende.core.transactions import service
+
+    @service
+    def write(key: str, fail: bool) -> None:
+        Setting.objects.create(key=key, value=1)
+        if fail:
+            raise RuntimeError("después de escribir")
+
+    @registry.handler("test.service", service=True)
+    def _handler(payload):
+        write(payload["key"], payload["fail"])
+
+    try:
+        queue.enqueue("test.service", {"key": "ok", "fail": False})
+        with CaptureQueriesContext(connection) as statements:
+            assert queue.run_pending() == 1
+        assert not [q for q in statements.captured_queries if "SAVEPOINT" in q["sql"]]
+        assert Setting.objects.filter(key="ok").exists()
+        job = queue.enqueue("test.service", {"key": "roto", "fail": True})
+        assert queue.run_pending() == 1
+        job.refresh_from_db()
+        # the handler's write rolled back with the job's transaction; the job waits to retry
+        assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+        assert not Setting.objects.filter(key="roto").exists()
+    finally:
+        registry.HANDLERS.pop("test.service", None)
+        registry.SERVICE_SCOPE.discard("test.service")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_claim_disjoint_jobs():
     for i in range(200):

@@ -191,6 +191,25 @@ def test_a_group_call_resolves_every_named_agent(_frozen, pbx, ana, bruno):
     assert call.agent == ana
 
 
+def test_named_agents_resolve_in_one_query_and_a_shared_name_to_nobody(ana, bruno):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.accounts import services as accounts
+    from atiende.channels.phone import selectors
+
+    accounts.create_user(email="otro.bruno@mesa.test", name="bruno agente", role="agent")
+    accounts.create_user(email="cliente@acme.test", name="Dora Cliente", role="customer")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.agents_by_names(
+            ["ANA AGENTE", "Bruno Agente", "bruno@MESA.test", "Dora Cliente", "Nadie"]
+        )
+    assert len(queries) == 1
+    # "Bruno Agente" is two agents' name: neither; his e-mail is his alone; not a customer
+    assert found == [ana, bruno]
+    assert selectors.agents_by_names([]) == []
+
+
 def test_events_out_of_order_end_in_the_right_state(_frozen, pbx, ana):
     # hangup first, then newCall, then a late answer
     _frozen.advance(seconds=60)
