@@ -12,9 +12,10 @@ it checks every message was stored exactly once, with its verification code, and
 attachment byte-identical. `--process` times a whole `atiende poll-email --once` process
 (interpreter start included) instead of one `poll_once` call in this process.
 
-CPU seconds are this process's during the `poll_once` call (or the `poll-email` child's,
-whole), not Dovecot's or PostgreSQL's: on a shared machine they compare better than the
-wall clock.
+CPU seconds are this process's during the `poll_once` call plus its parse workers' (forked
+children, `atiende.channels.email.parallel`), or the `poll-email` child's with its workers,
+whole; not Dovecot's or PostgreSQL's: on a shared machine they compare better than the
+wall clock. `--profile` profiles this process only (the writer), not the parse workers.
 
 Starts a throwaway Dovecot, appends N messages (a mix of the test corpus: plain, HTML-only,
 raw 8-bit Latin-1, with attachments, replies), then times one `poll-email` pass in this
@@ -202,11 +203,21 @@ def main() -> int:
 
                 profile = cProfile.Profile()
                 profile.enable()
+            import resource
+
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
             c = time.process_time()
             result = imap.poll_once(channel)
             elapsed = time.perf_counter() - t
             cpu = time.process_time() - c
+            done_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # the parse workers (forked, reaped at the end of the pass)
+            pool_cpu = (done_children.ru_utime + done_children.ru_stime) - (
+                children.ru_utime + children.ru_stime
+            )
+            print(f"CPU s: this process {cpu:.2f}, parse workers {pool_cpu:.2f}")
+            cpu += pool_cpu
             if profile is not None:
                 profile.disable()
                 profile.dump_stats(args.profile)

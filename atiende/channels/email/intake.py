@@ -27,7 +27,7 @@ from atiende.cases import services as case_services
 from atiende.cases import statuses
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
-from atiende.channels.email import images, inbound
+from atiende.channels.email import images, inbound, parallel
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment, IntakeContext
 from atiende.channels.services import notification_failed, receive_message
@@ -117,28 +117,26 @@ def ingest_many(
     *,
     own: set[str],
     senders: list[str | None] | None = None,
+    parsed: list[inbound.ParsedEmail | None] | None = None,
 ) -> list[Outcome]:
     """Store several mails (raw bytes, source) in one transaction: one commit, and the
     lookups and inserts of all of them together (`transactions.batch`). If any of them
     fails, each is stored on its own, so that no message holds back the others. A
     database error propagates (nothing of the group is committed). `senders`: the
-    envelope sender of each mail where known (the MTA pipe's spool), as in `ingest`."""
-    parsed: list[inbound.ParsedEmail | None] = []
-    trusted = trusted_mtas(channel)
+    envelope sender of each mail where known (the MTA pipe's spool), as in `ingest`.
+    `parsed`: the mails already parsed (`parallel.parse_group` with this channel's slug,
+    own addresses, trusted MTAs and these senders; None where parsing failed)."""
     envelopes = senders if senders is not None else [None] * len(items)
-    for (raw, _), envelope in zip(items, envelopes, strict=True):
-        try:
-            parsed.append(
-                inbound.parse(
-                    raw,
-                    channel=channel.slug,
-                    own_addresses=own,
-                    envelope_sender=envelope,
-                    trusted_authserv_ids=trusted,
-                )
-            )
-        except Exception:  # unparseable, or a bug: quarantined below, on its own
-            parsed.append(None)
+    if parsed is None:
+        parsed = parallel.parse_group(
+            [raw for raw, _ in items],
+            envelopes,
+            channel=channel.slug,
+            own=frozenset(own),
+            trusted=trusted_mtas(channel),
+        )
+    if len(parsed) != len(items):
+        raise ValueError(f"{len(parsed)} parsed mails for {len(items)} raw ones")
     if len(items) > 1 and any(p is not None for p in parsed):
         try:
             with batch():
