@@ -184,6 +184,13 @@ def _store_all(
     known = _Known.load(channel, [parsed for parsed, _, _ in mails])
     outcomes = [_store(channel, parsed, raw, source, known) for parsed, raw, source in mails]
     images.link_stored_images(known.notes)
+    if known.withheld:  # one line per group: a flood would otherwise log a line per mail
+        log.warning(
+            "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
+            channel.slug,
+            known.answers_overall,
+            ", ".join(known.withheld),
+        )
     return outcomes
 
 
@@ -205,6 +212,7 @@ class _Known:
     answers_overall: int  # automatic answers this channel sent in the last hour
     overall_limit: int
     notes: list[tuple[Note, inbound.ParsedEmail]] = field(default_factory=list)  # stored
+    withheld: list[str] = field(default_factory=list)  # senders not acknowledged: the ceiling
 
     @classmethod
     def load(cls, channel: Channel, mails: list[inbound.ParsedEmail]) -> _Known:
@@ -317,12 +325,7 @@ def _store(
         msg.acknowledge = False
     known.thread_by_our_mail(msg)
     if msg.acknowledge and known.too_many_answers():
-        log.warning(
-            "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
-            channel.slug,
-            known.answers_overall,
-            address,
-        )
+        known.withheld.append(address)
         msg.acknowledge = False
     msg.attachments, refused = _acceptable(msg.attachments)
     if refused:
