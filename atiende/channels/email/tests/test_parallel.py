@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from atiende.channels.email.tests.conftest import FIXTURES, fixture
 from atiende.channels.email.tests.test_imap import numbered
 
 OWN = frozenset({"mesadeayuda@certicamara.com"})
+ROOT = Path(__file__).resolve().parents[4]  # the checkout: `atiende` importable from here
 
 
 def renamed(raw: bytes, tag: str) -> bytes:
@@ -134,3 +139,44 @@ def test_a_pass_of_a_few_messages_starts_no_pool():
 def test_parsed_mails_that_do_not_match_the_raw_ones_are_refused(correo):
     with pytest.raises(ValueError, match="1 parsed mails for 2"):
         intake.ingest_many(correo, [(b"a", "x"), (b"b", "y")], own=set(), parsed=[None])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_workers_end_when_the_poller_is_killed(tmp_path):
+    pids_file = tmp_path / "pids"
+    script = (
+        "import os, signal, sys\n"
+        "from atiende.channels.email import parallel\n"
+        "parser = parallel.Parser(channel='correo', own=set(), trusted=frozenset(), size=2)\n"
+        "parser.result(parser.submit([b'From: a@b.co\\r\\n\\r\\nx'], [None]), [], [])\n"
+        "open(sys.argv[1], 'w').write(' '.join(str(p) for p in parser._pool._processes))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    # No pipes: a worker left behind must not hold the test up, only fail it.
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(pids_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == -signal.SIGKILL
+    pids = [int(p) for p in pids_file.read_text().split()]
+    assert pids
+    try:
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in pids)
+    finally:
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
