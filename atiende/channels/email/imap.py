@@ -5,6 +5,8 @@ Per folder we remember (UIDVALIDITY, last UID). Messages are read with BODY.PEEK
 committed it is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID EXPUNGE
 where MOVE is missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
 and committed ones recognised as duplicates on the next pass: nothing lost, nothing doubled.
+A long pass parses the next chunks' groups in a process pool while it stores
+(`parallel.py`, decision 0007); only parsing moved, the order above is the same.
 """
 
 from __future__ import annotations
