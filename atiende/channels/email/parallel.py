@@ -70,11 +70,15 @@ def parse_group(
 
 
 def workers() -> int:
-    """One worker per core this process may run on: the writer mostly waits on the database."""
+    """One worker per core this process may run on, but the writer's: parsing is about a
+    third of what storing costs, so one worker keeps up with one writer, and a second one
+    on a 2-core machine only takes CPU from the writer (docs/benchmarks.md, issue 17,
+    session 8: 3.6 against 4.0 CPU s per pass, and faster). 0 (no pool) on one core."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(0, cores - 1)
 
 
 def _context() -> multiprocessing.context.BaseContext:
