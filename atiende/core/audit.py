@@ -19,7 +19,13 @@ _pending: contextvars.ContextVar[list[AuditEntry] | None] = contextvars.ContextV
 )
 
 
+# Exact types only: a str or int subclass (an enum's member, a lazy string) takes the long way.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: four checks and two hasattr spared
+        return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

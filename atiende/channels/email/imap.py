@@ -5,6 +5,8 @@ Per folder we remember (UIDVALIDITY, last UID). Messages are read with BODY.PEEK
 committed it is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID EXPUNGE
 where MOVE is missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
 and committed ones recognised as duplicates on the next pass: nothing lost, nothing doubled.
+A long pass parses the next chunks' groups in a process pool while it stores
+(`parallel.py`, decision 0007); only parsing moved, the order above is the same.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.db import DatabaseError, close_old_connections
 
-from atiende.channels.email import conf, intake
+from atiende.channels.email import conf, inbound, intake, parallel
 from atiende.channels.email.models import MailboxState
 from atiende.core import clock
 from atiende.directory.models import Channel
@@ -26,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 50
 TX_GROUP = 25  # messages per transaction; short enough not to hold SQLite's write lock long
+LOOKAHEAD = 2  # chunks fetched and being parsed while one is stored
 IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before servers drop idle clients
 
 
@@ -86,6 +91,54 @@ def _dispose(client, uids: list[int], url: conf.MailURL, mode: str) -> None:
         client.expunge()
 
 
+@dataclass
+class _Chunk:
+    """One fetch: its messages (UID, raw), in transaction groups, each being parsed."""
+
+    uids: list[int]
+    groups: list[list[tuple[bytes, str]]]
+    parsing: list[Future[list[inbound.ParsedEmail | None]] | None]
+
+
+def _fetch(
+    client, uids: list[int], url: conf.MailURL, uidvalidity: int, parser: parallel.Parser
+) -> _Chunk:
+    fetched = client.fetch(uids, ["BODY.PEEK[]"])
+    items = [(uid, fetched[uid][b"BODY[]"]) for uid in uids if b"BODY[]" in fetched.get(uid, {})]
+    groups = [
+        [(raw, f"imap:{url.folder}:{uidvalidity}:{uid}") for uid, raw in items[i : i + TX_GROUP]]
+        for i in range(0, len(items), TX_GROUP)
+    ]
+    no_envelopes = [None] * TX_GROUP
+    parsing = [parser.submit([raw for raw, _ in g], no_envelopes[: len(g)]) for g in groups]
+    return _Chunk([uid for uid, _ in items], groups, parsing)
+
+
+def _store(
+    channel: Channel,
+    chunk: _Chunk,
+    parser: parallel.Parser,
+    own: set[str],
+    result: PollResult,
+    client,
+    url: conf.MailURL,
+    mode: str,
+    state: MailboxState,
+) -> None:
+    """Store a fetched chunk, group by group (a transaction each); then, committed, it may
+    leave the folder."""
+    for group, future in zip(chunk.groups, chunk.parsing, strict=True):
+        raws = [raw for raw, _ in group]
+        parsed = parser.result(future, raws, [None] * len(group))
+        for outcome in intake.ingest_many(channel, group, own=own, parsed=parsed):
+            result.add(outcome.status)
+    done = chunk.uids
+    _dispose(client, done, url, mode)
+    if done:
+        MailboxState.objects.filter(pk=state.pk).update(last_uid=max(done))
+        state.last_uid = max(done)
+
+
 def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
     """One pass over the channel's folder. Database errors propagate (nothing is disposed)."""
     url = conf.url_for(channel, "imap")
@@ -111,24 +164,21 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
             uids = uids[:limit]
         if uids and mode == "move" and not client.folder_exists(url.processed_folder):
             client.create_folder(url.processed_folder)
-        for start in range(0, len(uids), chunk):
-            batch = uids[start : start + chunk]
-            fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            items = [
-                (uid, fetched[uid][b"BODY[]"]) for uid in batch if b"BODY[]" in fetched.get(uid, {})
-            ]
-            for start_group in range(0, len(items), TX_GROUP):
-                group = [
-                    (raw, f"imap:{url.folder}:{uidvalidity}:{uid}")
-                    for uid, raw in items[start_group : start_group + TX_GROUP]
-                ]
-                for outcome in intake.ingest_many(channel, group, own=own):
-                    result.add(outcome.status)
-            done = [uid for uid, _ in items]  # committed: now they may leave the folder
-            _dispose(client, done, url, mode)
-            if done:
-                MailboxState.objects.filter(pk=state.pk).update(last_uid=max(done))
-                state.last_uid = max(done)
+        size = parallel.workers() if len(uids) >= parallel.MIN_MESSAGES else 0
+        trusted = intake.trusted_mtas(channel)
+        with parallel.Parser(channel=channel.slug, own=own, trusted=trusted, size=size) as parser:
+            # Fetch and start parsing up to LOOKAHEAD chunks ahead of the one being stored.
+            pending: deque[_Chunk] = deque()
+            for start in range(0, len(uids), chunk):
+                pending.append(
+                    _fetch(client, uids[start : start + chunk], url, uidvalidity, parser)
+                )
+                if len(pending) > LOOKAHEAD:
+                    _store(
+                        channel, pending.popleft(), parser, own, result, client, url, mode, state
+                    )
+            while pending:
+                _store(channel, pending.popleft(), parser, own, result, client, url, mode, state)
         MailboxState.objects.filter(pk=state.pk).update(last_poll_at=clock.now(), last_error="")
     finally:
         with contextlib.suppress(Exception):

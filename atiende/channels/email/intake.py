@@ -27,7 +27,7 @@ from atiende.cases import services as case_services
 from atiende.cases import statuses
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
-from atiende.channels.email import images, inbound
+from atiende.channels.email import images, inbound, parallel
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment, IntakeContext
 from atiende.channels.services import notification_failed, receive_message
@@ -117,28 +117,26 @@ def ingest_many(
     *,
     own: set[str],
     senders: list[str | None] | None = None,
+    parsed: list[inbound.ParsedEmail | None] | None = None,
 ) -> list[Outcome]:
     """Store several mails (raw bytes, source) in one transaction: one commit, and the
     lookups and inserts of all of them together (`transactions.batch`). If any of them
     fails, each is stored on its own, so that no message holds back the others. A
     database error propagates (nothing of the group is committed). `senders`: the
-    envelope sender of each mail where known (the MTA pipe's spool), as in `ingest`."""
-    parsed: list[inbound.ParsedEmail | None] = []
-    trusted = trusted_mtas(channel)
+    envelope sender of each mail where known (the MTA pipe's spool), as in `ingest`.
+    `parsed`: the mails already parsed (`parallel.parse_group` with this channel's slug,
+    own addresses, trusted MTAs and these senders; None where parsing failed)."""
     envelopes = senders if senders is not None else [None] * len(items)
-    for (raw, _), envelope in zip(items, envelopes, strict=True):
-        try:
-            parsed.append(
-                inbound.parse(
-                    raw,
-                    channel=channel.slug,
-                    own_addresses=own,
-                    envelope_sender=envelope,
-                    trusted_authserv_ids=trusted,
-                )
-            )
-        except Exception:  # unparseable, or a bug: quarantined below, on its own
-            parsed.append(None)
+    if parsed is None:
+        parsed = parallel.parse_group(
+            [raw for raw, _ in items],
+            envelopes,
+            channel=channel.slug,
+            own=frozenset(own),
+            trusted=trusted_mtas(channel),
+        )
+    if len(parsed) != len(items):
+        raise ValueError(f"{len(parsed)} parsed mails for {len(items)} raw ones")
     if len(items) > 1 and any(p is not None for p in parsed):
         try:
             with batch():
@@ -186,6 +184,13 @@ def _store_all(
     known = _Known.load(channel, [parsed for parsed, _, _ in mails])
     outcomes = [_store(channel, parsed, raw, source, known) for parsed, raw, source in mails]
     images.link_stored_images(known.notes)
+    if known.withheld:  # one line per group: a flood would otherwise log a line per mail
+        log.warning(
+            "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
+            channel.slug,
+            known.answers_overall,
+            ", ".join(known.withheld),
+        )
     return outcomes
 
 
@@ -207,6 +212,7 @@ class _Known:
     answers_overall: int  # automatic answers this channel sent in the last hour
     overall_limit: int
     notes: list[tuple[Note, inbound.ParsedEmail]] = field(default_factory=list)  # stored
+    withheld: list[str] = field(default_factory=list)  # senders not acknowledged: the ceiling
 
     @classmethod
     def load(cls, channel: Channel, mails: list[inbound.ParsedEmail]) -> _Known:
@@ -319,12 +325,7 @@ def _store(
         msg.acknowledge = False
     known.thread_by_our_mail(msg)
     if msg.acknowledge and known.too_many_answers():
-        log.warning(
-            "channel %s sent %d automatic answers in the last hour: no acknowledgement to %s",
-            channel.slug,
-            known.answers_overall,
-            address,
-        )
+        known.withheld.append(address)
         msg.acknowledge = False
     msg.attachments, refused = _acceptable(msg.attachments)
     if refused:

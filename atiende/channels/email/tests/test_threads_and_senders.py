@@ -374,3 +374,19 @@ def test_the_original_eml_is_for_agents_only(correo, acme, client, agent, custom
     staff = client.get(f"{base}/{eml.pk}/download", headers=_bearer(agent))
     assert staff.status_code == 200
     assert b"instalador.exe" in b"".join(staff.streaming_content)
+
+
+def test_a_group_beyond_the_channels_ceiling_logs_one_line_naming_its_senders(
+    correo, acme, frozen, caplog
+):
+    correo.settings = {**correo.settings, "auto_reply_max_per_hour": 1}
+    correo.save()
+    items = [
+        (mail(f"y{i}@forjado{i}.example", f"Hola {i}", f"<flood-{i}@forjado.example>"), f"t:{i}")
+        for i in range(4)
+    ]
+    outcomes = intake.ingest_many(correo, items, own=intake.own_addresses())
+    assert [o.status for o in outcomes] == ["stored"] * 4
+    assert Note.objects.filter(automatic=True).count() == 1
+    [line] = [r.getMessage() for r in caplog.records if "automatic answers" in r.getMessage()]
+    assert all(f"y{i}@forjado{i}.example" in line for i in (1, 2, 3))

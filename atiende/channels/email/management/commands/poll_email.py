@@ -16,6 +16,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Lee los buzones IMAP de los canales de correo (una pasada con --once)."
+    # Django's system checks cost a third of the process start (`atiende check` runs
+    # them; the one about mail, cleartext URLs, is also logged by every pass).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument(
