@@ -93,6 +93,7 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     readonly_fields = [
         "channel",
         "sender",
+        "envelope_sender",
         "subject",
         "reason",
         "source",

@@ -101,13 +101,17 @@ def ingest(
             trusted_authserv_ids=trusted_mtas(channel),
         )
     except inbound.Unparseable as exc:
-        return quarantine(channel, raw, str(exc), source=source)
+        return quarantine(channel, raw, str(exc), source=source, envelope_sender=envelope_sender)
     try:
         with service_scope():
             return _store_all(channel, [(parsed, raw, source)])[0]
     except DomainError as exc:  # e.g. the channel was deactivated: keep the mail for later
         return quarantine(
-            channel, raw, f"{exc.message} {getattr(exc, 'errors', '') or ''}".strip(), source=source
+            channel,
+            raw,
+            f"{exc.message} {getattr(exc, 'errors', '') or ''}".strip(),
+            source=source,
+            envelope_sender=envelope_sender,
         )
 
 
@@ -175,7 +179,13 @@ def ingest_safely(
         raise
     except Exception as exc:
         log.exception("email %s could not be stored; quarantined", source)
-        return quarantine(channel, raw, f"Error inesperado: {exc!r}", source=source)
+        return quarantine(
+            channel,
+            raw,
+            f"Error inesperado: {exc!r}",
+            source=source,
+            envelope_sender=envelope_sender,
+        )
 
 
 def _store_all(
@@ -485,8 +495,16 @@ def _bounce(channel: Channel, parsed: inbound.ParsedEmail, source: str) -> Outco
     return Outcome("bounce", (info or ours).pk, ours.case.number, detail=detail)
 
 
-def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -> Outcome:
-    """Keep a message we cannot store, once per content, for an admin to look at and retry."""
+def quarantine(
+    channel: Channel,
+    raw: bytes,
+    reason: str,
+    *,
+    source: str = "",
+    envelope_sender: str | None = None,
+) -> Outcome:
+    """Keep a message we cannot store, once per content, for an admin to look at and retry
+    (with the envelope sender it came with, so the retry applies the same loop rules)."""
     sha = hashlib.sha256(raw).hexdigest()
     reason = inbound.without_nul(reason)
     subject = sender = ""
@@ -509,6 +527,9 @@ def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -
                 sender=inbound.without_nul(sender),
                 reason=reason,
                 source=inbound.without_nul(source[:300]),
+                envelope_sender=(
+                    None if envelope_sender is None else inbound.without_nul(envelope_sender)[:300]
+                ),
                 created_at=clock.now(),
             ),
         )
@@ -522,7 +543,12 @@ def quarantine(channel: Channel, raw: bytes, reason: str, *, source: str = "") -
 
 def retry_quarantined(row: QuarantinedEmail) -> Outcome:
     """Run a quarantined message through intake again (after a fix or a configuration change)."""
-    outcome = ingest(bytes(row.raw), channel=row.channel, source=row.source)
+    outcome = ingest(
+        bytes(row.raw),
+        channel=row.channel,
+        source=row.source,
+        envelope_sender=row.envelope_sender,
+    )
     if outcome.status != "quarantined":
         QuarantinedEmail.objects.filter(pk=row.pk).update(
             resolved_at=clock.now(), note_id=outcome.note_id

@@ -58,6 +58,9 @@ class QuarantinedEmail(models.Model):
     sender = models.CharField("remitente", max_length=300, blank=True)
     reason = models.TextField("motivo")
     source = models.CharField("origen", max_length=300, blank=True)
+    # The SMTP envelope sender the MTA pipe was given ("" for a null sender, as bounces
+    # have; None when none was given, as for IMAP): a retry applies the same loop rules.
+    envelope_sender = models.CharField("remitente del sobre", max_length=300, null=True, blank=True)
     attempts = models.PositiveIntegerField("intentos", default=1)
     created_at = models.DateTimeField("recibido")
     resolved_at = models.DateTimeField("resuelto", null=True, blank=True)

@@ -286,3 +286,26 @@ def test_restoring_a_spool_file_refuses_names_outside_the_spool(data):
     restored = spool.restore_file("correo", name, b"From: a@b.co\r\n\r\nx", base=data)
     assert restored == data / "spool" / "email" / "correo" / name
     assert spooled_files(data) == [restored]
+
+
+def test_a_retried_quarantine_keeps_the_envelope_sender_and_its_loop_rules(
+    correo, acme, sla_targets, data
+):
+    # A bounce (null envelope sender) and an ordinary mail arrive while the channel is
+    # switched off: both wait in quarantine. Retried after it is on again, the bounce
+    # still gets no automatic answer and the ordinary mail gets one.
+    assert pipe(mail(1, "rebote@acme.com.co"), "--sender=", data=data).returncode == 0
+    assert pipe(mail(2, "ana@acme.com.co"), "--sender=ana@acme.com.co", data=data).returncode == 0
+    correo.active = False
+    correo.save()
+    assert spooled.drain(base=data).outcomes == {"quarantined": 2}
+    held = QuarantinedEmail.objects.values_list("envelope_sender", flat=True)
+    assert sorted(held) == ["", "ana@acme.com.co"]
+    correo.active = True
+    correo.save()
+    from atiende.channels.email import intake
+
+    for row in QuarantinedEmail.objects.order_by("id"):
+        assert intake.retry_quarantined(row).status == "stored"
+    answered = Note.objects.filter(automatic=True)
+    assert [n.case.subject for n in answered] == ["Consulta 2"]
