@@ -5,11 +5,11 @@ pass with many messages hands each transaction group's raw bytes to a small proc
 and, meanwhile, stores the groups parsed before. Only plain data crosses: raw bytes in,
 `ParsedEmail` objects (dataclasses of strings, bytes and datetimes) or None out.
 
-The workers come from a fork server (`multiprocessing`'s "forkserver"): a fresh
-interpreter that imports only this module and `inbound` (no Django, no database
-connection, no IMAP socket, none of the caller's threads), from which each worker is
-forked. Its start costs about what importing the parser costs, and it overlaps the first
-IMAP fetch. Passes shorter than `MIN_MESSAGES` parse in the caller, as before.
+The workers are forked from the poller when it runs one thread (`poll-email --once`), else
+from a fork server, a fresh interpreter that imports only this module and `inbound` (no
+Django, no database connection, no IMAP socket, none of the caller's threads): see
+`_context`. There is one worker per core but the writer's (`workers`). Passes shorter than
+`MIN_MESSAGES` parse in the caller, as before (docs/decisions/0007-email-parse-pool.md).
 
 Nothing about exactly-once changes: the pool only parses. The poller still stores each
 group in one transaction and moves its messages on the server after the commit. A worker
