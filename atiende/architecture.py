@@ -47,7 +47,7 @@ DOMAIN: dict[str, tuple[str, ...]] = {
     ),
     # operation: health, metrics (reads of every app's state), backups, the request id's
     # web edge and the JSON logs
-    "ops": ("core", "worker", "sla", "cases", "escalations", "channels"),
+    "ops": ("core", "worker", "sla", "directory", "cases", "escalations", "channels"),
     # the supervisors' reports and the roll-ups behind them
     "reports": (
         "core",

@@ -12,6 +12,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_SQLITE_WRITER_QUEUE`  | SQLite writers take turns through a flock    | 0002   |
 | `ATIENDE_REQUESTS_FIRST`       | a local worker yields to requests            | 0003   |
 | `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
+| `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ DEFERRED_ROWS = enabled("DEFERRED_ROWS")
 SQLITE_WRITER_QUEUE = enabled("SQLITE_WRITER_QUEUE")
 REQUESTS_FIRST = enabled("REQUESTS_FIRST")
 GC_FREEZE = enabled("GC_FREEZE")
+EMAIL_PARSE_POOL = enabled("EMAIL_PARSE_POOL")

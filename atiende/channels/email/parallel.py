@@ -33,6 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from atiende.channels.email import inbound
+from atiende.core import mechanisms
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,10 @@ def workers() -> int:
     """One worker per core this process may run on, but the writer's: parsing is about a
     third of what storing costs, so one worker keeps up with one writer, and a second one
     on a 2-core machine only takes CPU from the writer (docs/benchmarks.md, issue 17,
-    session 8: 3.6 against 4.0 CPU s per pass, and faster). 0 (no pool) on one core."""
+    session 8: 3.6 against 4.0 CPU s per pass, and faster). 0 (no pool) on one core, or
+    with the mechanism switched off (`ATIENDE_EMAIL_PARSE_POOL=0`, core/mechanisms.py)."""
+    if not mechanisms.EMAIL_PARSE_POOL:
+        return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -136,6 +136,13 @@ def test_a_pass_of_a_few_messages_starts_no_pool():
     assert parsed is not None and parsed.message.sender_email
 
 
+def test_the_pool_can_be_switched_off(monkeypatch):
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert parallel.workers() == 3
+    monkeypatch.setattr(parallel.mechanisms, "EMAIL_PARSE_POOL", False)
+    assert parallel.workers() == 0  # every pass parses in the poller
+
+
 def test_parsed_mails_that_do_not_match_the_raw_ones_are_refused(correo):
     with pytest.raises(ValueError, match="1 parsed mails for 2"):
         intake.ingest_many(correo, [(b"a", "x"), (b"b", "y")], own=set(), parsed=[None])
