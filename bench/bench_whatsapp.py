@@ -26,6 +26,24 @@ SECRET = "bench-secret"
 PHONE_ID = "106540352242922"
 
 
+def start_graph_peer():
+    """The tests' local Graph API peer, and this process's environment pointing the
+    monitoring line at it (the worker processes started later inherit it). Stop it after."""
+    from atiende.channels.whatsapp.tests.peer import GraphPeer
+
+    peer = GraphPeer(token="bench-token").start()
+    os.environ.update(
+        {
+            "ATIENDE_WHATSAPP_APP_SECRET": SECRET,
+            "ATIENDE_WHATSAPP_VERIFY_TOKEN": "bench",
+            "ATIENDE_WHATSAPP_ACCESS_TOKEN": peer.token,
+            "ATIENDE_WHATSAPP_GRAPH_URL": peer.base,
+            "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID": PHONE_ID,
+        }
+    )
+    return peer
+
+
 def signed_bodies(n: int, contacts: int, prefix: str = "BENCH") -> list[tuple[bytes, str]]:
     from atiende.channels.whatsapp import simulate
 
@@ -96,18 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     env = common.prepare_environment(args.db)
     workers = args.workers or (1 if args.db == "sqlite" else 2)
-    from atiende.channels.whatsapp.tests.peer import GraphPeer
-
-    peer = GraphPeer(token="bench-token").start()
-    os.environ.update(
-        {
-            "ATIENDE_WHATSAPP_APP_SECRET": SECRET,
-            "ATIENDE_WHATSAPP_VERIFY_TOKEN": "bench",
-            "ATIENDE_WHATSAPP_ACCESS_TOKEN": peer.token,
-            "ATIENDE_WHATSAPP_GRAPH_URL": peer.base,
-            "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID": PHONE_ID,
-        }
-    )
+    peer = start_graph_peer()
     try:
         common.setup_django()
         from atiende.cases.models import Note

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import sys
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
-from bench.bench_whatsapp import PHONE_ID, SECRET, signed_bodies
+from bench.bench_whatsapp import signed_bodies, start_graph_peer
 
 
 def main() -> None:
@@ -31,23 +30,11 @@ def main() -> None:
     parser.add_argument("--profile", help="write a cProfile of the worker's part here")
     args = parser.parse_args()
     env = common.prepare_environment(args.db)
-    from atiende.channels.whatsapp.tests.peer import GraphPeer
-
-    peer = GraphPeer(token="bench-token").start()
-    os.environ.update(
-        {
-            "ATIENDE_WHATSAPP_APP_SECRET": SECRET,
-            "ATIENDE_WHATSAPP_VERIFY_TOKEN": "bench",
-            "ATIENDE_WHATSAPP_ACCESS_TOKEN": peer.token,
-            "ATIENDE_WHATSAPP_GRAPH_URL": peer.base,
-            "ATIENDE_WA_MONITOREO_PHONE_NUMBER_ID": PHONE_ID,
-        }
-    )
+    peer = start_graph_peer()
     try:
         common.setup_django()
         from django.db import connection
         from django.test import Client
-        from django.test.utils import CaptureQueriesContext
 
         from atiende.worker import queue
         from atiende.worker.models import Job
@@ -91,7 +78,16 @@ def main() -> None:
             if not claimed:
                 break
             for job in claimed:
-                with CaptureQueriesContext(connection) as statements:
+                statements = 0
+
+                def count(execute, sql, params, many, context):
+                    # Counted here, not with CaptureQueriesContext: Django's query log keeps
+                    # only the last 9,000 statements, after which a capture sees none.
+                    nonlocal statements
+                    statements += 1
+                    return execute(sql, params, many, context)
+
+                with connection.execute_wrapper(count):
                     cpu = time.process_time()
                     if profiler:
                         profiler.enable()
@@ -102,7 +98,7 @@ def main() -> None:
                 total_cpu += spent
                 per_kind[job.kind] += 1
                 cpu_kind[job.kind] += spent
-                sql_kind[job.kind] += len(statements.captured_queries)
+                sql_kind[job.kind] += statements
         for kind, count in per_kind.most_common():
             print(
                 f"[{args.db}] {kind}: {count} jobs, {cpu_kind[kind] * 1000 / count:.2f} ms CPU "
