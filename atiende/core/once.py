@@ -16,10 +16,10 @@ from django.db import connections, models, router
 from atiende.core import deferred
 
 
-def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[str]) -> bool:
+def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[str]) -> int | None:
     """Insert a `model` row with `values` (field names or attnames → Python values, adapted
     as the ORM adapts them; the model's other columns must be nullable) unless a row with
-    the same `key` columns exists. True when the row was inserted."""
+    the same `key` columns exists. The new row's primary key; None when the key was taken."""
     conn = connections[router.db_for_write(model)]
     deferred.flush(conn)  # rows handed over earlier in the transaction are written first
     opts = model._meta
@@ -35,8 +35,10 @@ def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[
     sql = (
         f"INSERT INTO {q(opts.db_table)} ({', '.join(columns)}) "
         f"VALUES ({', '.join(['%s'] * len(params))}) "
-        f"ON CONFLICT ({', '.join(column(k) for k in key)}) DO NOTHING"
+        f"ON CONFLICT ({', '.join(column(k) for k in key)}) DO NOTHING "
+        f"RETURNING {column(opts.pk.name)}"
     )
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])

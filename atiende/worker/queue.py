@@ -14,7 +14,7 @@ import socket
 import traceback
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 
 from atiende.core import clock, deferred, foreground, once, requestid, transactions
@@ -66,47 +66,25 @@ def enqueue(
         ordering_key=ordering_key,
         retry_until=now + retry_for if retry_for else None,
     )
+    job = Job(**fields)
     if dedupe_key is None:
-        job = Job(**fields)
         deferred.insert(job)  # written with the transaction's other jobs (core/deferred.py)
         return job
-    try:
-        with transaction.atomic():
-            return Job.objects.create(**fields)
-    except IntegrityError:
-        return None
+    # One statement, no savepoint: a key already taken is a no-op (core/once.py). Outside a
+    # transaction it needs no BEGIN and COMMIT of its own, and on SQLite it holds the write
+    # turn only while the statement runs (the CTI webhook answers while the PBX waits).
+    values = {f.attname: getattr(job, f.attname) for f in Job._meta.concrete_fields}
+    del values[Job._meta.pk.attname]
+    job.pk = once.insert_once(Job, values, key=["dedupe_key"])
+    return None if job.pk is None else job
 
 
 def enqueue_once(
     kind: str, payload: dict[str, Any], *, dedupe_key: str, max_attempts: int = 8
 ) -> bool:
-    """`enqueue` with a `dedupe_key`, as one statement: `INSERT … ON CONFLICT (dedupe_key)
-    DO NOTHING`. True when the job was added, False when a job with the key exists.
-
-    For webhooks that answer while the sender waits (the CTI events): outside a transaction
-    it needs no BEGIN and COMMIT of its own (one round trip to PostgreSQL instead of three),
-    and on SQLite it holds the write turn only while the statement runs, not across the
-    Python between BEGIN and COMMIT. Inside a transaction it is part of it, like `enqueue`.
-    """
-    now = clock.now()
-    if rid := requestid.get():  # the logs of the job carry the request's id (core/requestid)
-        payload = {**payload, "_request_id": rid}
-    return once.insert_once(
-        Job,
-        {
-            "kind": kind,
-            "payload": payload,
-            "status": JobStatus.PENDING.value,
-            "run_at": now,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "locked_by": "",
-            "last_error": "",
-            "dedupe_key": dedupe_key,
-            "created_at": now,
-        },
-        key=["dedupe_key"],
-    )
+    """`enqueue` with a `dedupe_key`, as a yes/no: True when the job was added, False when
+    a job with the key exists. One statement (see `enqueue`)."""
+    return enqueue(kind, payload, dedupe_key=dedupe_key, max_attempts=max_attempts) is not None
 
 
 def backoff(attempts: int) -> dt.timedelta:

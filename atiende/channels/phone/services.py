@@ -102,17 +102,20 @@ def apply_event(*, line: Channel, event: CtiEvent, received_at: dt.datetime) -> 
     None when the event was applied before."""
     call = _locked_call(line, event, received_at)
     # The unique (line, call id, event) row decides; one statement, no savepoint.
-    if not once.insert_once(
-        CallEvent,
-        {
-            "channel_id": line.pk,
-            "pbx_call_id": event.call_id,
-            "event": event.event,
-            "call_id": call.pk,
-            "payload": event.as_payload(),
-            "received_at": received_at,
-        },
-        key=["channel", "pbx_call_id", "event"],
+    if (
+        once.insert_once(
+            CallEvent,
+            {
+                "channel_id": line.pk,
+                "pbx_call_id": event.call_id,
+                "event": event.event,
+                "call_id": call.pk,
+                "payload": event.as_payload(),
+                "received_at": received_at,
+            },
+            key=["channel", "pbx_call_id", "event"],
+        )
+        is None
     ):
         return None  # delivered twice: the first one counted
     before = (call.state, call.missed)
