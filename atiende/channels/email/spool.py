@@ -81,10 +81,6 @@ def valid_channel(channel: str) -> bool:
 
 
 def valid_file_name(name: str) -> bool:
-    return _spool_name(name)
-
-
-def _spool_name(name: str) -> bool:
     """`<sha256>.eml`: a finished spool file (not a temporary one, not a directory)."""
     return len(name) == 68 and name.endswith(".eml") and _HEX.issuperset(name[:64])
 
@@ -224,7 +220,7 @@ def every_file(base: Path | None = None) -> list[tuple[str, Path]]:
 def restore_file(channel: str, name: str, data: bytes, *, base: Path | None = None) -> Path:
     """Put a file copied by a backup back among the waiting ones (durably), refusing a
     name that is not a spool file's (an archive must not write outside the spool)."""
-    if not valid_channel(channel) or not _spool_name(name):
+    if not valid_channel(channel) or not valid_file_name(name):
         raise SpoolError(f"nombre de archivo de la cola de correo no válido: {channel}/{name}")
     directory = root(base) / channel
     _ensure_dir(directory)
@@ -319,7 +315,7 @@ def _take(path: Path, mine: Path, now: float) -> list[Path]:
 
 def _files(directory: Path) -> list[Path]:
     try:
-        return [Path(e.path) for e in os.scandir(directory) if _spool_name(e.name)]
+        return [Path(e.path) for e in os.scandir(directory) if valid_file_name(e.name)]
     except FileNotFoundError:
         return []
 
