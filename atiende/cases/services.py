@@ -500,14 +500,16 @@ def add_attachment(
     actor: User | None = None,
     note: Note | None = None,
     public: bool = True,
+    synced: str = "",
 ) -> Attachment:
+    """Store a file on a case (`synced`: see `storage.store`)."""
     if case.status in statuses.FINISHED:
         raise TransitionRefused(
             f"El caso {case.number} está {statuses.label(case.status).lower()}; no admite adjuntos."
         )
     if actor is not None and actor.is_customer:
         public = True
-    stored = storage.store(chunks, filename)
+    stored = storage.store(chunks, filename, synced=synced)
     row = Attachment(
         case=case,
         note=note,

@@ -16,13 +16,14 @@ import hashlib
 import logging
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
+from atiende.cases import blobs
+from atiende.cases.blobs import DANGEROUS_EXTENSIONS, EXECUTABLE_MAGIC, clean_filename
 from atiende.core import durable
 from atiende.core.errors import DomainError, InvalidInput, TooLarge
 
@@ -67,36 +68,6 @@ def _object_store_errors():
         raise StorageUnavailable(UNAVAILABLE_MESSAGE, retry_after=60) from exc
 
 
-# Executables and scripts are refused outright: a help desk has no reason to store them.
-DANGEROUS_EXTENSIONS = frozenset(
-    [
-        ".exe",
-        ".dll",
-        ".com",
-        ".scr",
-        ".bat",
-        ".cmd",
-        ".msi",
-        ".ps1",
-        ".vbs",
-        ".vbe",
-        ".js",
-        ".jse",
-        ".wsf",
-        ".wsh",
-        ".hta",
-        ".cpl",
-        ".jar",
-        ".lnk",
-        ".sh",
-        ".app",
-        ".apk",
-        ".elf",
-        ".so",
-        ".reg",
-        ".pif",
-    ]
-)
 _MAGIC = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -109,7 +80,6 @@ _MAGIC = [
     (b"ID3", "audio/mpeg"),
     (b"\x1f\x8b", "application/gzip"),
 ]
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!")
 _OFFICE = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -125,25 +95,6 @@ class Stored:
     size: int
     content_type: str
     filename: str
-
-
-MAX_FILENAME = 200
-
-
-def clean_filename(name: str) -> str:
-    """A name safe to store and to show: no path, no control, format (bidi, zero-width) or
-    separator characters but the plain space, no leading or trailing dots and spaces (which
-    Windows drops, so «x.exe .» is «x.exe»), at most MAX_FILENAME characters keeping the
-    extension — the name the executable check looks at is the name that is kept."""
-    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/")).rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/\\|?*')
-    base = base.strip(" .")
-    if len(base) > MAX_FILENAME:
-        stem, ext = os.path.splitext(base)
-        if not 1 < len(ext) <= 16:
-            stem, ext = base, ""
-        base = stem[: MAX_FILENAME - len(ext)].rstrip(" .") + ext
-    return base or "adjunto"
 
 
 def sniff(head: bytes, filename: str) -> str:
@@ -180,7 +131,7 @@ def root() -> Path:
 
 def path_for(sha256: str) -> Path:
     """Where the file is on local disk (the default store; uploads' temporary files)."""
-    return root() / sha256[:2] / sha256[2:4] / sha256
+    return blobs.path_for(root(), sha256)
 
 
 def key_for(sha256: str) -> str:
@@ -240,7 +191,7 @@ def put_file(sha256: str, source: Path) -> None:
         try:
             os.replace(source, final)
         except FileNotFoundError:  # the first file under this prefix
-            made = _make_directories(final.parent)
+            made = blobs.make_directories(final.parent)
             os.replace(source, final)
         durable.written(final, directories=made)
         return
@@ -255,19 +206,14 @@ def put_file(sha256: str, source: Path) -> None:
         os.unlink(source)
 
 
-def _make_directories(directory: Path) -> list[Path]:
-    """Make `directory` and its missing parents; the directories that got a new entry."""
-    missing = []
-    at = directory
-    while not at.exists():
-        missing.append(at)
-        at = at.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    return [made.parent for made in missing]
+def store(
+    chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = None, synced: str = ""
+) -> Stored:
+    """Stream `chunks` to disk by content hash. Refuses oversized and executable files.
 
-
-def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = None) -> Stored:
-    """Stream `chunks` to disk by content hash. Refuses oversized and executable files."""
+    `synced`: the hash under which these bytes were already written on local disk and made
+    durable (`blobs.place` and `core.disk.sync`, by an email parse worker); when the file
+    is there and the bytes have that hash, nothing is written again."""
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES if max_bytes is None else max_bytes
     name = clean_filename(filename)
     if os.path.splitext(name)[1].lower() in DANGEROUS_EXTENSIONS:
@@ -275,6 +221,10 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             f"No se aceptan archivos ejecutables ni scripts ({name}).",
             errors={"file": "tipo de archivo no permitido"},
         )
+    if synced:
+        chunks = list(chunks)
+        if (done := _already_synced(chunks, name, limit, synced)) is not None:
+            return done
     try:
         return _store(chunks, name, limit)
     except OSError as exc:
@@ -285,6 +235,24 @@ def store(chunks: Iterable[bytes], filename: str, *, max_bytes: int | None = Non
             "Intente de nuevo más tarde.",
             retry_after=300,
         ) from exc
+
+
+def _already_synced(chunks: list[bytes], name: str, limit: int, sha256: str) -> Stored | None:
+    """The file that `store(..., synced=sha256)` says is durable, if it is: on local disk,
+    of these bytes, within the limits. None: store them as usual (which refuses them
+    with the usual errors, or writes them)."""
+    content = b"".join(chunks)
+    if (
+        object_store() is not None
+        or len(content) > limit
+        or content.startswith(EXECUTABLE_MAGIC)
+        or hashlib.sha256(content).hexdigest() != sha256
+        or not path_for(sha256).is_file()
+    ):
+        return None
+    return Stored(
+        sha256=sha256, size=len(content), content_type=sniff(content[:4096], name), filename=name
+    )
 
 
 def _write(out, chunk: bytes) -> None:
@@ -314,7 +282,7 @@ def _store(chunks: Iterable[bytes], name: str, limit: int) -> Stored:
                     head += chunk[: 4096 - len(head)]
                 digest.update(chunk)
                 _write(out, chunk)
-        if head.startswith(_EXECUTABLE_MAGIC):
+        if head.startswith(EXECUTABLE_MAGIC):
             raise InvalidInput(
                 f"No se aceptan archivos ejecutables ni scripts ({name}).",
                 errors={"file": "tipo de archivo no permitido"},

@@ -17,6 +17,9 @@ class InboundAttachment:
     content_type: str = ""
     inline: bool = False
     agents_only: bool = False  # kept from customers (e.g. a mail's original .eml)
+    # The hash under which these bytes are already durable in the local attachment store
+    # (an email parse worker wrote them: cases/blobs.py); "" when they are not.
+    synced: str = ""
 
 
 @dataclass

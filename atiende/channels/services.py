@@ -153,6 +153,7 @@ def _receive(msg: InboundMessage, channel: Channel, sender: Contact | None) -> R
             note=note,
             filename=att.filename,
             chunks=[att.content],
+            synced=att.synced,
             # An unverified note's attachments are hidden with the note (its visibility);
             # agents-only ones stay hidden when an agent confirms it.
             public=not att.agents_only,

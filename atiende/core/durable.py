@@ -7,10 +7,10 @@ the commit (`deferred.ConnectionHooks.commit`) first fsyncs every file, then eve
 directory they were renamed into (and directories just made, in their parents), and only
 then commits. Outside a transaction it is synced at once.
 
-The fsyncs of one commit run on a few threads at the same time: a journaling file system
-(ext4, XFS) writes concurrent fsyncs with one journal commit, so an email group's thirty
-files cost about what one costs (docs/benchmarks.md, issue 17, session 7), where one after
-the other each waits for its own.
+The fsyncs of one commit run on a few threads at the same time (`core/disk.py`). Files
+made durable before the transaction began (the email parse workers write and sync a
+group's attachments while the poller stores the group before: `cases/blobs.py`) are not
+handed over here at all.
 
 A file that cannot be synced fails the commit with `NotDurable`, a `DatabaseError`, so
 that the transaction is rolled back as for any failed commit and the caller does what it
@@ -21,16 +21,15 @@ a rollback forgets them (they are orphans for `storage.sweep_orphans`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, connections
 
+from atiende.core import disk
+
 _ATTR = "_atiende_unsynced_files"
-THREADS = 8
 
 
 class NotDurable(DatabaseError):
@@ -63,24 +62,6 @@ def discard(conn: Any) -> None:
 
 def _sync(files: set[Path], directories: set[Path]) -> None:
     try:
-        if len(files) + len(directories) <= 2:
-            for path in [*files, *directories]:
-                _fsync(path)
-            return
-        with ThreadPoolExecutor(
-            max_workers=min(THREADS, max(len(files), len(directories)))
-        ) as pool:
-            # the bytes of every file, then the names: a name durable before its bytes
-            # would be a (committed-never) file full of zeros after a power cut
-            list(pool.map(_fsync, files))
-            list(pool.map(_fsync, directories))
+        disk.sync(files, directories)
     except OSError as exc:
         raise NotDurable(f"no se pudo asegurar en disco un adjunto: {exc}") from exc
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

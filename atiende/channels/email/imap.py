@@ -166,7 +166,9 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
             client.create_folder(url.processed_folder)
         size = parallel.workers() if len(uids) >= parallel.MIN_MESSAGES else 0
         trusted = intake.trusted_mtas(channel)
-        with parallel.Parser(channel=channel.slug, own=own, trusted=trusted, size=size) as parser:
+        with parallel.Parser(
+            channel=channel.slug, own=own, trusted=trusted, size=size, keep=intake.keep()
+        ) as parser:
             # Fetch and start parsing up to LOOKAHEAD chunks ahead of the one being stored.
             pending: deque[_Chunk] = deque()
             for start in range(0, len(uids), chunk):

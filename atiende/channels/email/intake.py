@@ -16,17 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 
+from atiende.cases import blobs, statuses, storage
 from atiende.cases import services as case_services
-from atiende.cases import statuses
+from atiende.cases.blobs import clean_filename
 from atiende.cases.models import Delivery, Note, Visibility
-from atiende.cases.storage import _EXECUTABLE_MAGIC, DANGEROUS_EXTENSIONS, clean_filename
 from atiende.channels.email import images, inbound, parallel
 from atiende.channels.email.models import QuarantinedEmail, ReceivedEmail, SentEmail
 from atiende.channels.messages import InboundAttachment, IntakeContext
@@ -342,7 +341,9 @@ def _store(
         msg.body_text += "\n\n[Adjuntos no aceptados: " + "; ".join(refused) + "]"
     if len(raw) <= settings.ATIENDE_MAX_ATTACHMENT_BYTES:
         msg.attachments.append(
-            InboundAttachment(ORIGINAL_EML, raw, "message/rfc822", agents_only=True)
+            InboundAttachment(
+                ORIGINAL_EML, raw, "message/rfc822", agents_only=True, synced=parsed.raw_synced
+            )
         )
 
     # Nothing under this Message-ID in our records: the note is new unless another poller
@@ -405,6 +406,19 @@ def _record(
     return row
 
 
+def keep() -> parallel.Keep | None:
+    """What the parse workers write for the poller (`parallel.keep_files`): with the
+    attachments on local disk, the store and this module's limits; with an object store,
+    nothing (the poller's transaction uploads them)."""
+    if storage.object_store() is not None:
+        return None
+    return parallel.Keep(
+        root=str(storage.root()),
+        max_bytes=settings.ATIENDE_MAX_ATTACHMENT_BYTES,
+        per_message=MAX_ATTACHMENTS_PER_MESSAGE,
+    )
+
+
 def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:
     """Attachments the store would refuse are left out (the .eml keeps them) and named in
     the note, instead of failing the whole message; beyond MAX_ATTACHMENTS_PER_MESSAGE the
@@ -414,9 +428,7 @@ def _acceptable(attachments: list[InboundAttachment]) -> tuple[list[InboundAttac
     limit = settings.ATIENDE_MAX_ATTACHMENT_BYTES
     for att in attachments:
         name = clean_filename(att.filename)
-        if os.path.splitext(name)[1].lower() in DANGEROUS_EXTENSIONS or att.content.startswith(
-            _EXECUTABLE_MAGIC
-        ):
+        if blobs.refused(name, att.content):
             refused.append(f"{name} (ejecutable)")
         elif len(att.content) > limit:
             refused.append(f"{name} (supera {limit // (1024 * 1024)} MB)")

@@ -11,7 +11,15 @@ Django, no database connection, no IMAP socket, none of the caller's threads): s
 `_context`. There is one worker per core but the writer's (`workers`). Passes shorter than
 `MIN_MESSAGES` parse in the caller, as before (docs/decisions/0007-email-parse-pool.md).
 
-Nothing about exactly-once changes: the pool only parses. The poller still stores each
+A worker also writes each parsed message's attachments and the raw mail itself into the
+local attachment store by their hashes and syncs them, group by group (`Keep`,
+`keep_files`), so that the poller's rows name files already durable and its commit waits
+for no fsync (`storage.store(..., synced=...)`). A file nobody's row names in the end (a
+mail found stored already, a transaction rolled back) is an orphan that
+`storage.sweep_orphans` removes, as before.
+
+Nothing about exactly-once changes: the pool only parses and writes content-addressed
+files. The poller still stores each
 group in one transaction and moves its messages on the server after the commit. A worker
 that dies (killed, out of memory) breaks the pool: the groups it held are parsed in the
 caller instead, and the pass goes on serially (`Parser.broken`). A message whose parse
@@ -31,9 +39,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+from atiende.cases import blobs
 from atiende.channels.email import inbound
-from atiende.core import mechanisms
+from atiende.channels.messages import InboundAttachment
+from atiende.core import disk, mechanisms
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +55,17 @@ MIN_MESSAGES = 100
 START_METHOD: str | None = None
 
 
+@dataclass(frozen=True)
+class Keep:
+    """Where and what a worker writes of the mail it parses: the local attachment store's
+    root, and the limits intake applies (`intake._acceptable`), so that what it writes is
+    what will be stored."""
+
+    root: str
+    max_bytes: int
+    per_message: int
+
+
 def parse_group(
     raws: Sequence[bytes],
     envelopes: Sequence[str | None],
@@ -50,9 +73,11 @@ def parse_group(
     channel: str,
     own: frozenset[str],
     trusted: frozenset[str],
+    keep: Keep | None = None,
 ) -> list[inbound.ParsedEmail | None]:
     """Parse some messages; None for one that cannot be parsed (the caller quarantines it).
-    Runs in a pool worker or in the caller: the same code either way."""
+    Runs in a pool worker or in the caller: the same code either way. With `keep`, their
+    files are written and synced too (`keep_files`)."""
     out: list[inbound.ParsedEmail | None] = []
     for raw, envelope in zip(raws, envelopes, strict=True):
         try:
@@ -67,7 +92,49 @@ def parse_group(
             )
         except Exception:  # unparseable, or a parser bug: quarantined on its own later
             out.append(None)
+    if keep is not None:
+        keep_files(out, raws, keep)
     return out
+
+
+def keep_files(parsed: Sequence[inbound.ParsedEmail | None], raws: Sequence[bytes], keep: Keep):
+    """Write the files intake will store for these parsed mails — each one's acceptable
+    attachments and the raw mail, as `intake._store` picks them — and make them durable
+    together (files, then directories); then mark each as `synced`. A delivery report
+    stores no files. If anything fails (a full disk), nothing is marked and the poller
+    stores the files itself, with its usual errors."""
+    root = Path(keep.root)
+    files: set[Path] = set()
+    directories: set[Path] = set()
+    marked: list[tuple[inbound.ParsedEmail, list[InboundAttachment], str]] = []
+
+    def place(content: bytes) -> str:
+        sha, path, made = blobs.place(root, content)
+        files.add(path)
+        directories.update([path.parent, *made])
+        return sha
+
+    try:
+        for p, raw in zip(parsed, raws, strict=True):
+            if p is None or p.bounce is not None:
+                continue
+            attachments, kept = [], 0
+            for att in p.message.attachments:
+                if (
+                    kept < keep.per_message
+                    and len(att.content) <= keep.max_bytes
+                    and not blobs.refused(blobs.clean_filename(att.filename), att.content)
+                ):
+                    att = replace(att, synced=place(att.content))
+                    kept += 1
+                attachments.append(att)
+            marked.append((p, attachments, place(raw) if len(raw) <= keep.max_bytes else ""))
+        disk.sync(files, directories)
+    except OSError:
+        return
+    for p, attachments, raw_synced in marked:
+        p.message.attachments = attachments
+        p.raw_synced = raw_synced
 
 
 def workers() -> int:
@@ -126,10 +193,12 @@ class Parser:
         own: set[str] | frozenset[str],
         trusted: frozenset[str],
         size: int,
+        keep: Keep | None = None,
     ) -> None:
         self.channel = channel
         self.own = frozenset(a.lower() for a in own)
         self.trusted = trusted
+        self.keep = keep  # the workers write files; a group parsed in the caller does not
         self.broken = False
         self._pool: ProcessPoolExecutor | None = None
         if size > 0:
@@ -162,6 +231,7 @@ class Parser:
                 channel=self.channel,
                 own=self.own,
                 trusted=self.trusted,
+                keep=self.keep,
             )
         except (BrokenProcessPool, RuntimeError) as exc:
             self._broke(exc)

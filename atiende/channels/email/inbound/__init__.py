@@ -72,6 +72,9 @@ class ParsedEmail:
     defects: list[str] = field(default_factory=list)
     # Content-ID (without <>) → the attachment it names, for `cid:` links in the HTML.
     content_ids: dict[str, InboundAttachment] = field(default_factory=dict)
+    # The hash under which the raw mail is already durable in the attachment store (a
+    # parse worker wrote it, `parallel.keep_files`); "" when it is not.
+    raw_synced: str = ""
 
 
 def content_key(raw: bytes, sender: str, date: str, subject: str) -> str:

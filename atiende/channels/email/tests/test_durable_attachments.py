@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections, transaction
 
-from atiende.cases import storage
+from atiende.cases import blobs, storage
 from atiende.cases.models import Attachment, Case, Note
-from atiende.channels.email import intake
+from atiende.channels.email import intake, parallel
 from atiende.channels.email.models import ReceivedEmail
+from atiende.core import disk as core_disk
 from atiende.core import durable
+from atiende.core.errors import InvalidInput
 
 pytestmark = [
     pytest.mark.usefixtures("frozen", "sla_targets", "smtp_sender"),
@@ -53,7 +55,7 @@ def events(monkeypatch):
     """What reached the disk and the database, in order: ("fsync", path) and ("commit",
     the files on disk at that moment, each checked against its content hash)."""
     seen: list[tuple] = []
-    fsync = durable._fsync
+    fsync = core_disk.fsync
 
     def watched_fsync(path: Path) -> None:
         fsync(path)
@@ -72,7 +74,7 @@ def events(monkeypatch):
             seen.append(("commit", complete))
         return commit(self)
 
-    monkeypatch.setattr(durable, "_fsync", watched_fsync)
+    monkeypatch.setattr(core_disk, "fsync", watched_fsync)
     monkeypatch.setattr(type(connections["default"]), "_commit", watched_commit)
     return seen
 
@@ -118,7 +120,7 @@ def test_a_file_that_cannot_be_synced_leaves_no_row_and_the_mail_for_later(
     def failing(path: Path) -> None:
         raise OSError(errno.EIO, "Input/output error", str(path))
 
-    monkeypatch.setattr(durable, "_fsync", failing)
+    monkeypatch.setattr(core_disk, "fsync", failing)
     group = [(mail(i), f"prueba:{i}") for i in range(3)]
     with pytest.raises(durable.NotDurable):
         intake.ingest_many(correo, group, own=intake.own_addresses())
@@ -145,3 +147,42 @@ def test_a_rolled_back_transaction_forgets_its_files(disk, events):
         raise RuntimeError("algo falló")
     assert not [e for e in events if e[0] == "fsync"]
     assert durable._ATTR not in connection.__dict__
+
+
+def test_files_a_parse_worker_made_durable_are_not_written_again(correo, acme, disk, events):
+    group = [(mail(i), f"prueba:{i}") for i in range(3)]
+    parsed = parallel.parse_group(
+        [raw for raw, _ in group],
+        [None] * 3,
+        channel=correo.slug,
+        own=frozenset(intake.own_addresses()),
+        trusted=intake.trusted_mtas(correo),
+        keep=intake.keep(),
+    )
+    written_by_the_worker = [e[1] for e in events if e[0] == "fsync"]
+    assert all(p is not None and p.raw_synced for p in parsed)
+    events.clear()
+    outcomes = intake.ingest_many(correo, group, own=intake.own_addresses(), parsed=parsed)
+    assert [o.status for o in outcomes] == ["stored"] * 3
+    files = {storage.path_for(a.sha256) for a in Attachment.objects.all()}
+    assert len(files) == 6 and files <= set(written_by_the_worker)
+    assert not [e for e in events if e[0] == "fsync"]  # the commit waited for no file
+
+
+@pytest.mark.parametrize(
+    "claimed", ["wrong-hash", "missing-file"], ids=["another hash", "no such file"]
+)
+def test_a_synced_claim_that_does_not_hold_stores_the_file_as_usual(claimed, disk, events):
+    content = b"numero;valor\n3;3000\n"
+    sha = hashlib.sha256(content).hexdigest() if claimed == "missing-file" else "0" * 64
+    stored = storage.store([content], "factura.csv", synced=sha)
+    path = storage.path_for(stored.sha256)
+    assert stored.sha256 == hashlib.sha256(content).hexdigest()
+    assert path.read_bytes() == content and ("fsync", path) in events
+
+
+def test_a_synced_claim_does_not_pass_an_executable(disk):
+    content = b"MZ\x90\x00 un programa"
+    sha = blobs.place(storage.root(), content)[0]
+    with pytest.raises(InvalidInput, match="ejecutables"):
+        storage.store([content], "factura.pdf", synced=sha)

@@ -12,12 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
+from atiende.cases import storage
 from atiende.cases.models import Attachment, Case, Note
 from atiende.channels.email import imap, intake, parallel
 from atiende.channels.email.models import ReceivedEmail
 from atiende.channels.email.tests.conftest import FIXTURES, fixture
 from atiende.channels.email.tests.test_imap import numbered
+from atiende.core import disk as core_disk
 
 OWN = frozenset({"mesadeayuda@certicamara.com"})
 ROOT = Path(__file__).resolve().parents[4]  # the checkout: `atiende` importable from here
@@ -187,3 +190,67 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.usefixtures("frozen", "sla_targets")
+@pytest.mark.django_db(transaction=True)
+def test_in_a_pooled_pass_every_committed_row_names_a_file_a_worker_synced(
+    dovecot, correo, acme, monkeypatch, settings, tmp_path
+):
+    """The workers write and sync the attachments and original mails (`keep_files`); at
+    each of the poller's commits, every attachment row it can see names a file already
+    synced, by a worker and not by the poller. Watched through a log file, since the
+    workers are other processes (forked: they inherit the watched fsync)."""
+    monkeypatch.setattr(parallel, "START_METHOD", "fork")
+    monkeypatch.setattr(parallel, "MIN_MESSAGES", 1)
+    settings.ATTACHMENTS_DIR = tmp_path / "adjuntos"
+    log = tmp_path / "fsyncs"
+    fsync = core_disk.fsync
+
+    def watched(path: Path) -> None:
+        fsync(path)
+        with open(log, "a") as out:
+            out.write(f"{os.getpid()} {path}\n")
+
+    monkeypatch.setattr(core_disk, "fsync", watched)
+    poller, late, commits = os.getpid(), [], []
+    commit = type(connections["default"])._commit
+
+    def watched_commit(self):
+        if self.alias == "default":
+            with self.cursor() as cursor:
+                cursor.execute("SELECT sha256 FROM cases_attachment")
+                rows = cursor.fetchall()
+            named = {str(storage.path_for(sha)) for (sha,) in rows}
+            lines = (
+                [line.split(" ", 1) for line in log.read_text().splitlines()]
+                if log.exists()
+                else []
+            )
+            by_workers = {path for pid, path in lines if int(pid) != poller}
+            late.extend(named - by_workers)
+            commits.append(len(rows))
+        return commit(self)
+
+    monkeypatch.setattr(type(connections["default"]), "_commit", watched_commit)
+    names = ["attachments_encoded_names.eml", "inline_image.eml", "plain.eml"]
+    dovecot.deliver([renamed(fixture(n), f"w{i}") for i in range(10) for n in names])
+    result = imap.poll_once(correo)
+    assert (result.fetched, result.stored) == (30, 30)  # two transaction groups
+    assert Attachment.objects.filter(filename=intake.ORIGINAL_EML).count() == 30
+    assert Attachment.objects.exclude(filename=intake.ORIGINAL_EML).count() > 8
+    assert len([n for n in commits if n]) == 2 and commits[-1] == Attachment.objects.count()
+    assert not late, f"rows named files no worker had synced: {sorted(late)[:3]}"
+
+
+def test_a_worker_that_cannot_write_the_files_leaves_them_to_the_poller(tmp_path):
+    not_a_directory = tmp_path / "adjuntos"
+    not_a_directory.write_text("")
+    keep = parallel.Keep(root=str(not_a_directory), max_bytes=10**7, per_message=100)
+    raws = [fixture("attachments_encoded_names.eml"), fixture("plain.eml")]
+    parsed = parallel.parse_group(
+        raws, [None, None], channel="correo", own=OWN, trusted=frozenset(), keep=keep
+    )
+    assert all(p is not None for p in parsed)
+    assert not any(p.raw_synced for p in parsed if p is not None)
+    assert not any(a.synced for p in parsed if p is not None for a in p.message.attachments)
