@@ -24,7 +24,7 @@ from atiende.cases.models import (
     Visibility,
 )
 from atiende.cases.statuses import Status
-from atiende.core import audit, clock, deferred, events, site, text
+from atiende.core import audit, clock, deferred, events, rows, site, text
 from atiende.core.errors import InvalidInput, PermissionDenied, TransitionRefused
 from atiende.core.transactions import batching, service, service_scope
 from atiende.customers.models import Contact, Organization
@@ -120,7 +120,7 @@ def open_case(
         raise InvalidInput("No se pudo crear el caso.", errors=errors)
 
     now = clock.now()
-    case = Case.objects.create(
+    case = Case(
         number=_next_number(),
         type=type,
         priority=priority,
@@ -135,6 +135,7 @@ def open_case(
         created_at=now,
         updated_at=now,
     )
+    rows.add(case)
     case.__dict__["_opened_in"] = _transaction_block()  # see _opened_here
     timers = sla.start_timers(case)
     audit.record(
@@ -395,7 +396,7 @@ def add_note(
     if external_id is not None:
         try:
             with service_scope():  # in a batch(), a clash redoes the batch item by item
-                note.save()
+                rows.add(note)
         except IntegrityError:
             if batching():
                 raise
@@ -403,7 +404,7 @@ def add_note(
             existing.created = False
             return existing
     else:
-        note.save()
+        rows.add(note)
     note.created = True
     if delivers:
         queue.enqueue(

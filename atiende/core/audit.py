@@ -10,7 +10,9 @@ import enum
 import uuid
 from typing import Any
 
-from atiende.core import clock, deferred
+from django.db import router
+
+from atiende.core import clock, deferred, rows
 from atiende.core.models import AuditEntry
 
 # Entries recorded inside `batched()`, written together when the outermost batch ends.
@@ -121,6 +123,6 @@ def batched():
             for entry in pending:
                 if hasattr(entry, "_object"):
                     entry.object_id = str(entry._object.pk)
-            AuditEntry.objects.bulk_create(pending)
+            rows.insert(pending, using=router.db_for_write(AuditEntry))
     finally:
         _pending.reset(token)

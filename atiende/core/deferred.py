@@ -2,7 +2,7 @@
 
 A service that creates rows nobody needs at once — SLA timers, outbox jobs, attachment
 records, intake records — hands them to `insert`: inside a transaction they wait, and the
-rows of each model are written with one INSERT at the latest when the outermost service
+rows of each model are written with one INSERT (`core/rows.py`) at the latest when the outermost service
 scope ends (`transactions.service_scope`), instead of one round trip each. An email intake
 pass that opens 25 cases in one transaction writes its 50 timers with one statement.
 
@@ -37,7 +37,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models.signals import pre_save
 
-from atiende.core import durable, mechanisms
+from atiende.core import durable, mechanisms, rows
 
 _ATTR = "_atiende_deferred_rows"
 
@@ -63,18 +63,16 @@ def flush(conn: Any = None) -> None:
     """Write the rows pending on `conn` (the default connection): one INSERT per model, in
     the order the models were first handed over."""
     conn = conn if conn is not None else connections["default"]
-    rows = conn.__dict__.get(_ATTR)
-    if not rows:
+    waiting = conn.__dict__.get(_ATTR)
+    if not waiting:
         return
     conn.__dict__[_ATTR] = []
     by_model: dict[type, list[models.Model]] = {}
-    for obj in rows:
+    for obj in waiting:
         by_model.setdefault(type(obj), []).append(obj)
-    for model, objs in by_model.items():
+    for objs in by_model.values():
         if conn.features.can_return_rows_from_bulk_insert:
-            model._base_manager.using(  # type: ignore[attr-defined]
-                conn.alias
-            ).bulk_create(objs)
+            rows.insert(objs, using=conn.alias)
         else:  # SQLite before 3.35 cannot say the new ids of a multi-row INSERT
             for obj in objs:
                 obj.save(force_insert=True, using=conn.alias)
