@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from django.utils.module_loading import import_string
+
 from atiende.worker.errors import DeliveryError
 
 # A case's note (cases.models.Note) and a notification (channels.models.Notification): the
@@ -34,10 +36,13 @@ class Sender(Protocol):
     def send_notification(self, notification: Notification) -> str | None: ...
 
 
-_SENDERS: dict[str, Sender] = {}
+# A kind's sender, or the dotted path of its class until a job first asks for it.
+_SENDERS: dict[str, Sender | str] = {}
 
 
-def register(kind: str, sender: Sender) -> None:
+def register(kind: str, sender: Sender | str) -> None:
+    """Register `sender` for `kind`: an object, or the dotted path of a class that takes no
+    arguments (imported and made on first use)."""
     _SENDERS[kind] = sender
 
 
@@ -46,7 +51,10 @@ def unregister(kind: str) -> None:
 
 
 def for_kind(kind: str) -> Sender | None:
-    return _SENDERS.get(kind)
+    sender = _SENDERS.get(kind)
+    if isinstance(sender, str):
+        sender = _SENDERS[kind] = import_string(sender)()
+    return sender
 
 
 def delivers(kind: str) -> bool:
