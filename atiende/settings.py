@@ -136,7 +136,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "atiende.adminsite.AdminConfig",  # django.contrib.admin without autodiscovery
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
