@@ -3,9 +3,9 @@
 Django's default admin app imports every installed app's `admin.py` at django.setup(),
 and ours import services, the email intake and the configuration loader: a cost that
 every process paid, the email poller, the MTA pipe and the worker included, which never
-show an admin page (issue 17). INSTALLED_APPS names `AdminConfig` below, which does not discover;
-`atiende/urls.py` calls `load()`, and so do the admin's system checks, so `atiende check`
-sees every registration whichever check runs first.
+show an admin page (issue 17). INSTALLED_APPS names `AdminConfig` below, which does not
+discover; `atiende/urls.py` calls `load()`, and so do the admin's system checks, so
+`atiende check` sees every registration whichever check runs first.
 """
 
 from __future__ import annotations

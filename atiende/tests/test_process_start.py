@@ -55,6 +55,8 @@ def test_django_setup_imports_no_transport_admin_module_or_api_framework(tmp_pat
     assert "atiende.channels.whatsapp.outbound" not in modules
     assert modules.isdisjoint(_admin_modules())  # with the URLconf (atiende/adminsite.py)
     assert "atiende.urls" not in modules
+    assert "ninja" not in modules  # the API's framework, with the URLconf (settings.NINJA_DIR)
+    assert "pydantic" not in modules
 
 
 def test_the_urlconf_registers_every_apps_admin_module(tmp_path):
