@@ -49,7 +49,7 @@ def _admin_modules() -> set[str]:
     }
 
 
-def test_django_setup_imports_no_transport_admin_module_or_api_framework(tmp_path):
+def test_django_setup_imports_no_transport_admin_module_api_framework_or_service(tmp_path):
     modules = set(_modules_after("", tmp_path)["modules"])
     assert "httpx" not in modules  # the WhatsApp sender's, imported by its first delivery
     assert "atiende.channels.whatsapp.outbound" not in modules
@@ -57,6 +57,11 @@ def test_django_setup_imports_no_transport_admin_module_or_api_framework(tmp_pat
     assert "atiende.urls" not in modules
     assert "ninja" not in modules  # the API's framework, with the URLconf (settings.NINJA_DIR)
     assert "pydantic" not in modules
+    assert "phonenumbers" not in modules  # with the first number read (customers/phones.py)
+    # The event receivers import the services they call when their event arrives.
+    assert "atiende.escalations.services" not in modules
+    assert "atiende.notifications.services" not in modules
+    assert "atiende.cases.services" not in modules
 
 
 def test_the_urlconf_registers_every_apps_admin_module(tmp_path):
