@@ -103,3 +103,14 @@ def test_a_sender_is_imported_when_a_delivery_asks_for_it(tmp_path):
         tmp_path,
     )
     assert after == {"delivers": True, "before": False, "after": True, "sender": "WhatsAppSender"}
+
+
+def test_a_workers_job_modules_import_no_http_client(tmp_path):
+    after = _modules_after(
+        "from atiende.worker import registry\n"
+        "registry.load()\n"
+        "out = {'modules': sorted(sys.modules), 'kinds': sorted(registry.HANDLERS)}",
+        tmp_path,
+    )
+    assert "whatsapp.media" in after["kinds"] and "deliver_note" in after["kinds"]
+    assert "httpx" not in after["modules"]  # with the first job that calls the Graph API
