@@ -12,6 +12,10 @@ The registry is the one list of kinds that deliver: `cases` asks `delivers(kind)
 queues a note's delivery, and the worker's jobs ask `for_kind(kind)` for the sender, so no
 domain code names a channel kind. Tests use `recording(kind, ...)`, which puts a
 `RecordingSender` (like Django's locmem mail backend) in place of the real senders.
+
+Adapters register their sender by the dotted path of its class: it is imported and made
+when a job first asks for it, so a process that starts (the worker, the email poller) does
+not import every adapter's transport, httpx for WhatsApp (issue 17, process start).
 """
 
 from __future__ import annotations
