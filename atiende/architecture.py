@@ -75,8 +75,18 @@ INTERFACE_MODULES = (
     "*.admin",  # the Django admin
     "accounts.signin.forms",  # the sign-in pages (their views match "*.views")
 )
-# The project's wiring, which names every app: settings, URL root, WSGI, the console script.
-PROJECT_MODULES = ("settings", "urls", "wsgi", "cli", "__main__", "conftest", "architecture")
+# The project's wiring, which names every app: settings, URL root, the admin's modules,
+# WSGI, the console script.
+PROJECT_MODULES = (
+    "settings",
+    "urls",
+    "adminsite",
+    "wsgi",
+    "cli",
+    "__main__",
+    "conftest",
+    "architecture",
+)
 # Not checked: tests use any app's factories (`security` holds only the hostile-input
 # suite); migrations name apps by label, not by import.
 EXEMPT = ("*.tests.*", "*.tests", "tests", "tests.*", "security", "*.migrations.*")

@@ -12,6 +12,7 @@ ATIENDE_PUBLIC_URL https://... switches on production mode behind a TLS proxy (b
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -136,7 +137,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "atiende.adminsite.AdminConfig",  # django.contrib.admin without autodiscovery
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -144,7 +145,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (CSP)
     "atiende.core",
     "atiende.accounts",
     "atiende.customers",
@@ -206,10 +206,16 @@ ATIENDE_SIGNIN_MAX_FAILURES_PER_ADDRESS = _int("ATIENDE_SIGNIN_MAX_FAILURES_PER_
 # A password-reset link works once and for this long.
 PASSWORD_RESET_TIMEOUT = _int("ATIENDE_PASSWORD_RESET_SECONDS", 3600)
 
+# django-ninja is not an installed app, so that only loading the URLconf imports it (issue
+# 17: every process would pay ~45 ms for it at django.setup()); its templates and static
+# files are found here instead, and the API docs' Swagger UI is served from our static
+# files, not a CDN (CSP; api/main.py). find_spec locates the package without importing it.
+NINJA_DIR = Path(importlib.util.find_spec("ninja").origin or "").parent
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -296,6 +302,7 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATICFILES_DIRS = [NINJA_DIR / "static"]  # the Swagger UI's (above)
 
 # Attachments: the upload limit is enforced by the attachment service (a clear 413);
 # Django's own limits are raised above it so the service sees the size first.

@@ -1,15 +1,12 @@
-from django.contrib import admin
 from django.urls import include, path
 
+from atiende import adminsite
 from atiende.api.main import api
-
-admin.site.site_header = "atiende — administración"
-admin.site.site_title = "atiende"
 
 handler500 = "atiende.core.dbfaults.server_error"  # an unreachable database: 503 (see there)
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", adminsite.load().urls),
     path("accounts/", include("atiende.accounts.signin.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import translation
 
+from atiende.accounts import ladder
 from atiende.accounts.models import ApiToken, Role, SupportGroup, User
 from atiende.core import audit, clock
 from atiende.core.errors import InvalidInput
@@ -28,20 +28,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# The numbers of the configured escalation ladder. The escalations app, which imports
-# accounts, registers its reader when Django starts (imports run one way).
-_ladder_numbers: Callable[[], list[int]] = list
-
-
-def register_ladder(numbers: Callable[[], list[int]]) -> None:
-    global _ladder_numbers
-    _ladder_numbers = numbers
-
-
 def _level_problem(level: int) -> dict[str, str]:
     """A responsible's level must be on the configured ladder (any level ≥ 1 before a
     ladder is loaded: users may be created first)."""
-    numbers = sorted(_ladder_numbers())
+    numbers = sorted(ladder.numbers())
     if level < 1 or (numbers and level not in numbers):
         shown = f"{numbers[0]}–{numbers[-1]}" if numbers else "1 o más"
         return {"level": f"El nivel de escalamiento {level} no existe (niveles: {shown})."}

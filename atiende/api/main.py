@@ -6,8 +6,11 @@ sheet and escalation ladder. See docs/api.md.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
+from ninja.openapi.docs import Swagger
 
 from atiende.channels.phone import api as phone_api
 from atiende.core.errors import NotFound
@@ -27,6 +30,16 @@ from . import (
 )
 from .auth import AUTH
 
+
+class LocalSwagger(Swagger):
+    """The docs page with the Swagger UI from our static files. django-ninja renders that
+    page only when it is an installed app, and otherwise one that loads the UI from a CDN,
+    which the CSP refuses; it is not installed so that django.setup() does not import it
+    (settings.NINJA_DIR). Its "CDN" page is therefore the local one."""
+
+    template_cdn = str(Path(Swagger.template_cdn).with_name("swagger.html"))
+
+
 api = NinjaAPI(
     title="atiende",
     version="1",
@@ -37,6 +50,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     openapi_url="/schema",
+    docs=LocalSwagger(),
     auth=AUTH,
 )
 errors.install(api)

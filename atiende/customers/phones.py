@@ -20,9 +20,8 @@ foreign number without `+` (`493055571600`) still reads as foreign.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-
-import phonenumbers
 
 from atiende.core.errors import InvalidInput
 
@@ -46,14 +45,19 @@ WITHHELD = {
     "desconocido",
 }
 
-_TYPES = {
-    phonenumbers.PhoneNumberType.MOBILE: "mobile",
-    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed",
-    phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
-    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium",
-    phonenumbers.PhoneNumberType.VOIP: "voip",
-}
+
+@functools.cache
+def _kinds() -> dict[int, str]:
+    import phonenumbers
+
+    return {
+        phonenumbers.PhoneNumberType.MOBILE: "mobile",
+        phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed",
+        phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
+        phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium",
+        phonenumbers.PhoneNumberType.VOIP: "voip",
+    }
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,10 @@ def normalize(raw: str | None, *, zone: str = DEFAULT_ZONE, region: str = DEFAUL
     if text.lower() in WITHHELD or not any(ch.isdigit() for ch in text):
         return Number(raw or "", None, "anonymous" if text.lower() in WITHHELD else "invalid")
     zone = zone if zone in ZONES else DEFAULT_ZONE
+    # libphonenumber (~12 ms of metadata) is imported with the first number read, not by
+    # every process that imports this module at start (issue 17).
+    import phonenumbers
+
     seen: set[str] = set()
     for candidate in _candidates(text, zone):
         if candidate in seen:
@@ -134,7 +142,7 @@ def normalize(raw: str | None, *, zone: str = DEFAULT_ZONE, region: str = DEFAUL
             return Number(
                 raw or "",
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-                _TYPES.get(phonenumbers.number_type(number), "other"),
+                _kinds().get(phonenumbers.number_type(number), "other"),
             )
     return Number(raw or "", None, "invalid")
 

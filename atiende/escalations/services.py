@@ -275,11 +275,11 @@ def _assignee_for(number: int, actor: User) -> User | None:
 # --- Automatic escalation and reminders ------------------------------------------------
 
 
-@events.subscribe("sla.breached")
 def escalate_on_breach(*, case: Case, timer: SlaTimer, **_: Any) -> EscalationRequest | None:
-    """A target of the case's current level was breached: if that level is configured to
-    escalate on breach, request the next level (inside the SLA sweep's transaction). A
-    refusal (top level, a request already pending, closed) is not an error here."""
+    """A target of the case's current level was breached (the event `sla.breached`, through
+    escalations/receivers.py): if that level is configured to escalate on breach, request
+    the next level (inside the SLA sweep's transaction). A refusal (top level, a request
+    already pending, closed) is not an error here."""
     lv = EscalationLevel.objects.filter(number=case.level).only("auto_escalate_on_breach").first()
     if lv is None or not lv.auto_escalate_on_breach:
         return None

@@ -1,5 +1,9 @@
 """The domain's events, turned into agents' notifications (inside the publishing service's
-transaction: a notification exists exactly when the change it tells about does)."""
+transaction: a notification exists exactly when the change it tells about does).
+
+Subscribed when Django starts (apps.py); each receiver imports the services it calls when
+its event arrives, so that every process does not import them, and the escalation
+selectors with the SLA calendar, at start (issue 17, process start)."""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ from typing import Any
 
 from atiende.cases.models import Direction, Visibility
 from atiende.core import events
-from atiende.escalations import selectors as escalation_selectors
-from atiende.notifications import mentions, services
 from atiende.notifications.models import Kind
 
 KIND_ES = {"first_response": "primera respuesta", "resolution": "resolución"}
@@ -20,6 +22,8 @@ def _label(case) -> str:
 
 @events.subscribe("case.assigned")
 def on_assigned(*, case, assignee, actor=None, **_: Any) -> None:
+    from atiende.notifications import services
+
     if actor is not None and getattr(actor, "pk", None) == assignee.pk:
         return  # "assign to me" needs no bell
     name = actor.name if actor is not None else ""
@@ -34,6 +38,8 @@ def on_assigned(*, case, assignee, actor=None, **_: Any) -> None:
 
 @events.subscribe("note.added")
 def on_note(*, case, note, actor=None, **_: Any) -> None:
+    from atiende.notifications import mentions, services
+
     if note.direction == Direction.INBOUND and note.author_contact_id and case.assignee_id:
         services.notify(
             user=case.assignee,
@@ -60,6 +66,9 @@ def on_note(*, case, note, actor=None, **_: Any) -> None:
 
 @events.subscribe("escalation.requested")
 def on_escalation(*, case, request, **_: Any) -> None:
+    from atiende.escalations import selectors as escalation_selectors
+    from atiende.notifications import services
+
     for user in escalation_selectors.responsibles(request.to_level):
         services.notify(
             user=user,
@@ -72,6 +81,8 @@ def on_escalation(*, case, request, **_: Any) -> None:
 
 @events.subscribe("sla.at_risk")
 def on_at_risk(*, case, timer, **_: Any) -> None:
+    from atiende.notifications import services
+
     if case.assignee_id:
         services.notify(
             user=case.assignee,
@@ -84,6 +95,8 @@ def on_at_risk(*, case, timer, **_: Any) -> None:
 
 @events.subscribe("sla.breached")
 def on_breached(*, case, timer, **_: Any) -> None:
+    from atiende.notifications import services
+
     if case.assignee_id:
         services.notify(
             user=case.assignee,

@@ -12,6 +12,10 @@ The registry is the one list of kinds that deliver: `cases` asks `delivers(kind)
 queues a note's delivery, and the worker's jobs ask `for_kind(kind)` for the sender, so no
 domain code names a channel kind. Tests use `recording(kind, ...)`, which puts a
 `RecordingSender` (like Django's locmem mail backend) in place of the real senders.
+
+Adapters register their sender by the dotted path of its class: it is imported and made
+when a job first asks for it, so a process that starts (the worker, the email poller) does
+not import every adapter's transport, httpx for WhatsApp (issue 17, process start).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
+
+from django.utils.module_loading import import_string
 
 from atiende.worker.errors import DeliveryError
 
@@ -34,10 +40,13 @@ class Sender(Protocol):
     def send_notification(self, notification: Notification) -> str | None: ...
 
 
-_SENDERS: dict[str, Sender] = {}
+# A kind's sender, or the dotted path of its class until a job first asks for it.
+_SENDERS: dict[str, Sender | str] = {}
 
 
-def register(kind: str, sender: Sender) -> None:
+def register(kind: str, sender: Sender | str) -> None:
+    """Register `sender` for `kind`: an object, or the dotted path of a class that takes no
+    arguments (imported and made on first use)."""
     _SENDERS[kind] = sender
 
 
@@ -46,7 +55,10 @@ def unregister(kind: str) -> None:
 
 
 def for_kind(kind: str) -> Sender | None:
-    return _SENDERS.get(kind)
+    sender = _SENDERS.get(kind)
+    if isinstance(sender, str):
+        sender = _SENDERS[kind] = import_string(sender)()
+    return sender
 
 
 def delivers(kind: str) -> bool:

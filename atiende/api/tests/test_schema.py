@@ -1,6 +1,7 @@
 """The OpenAPI schema, and generated requests against every operation it declares."""
 
 import contextlib
+import json
 import time
 
 import pytest
@@ -81,6 +82,14 @@ def test_the_openapi_schema_is_served_and_names_every_endpoint(client):
     # The public sheet needs no credentials; everything else does.
     assert "security" not in schema["paths"]["/api/v1/channels"]["get"]
     assert schema["paths"]["/api/v1/cases"]["get"]["security"]
+
+
+def test_the_export_command_writes_the_served_schema(client, tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.json"
+    call_command("export_openapi_schema", api="atiende.api.main.api", output=str(out))
+    assert json.loads(out.read_text()) == client.get("/api/v1/schema").json()
 
 
 @pytest.fixture

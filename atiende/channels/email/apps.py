@@ -12,9 +12,8 @@ class EmailChannelConfig(AppConfig):
         from atiende.channels import kinds
         from atiende.channels.email import conf
         from atiende.channels.email.checks import cleartext_mail_urls
-        from atiende.channels.email.outbound import SmtpSender
         from atiende.worker import senders
 
         checks.register(cleartext_mail_urls, "atiende")
         kinds.register("email", conf.RULES)
-        senders.register("email", SmtpSender())
+        senders.register("email", "atiende.channels.email.outbound.SmtpSender")  # on first use

@@ -9,11 +9,22 @@ stored attachment of each Content-ID by its SHA-256 and rewrites the note's HTML
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
-from django.urls import reverse
+from django.urls import get_script_prefix
 
 from atiende.cases.models import Attachment, Note
 from atiende.channels.email import inbound
+
+
+def download_url(number: str, attachment_id: int) -> str:
+    """The API's download URL of an attachment (`api-v1:download_attachment`), spelled out:
+    reverse() would load the URLconf, and the API and the admin with it, in the email
+    poller and the MTA pipe (issue 17). A test keeps it equal to what reverse() gives."""
+    return (
+        f"{get_script_prefix()}api/v1/cases/{quote(number, safe='')}"
+        f"/attachments/{attachment_id}/download"
+    )
 
 
 def link_stored_images(stored: list[tuple[Note, inbound.ParsedEmail]]) -> None:
@@ -33,10 +44,7 @@ def link_stored_images(stored: list[tuple[Note, inbound.ParsedEmail]]) -> None:
     }
     for note, _ in stored:
         urls = {
-            cid: reverse(
-                "api-v1:download_attachment",
-                kwargs={"number": note.case.number, "attachment_id": ids[note.pk, sha]},
-            )
+            cid: download_url(note.case.number, ids[note.pk, sha])
             for cid, sha in wanted[note.pk].items()
             if (note.pk, sha) in ids
         }

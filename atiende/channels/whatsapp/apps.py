@@ -9,8 +9,8 @@ class WhatsappChannelConfig(AppConfig):
     def ready(self) -> None:
         from atiende.channels import kinds
         from atiende.channels.whatsapp import conf
-        from atiende.channels.whatsapp.outbound import WhatsAppSender
         from atiende.worker import senders
 
         kinds.register("whatsapp", conf.RULES)
-        senders.register("whatsapp", WhatsAppSender())
+        # By path: httpx and the Graph client are imported when a delivery job first runs.
+        senders.register("whatsapp", "atiende.channels.whatsapp.outbound.WhatsAppSender")

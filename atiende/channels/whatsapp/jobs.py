@@ -1,4 +1,7 @@
-"""Worker jobs of the WhatsApp channel: the webhook inbox, the flow outbox, media, statuses."""
+"""Worker jobs of the WhatsApp channel: the webhook inbox, the flow outbox, media, statuses.
+
+The jobs that call the Graph API import its client (and httpx with it) when they run:
+every worker imports this module when it starts (issue 17, process start)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import mimetypes
 from atiende.cases import services as cases
 from atiende.cases.models import Delivery, Note, Visibility
 from atiende.channels import services as channel_services
-from atiende.channels.whatsapp import conf, flows, graph, inbound, outbound, services
+from atiende.channels.whatsapp import conf, flows, inbound, services
 from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
 from atiende.core.errors import DomainError
@@ -77,6 +80,12 @@ def process_notification(payload: dict) -> None:
             )
 
 
+def _window_closed(s: inbound.WaStatus) -> bool:
+    from atiende.channels.whatsapp import graph
+
+    return any(str(e.get("code")) == str(graph.WINDOW_CLOSED) for e in s.errors)
+
+
 def apply_status(s: inbound.WaStatus) -> bool:
     status = STATUS.get(s.status)
     if status is None:
@@ -86,9 +95,7 @@ def apply_status(s: inbound.WaStatus) -> bool:
         cases.record_delivery(
             note=note, status=status, error=s.error_text if status == Delivery.FAILED else ""
         )
-        if status == Delivery.FAILED and any(
-            str(e.get("code")) == str(graph.WINDOW_CLOSED) for e in s.errors
-        ):
+        if status == Delivery.FAILED and _window_closed(s):
             # Free text sent after the window closed (clock skew, a late send): the
             # template goes instead, once per note.
             queue.enqueue(
@@ -107,6 +114,8 @@ def apply_status(s: inbound.WaStatus) -> bool:
 
 @handler("whatsapp.resend_as_template", atomic=False)
 def resend_as_template(payload: dict) -> None:
+    from atiende.channels.whatsapp import outbound
+
     note = (
         Note.objects.select_related("case", "channel", "case__requester")
         .filter(pk=payload["note_id"])
@@ -133,12 +142,16 @@ def late_status(payload: dict) -> None:
 
 @handler("whatsapp.send", atomic=False)
 def send(payload: dict) -> None:
+    from atiende.channels.whatsapp import outbound
+
     channel = Channel.objects.get(pk=payload["channel_id"])
     outbound.send_payload(channel, payload["to"], payload["payload"])
 
 
 @handler("whatsapp.mark_read", atomic=False)
 def mark_read(payload: dict) -> None:
+    from atiende.channels.whatsapp import graph
+
     channel = Channel.objects.get(pk=payload["channel_id"])
     pnid = conf.phone_number_id(channel)
     if not pnid:
@@ -151,6 +164,8 @@ def mark_read(payload: dict) -> None:
 
 @handler("whatsapp.media", atomic=False)
 def download_media(payload: dict) -> None:
+    from atiende.channels.whatsapp import graph
+
     note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
     if note is None or note.attachments.exists():
         return

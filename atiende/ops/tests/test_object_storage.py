@@ -13,7 +13,7 @@ from django.test import Client
 from atiende.cases import downloads, storage
 from atiende.cases import services as cases
 from atiende.cases.models import Attachment
-from atiende.core import durable
+from atiende.core import disk, durable
 
 moto_server = pytest.importorskip("moto.server")
 BUCKET = "atiende-adjuntos"
@@ -101,7 +101,7 @@ def test_a_file_in_the_bucket_leaves_nothing_to_sync_on_local_disk(
     def failing(path):
         raise OSError(5, "Input/output error", str(path))
 
-    monkeypatch.setattr(durable, "_fsync", failing)
+    monkeypatch.setattr(disk, "fsync", failing)
     with transaction.atomic():
         row = cases.add_attachment(case=acme_case, filename="factura.pdf", chunks=[PDF])
         assert durable._ATTR not in connection.__dict__

@@ -31,3 +31,12 @@ def test_recording_puts_back_the_real_sender():
     with senders.recording("email") as fake:
         assert senders.for_kind("email") is fake
     assert senders.for_kind("email") is real is not None
+
+
+def test_a_sender_registered_by_path_is_made_once_when_first_asked_for():
+    from atiende.channels.email.outbound import SmtpSender
+    from atiende.channels.whatsapp.outbound import WhatsAppSender
+
+    assert isinstance(senders.for_kind("email"), SmtpSender)
+    assert isinstance(senders.for_kind("whatsapp"), WhatsAppSender)
+    assert senders.for_kind("whatsapp") is senders.for_kind("whatsapp")

@@ -154,6 +154,18 @@ def test_inline_image_is_a_case_attachment_and_the_html_shows_it(correo, acme, c
     assert b"".join(served.streaming_content) == base64.b64decode(PNG)
 
 
+def test_an_inline_images_link_is_the_apis_download_route():
+    from django.urls import reverse
+
+    from atiende.channels.email import images
+
+    for number, pk in (("CS0000001", 7), ("CS1234567", 1234567890)):
+        route = reverse(
+            "api-v1:download_attachment", kwargs={"number": number, "attachment_id": pk}
+        )
+        assert images.download_url(number, pk) == route
+
+
 def test_inline_image_with_an_unknown_cid_becomes_a_placeholder(correo, acme):
     got = ingest("inline_image_unknown_cid.eml")
     png = Attachment.objects.get(note_id=got.note_id, content_type="image/png")
