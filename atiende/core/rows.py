@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.models.signals import post_save, pre_save
@@ -49,6 +49,7 @@ _PLAIN: dict[type, tuple[type, ...]] = {
 _RELATIONS = (models.ForeignKey, models.OneToOneField)
 
 Convert = Callable[[Any], Any]
+M = TypeVar("M", bound=models.Model)
 
 
 def _converter(field: models.Field, conn: Any) -> Convert:
@@ -156,3 +157,154 @@ def add(obj: models.Model) -> None:
         obj.save(force_insert=True)
     else:
         insert([obj], using=router.db_for_write(model, instance=obj))
+
+
+# --- one row by its columns, and an UPDATE of one row ---------------------------------------
+
+
+def _flush_pending(conn: Any, model: type[models.Model]) -> None:
+    """Rows of `model` handed to `core.deferred` and not yet written are written first, as
+    a query through the model's manager would (deferred imports this module)."""
+    from atiende.core import deferred
+
+    if any(type(obj) is model for obj in deferred.pending(conn)):
+        deferred.flush(conn)
+
+
+@functools.cache
+def _reading(
+    model: type[models.Model], alias: str
+) -> tuple[str, list[str], list[tuple[Any, tuple[Any, ...]]]]:
+    """The SELECT list of all `model`'s columns, their attnames, and the converters of each
+    (as the ORM applies them to a fetched value)."""
+    conn = connections[alias]
+    q = conn.ops.quote_name
+    table = model._meta.db_table
+    fields = list(model._meta.concrete_fields)
+    readers = []
+    for f in fields:
+        col = f.get_col(table)
+        readers.append((col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))))
+    columns = ", ".join(f"{q(table)}.{q(str(f.column))}" for f in fields)
+    return f"SELECT {columns} FROM {q(table)}", [f.attname for f in fields], readers
+
+
+def columns(model: type[models.Model], *, using: str = "default") -> str:
+    """All `model`'s columns, qualified, for a SELECT or RETURNING list that `built` reads."""
+    return _reading(model, using)[0].removeprefix("SELECT ").rsplit(" FROM ", 1)[0]
+
+
+def built(model: type[M], fetched: Sequence[Sequence[Any]], *, using: str = "default") -> list[M]:
+    """Model objects from fetched rows of all `model`'s columns (in the order `columns`
+    names them), each value converted as the ORM converts what it fetches."""
+    _, attnames, readers = _reading(model, using)
+    conn = connections[using]
+    objs = []
+    for row in fetched:
+        values = []
+        for value, (col, converters) in zip(row, readers, strict=True):
+            for convert in converters:
+                value = convert(value, col, conn)
+            values.append(value)
+        objs.append(model.from_db(using, attnames, values))
+    return objs
+
+
+def _objects(model: type[M], alias: str, sql: str, params: Sequence[Any]) -> list[M]:
+    head = _reading(model, alias)[0]
+    with connections[alias].cursor() as cur:
+        cur.execute(f"{head} {sql}", params)
+        return built(model, cur.fetchall(), using=alias)
+
+
+@functools.cache
+def _where(
+    model: type[models.Model], alias: str, names: tuple[str, ...], lock: bool
+) -> tuple[str, list[Convert]]:
+    conn = connections[alias]
+    q = conn.ops.quote_name
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    fields |= {f.attname: f for f in model._meta.concrete_fields}
+    keys = [fields[name] for name in names]
+    sql = f"WHERE {' AND '.join(q(str(f.column)) + ' = %s' for f in keys)} LIMIT 1"
+    if lock and conn.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql, [_converter(f, conn) for f in keys]
+
+
+def one(model: type[M], *, lock: bool = False, **where: Any) -> M | None:
+    """The row of `model` whose columns equal `where` (field names or attnames), or None —
+    `model.objects.filter(**where).first()` without building the query each time (the
+    statement's text is built once per model and set of columns), `select_for_update()`
+    with `lock` where the database has it. Exact equality only; `where` should name a
+    unique key (with several matches, which row comes back is not defined)."""
+    alias = router.db_for_read(model)
+    _flush_pending(connections[alias], model)
+    sql, adapt = _where(model, alias, tuple(where), lock)
+    params = [convert(value) for convert, value in zip(adapt, where.values(), strict=True)]
+    found = _objects(model, alias, sql, params)
+    return found[0] if found else None
+
+
+def select(model: type[M], condition: str, params: Sequence[Any] = ()) -> list[M]:
+    """The rows of `model` that `condition` (SQL after the FROM: `WHERE …`, with `%s`
+    placeholders for `params`, values as the database adapter takes them) selects, as
+    model objects — for a hot path whose query the ORM would build each time."""
+    alias = router.db_for_read(model)
+    _flush_pending(connections[alias], model)
+    return _objects(model, alias, condition, params)
+
+
+@functools.cache
+def _update_plan(
+    model: type[models.Model], alias: str, names: tuple[str, ...]
+) -> tuple[str, list[tuple[str, models.Field, bool, Convert]], Convert]:
+    conn = connections[alias]
+    meta = model._meta
+    q = conn.ops.quote_name
+    pk = meta.pk
+    assert pk is not None
+    by_name = {f.name: f for f in meta.concrete_fields}
+    fields = (
+        [by_name[name] for name in names]
+        if names
+        else [f for f in meta.concrete_fields if f is not pk]
+    )
+    sql = (
+        f"UPDATE {q(meta.db_table)} SET "
+        f"{', '.join(q(str(f.column)) + ' = %s' for f in fields)} WHERE {q(str(pk.column))} = %s"
+    )
+    columns = [
+        (f.attname, f, type(f).pre_save is not models.Field.pre_save, _converter(f, conn))
+        for f in fields
+    ]
+    return sql, columns, _converter(pk, conn)
+
+
+def update(obj: models.Model, fields: Sequence[str] = ()) -> None:
+    """Write `fields` (all of them when empty) of `obj`, a row that exists, as
+    `obj.save(update_fields=fields)` would (each field's `pre_save` runs, as there) — or
+    through `save()` when the model has its own `save` (its rules hold: an append-only
+    model refuses) or a receiver listens to its `pre_save` or `post_save`."""
+    model = type(obj)
+    if (
+        model.save is not models.Model.save
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        obj.save(update_fields=list(fields) or None)
+        return
+    alias = router.db_for_write(model, instance=obj)
+    sql, columns, pk_value = _update_plan(model, alias, tuple(fields))
+    conn = connections[alias]
+    _flush_pending(conn, model)
+    params = [
+        convert(field.pre_save(obj, False) if prepares else getattr(obj, attname))
+        for attname, field, prepares, convert in columns
+    ]
+    with conn.cursor() as cur:
+        cur.execute(sql, [*params, pk_value(obj.pk)])
+        if cur.rowcount != 1:
+            raise model.DoesNotExist(  # type: ignore[attr-defined]
+                f"{model._meta.db_table} {obj.pk}: {cur.rowcount} rows updated"
+            )

@@ -8,7 +8,7 @@ import pytest
 from atiende.accounts.models import User
 from atiende.core import clock, rows
 from atiende.core.models import AuditEntry
-from atiende.worker.models import Job, JobStatus
+from atiende.worker.models import Job, JobStatus, PeriodicTask
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,97 @@ def test_add_writes_one_row_and_leaves_it_to_save_when_a_receiver_listens():
         post_save.disconnect(receiver, sender=Job)
     assert heard == [("heard-0", True)]
     assert Job.objects.get(pk=job.pk).kind == "heard-0"
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_one_and_select_read_rows_as_the_orm_reads_them():
+    actor = User.objects.create(email="reads@example.test", name="Reads")
+    rows.insert(_entries("read", actor))
+    rows.insert(_jobs("read", 5))
+    for orm in [
+        *AuditEntry.objects.filter(action="read"),
+        *Job.objects.filter(kind__startswith="read-"),
+    ]:
+        ours = rows.one(type(orm), id=orm.pk)
+        assert type(ours) is type(orm) and not ours._state.adding
+        assert _fields(ours) == _fields(orm)
+    entry = AuditEntry.objects.filter(action="read").order_by("id")[1]
+    assert _fields(rows.one(AuditEntry, action="read", object_id=entry.object_id)) == _fields(entry)
+    assert rows.one(AuditEntry, action="read", object_id="no such") is None
+    picked = rows.select(Job, "WHERE kind LIKE %s ORDER BY id DESC", ["read-%"])
+    assert [_fields(j) for j in picked] == [
+        _fields(j) for j in Job.objects.filter(kind__startswith="read-").order_by("-id")
+    ]
+
+
+def test_one_can_lock_the_row_it_reads():
+    from django.db import transaction
+
+    job = _jobs("lock", 1)[0]
+    rows.add(job)
+    with transaction.atomic():
+        assert rows.one(Job, lock=True, id=job.pk).kind == "lock-0"
+
+
+def _tasks(tag: str) -> list[PeriodicTask]:
+    return [
+        PeriodicTask(name=f"{tag}-{i}", interval_seconds=60, next_run_at=NOW, runs=i)
+        for i in range(2)
+    ]
+
+
+def test_update_writes_what_save_writes():
+    ours, orm = _tasks("upd")
+    PeriodicTask.objects.bulk_create([ours, orm])
+    for task in (ours, orm):
+        task.interval_seconds = 3600
+        task.next_run_at = NOW + dt.timedelta(hours=1, microseconds=7)
+        task.lease_until = None
+        task.last_error = "falló: ñandú"
+        task.runs = 2**40
+    rows.update(ours)
+    orm.save()
+    got = [_fields(PeriodicTask.objects.get(pk=t.pk)) for t in (ours, orm)]
+    assert {**got[0], "name": ""} == {**got[1], "name": ""}
+    assert got[0]["last_error"] == "falló: ñandú" and got[0]["runs"] == 2**40
+
+
+def test_update_of_named_fields_leaves_the_others_and_a_missing_row_is_an_error():
+    task = _tasks("some")[0]
+    rows.add(task)
+    task.last_error, task.locked_by = "written", "not written"
+    rows.update(task, ["last_error"])
+    stored = PeriodicTask.objects.get(pk=task.pk)
+    assert (stored.last_error, stored.locked_by) == ("written", "")
+    PeriodicTask.objects.filter(pk=task.pk).delete()
+    with pytest.raises(PeriodicTask.DoesNotExist):
+        rows.update(task)
+
+
+def test_update_keeps_a_models_own_save_and_its_receivers():
+    from django.db.models.signals import post_save
+
+    entry = _entries("own", None)[0]
+    rows.add(entry)
+    entry.object_id = "changed"
+    with pytest.raises(RuntimeError, match="append-only"):
+        rows.update(entry)  # AuditEntry.save refuses: so does update
+
+    task = _tasks("heard")[0]
+    rows.add(task)
+    heard = []
+
+    def receiver(sender, instance, created, update_fields, **kwargs):
+        heard.append((instance.last_error, created, update_fields))
+
+    post_save.connect(receiver, sender=PeriodicTask)
+    try:
+        task.last_error = "saved"
+        rows.update(task, ["last_error"])
+    finally:
+        post_save.disconnect(receiver, sender=PeriodicTask)
+    assert heard == [("saved", False, frozenset({"last_error"}))]
+    assert PeriodicTask.objects.get(pk=task.pk).last_error == "saved"
