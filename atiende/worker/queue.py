@@ -14,10 +14,10 @@ import socket
 import traceback
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connections, router, transaction
+from django.db.models import F, Q
 
-from atiende.core import clock, deferred, foreground, once, requestid, transactions
+from atiende.core import clock, deferred, foreground, once, requestid, rows, transactions
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -93,38 +93,64 @@ def backoff(attempts: int) -> dt.timedelta:
     )
 
 
+# The claim and the end of a job run for every job: statements written out once instead of
+# built by the ORM each time (a third of a CTI event's job was the queue's own query
+# building, bench/bench_phone_cpu.py). The same conditions as Job's partial indexes.
+_DUE = """
+    (("run_at" <= %s AND "status" = 'pending') OR ("lease_until" < %s AND "status" = 'running'))
+    AND ("ordering_key" IS NULL OR NOT EXISTS (
+        SELECT 1 FROM "worker_job" AS earlier
+        WHERE earlier."id" < "worker_job"."id" AND earlier."ordering_key" = "worker_job"."ordering_key"
+          AND earlier."status" IN ('pending', 'running')))
+"""
+
+
+def _connection() -> Any:
+    return connections[router.db_for_write(Job)]
+
+
+def _when(conn: Any, value: dt.datetime | None) -> Any:
+    return None if value is None else conn.ops.adapt_datetimefield_value(value)
+
+
 def claim(
     limit: int = 10, *, owner: str | None = None, lease_seconds: int = LEASE_SECONDS
 ) -> list[Job]:
-    """Take up to `limit` due jobs (and jobs whose lease expired) for this worker."""
+    """Take up to `limit` due jobs (and jobs whose lease expired) for this worker: the
+    earliest due first; an earlier job of the same conversation (`ordering_key`) still to
+    finish holds the later ones back. Rows another worker is claiming are skipped
+    (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time)."""
     owner = owner or worker_id()
     now = clock.now()
-    due = Q(status=JobStatus.PENDING, run_at__lte=now) | Q(
-        status=JobStatus.RUNNING, lease_until__lt=now
-    )
-    # An earlier job of the same conversation still to finish holds the later ones back.
-    earlier = Job.objects.filter(
-        ordering_key=OuterRef("ordering_key"),
-        id__lt=OuterRef("id"),
-        status__in=(JobStatus.PENDING, JobStatus.RUNNING),
-    )
-    in_turn = Q(ordering_key__isnull=True) | ~Exists(earlier)
-    with transaction.atomic():
-        ids = list(
-            Job.objects.select_for_update(skip_locked=True)
-            .filter(due)
-            .filter(in_turn)
-            .order_by("run_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Job.objects.filter(id__in=ids).update(
-            status=JobStatus.RUNNING,
-            lease_until=now + dt.timedelta(seconds=lease_seconds),
-            locked_by=owner,
-        )
-    return list(Job.objects.filter(id__in=ids, locked_by=owner).order_by("run_at", "id"))
+    conn = _connection()
+    lock = " FOR UPDATE SKIP LOCKED" if conn.features.has_select_for_update_skip_locked else ""
+    with transaction.atomic(using=conn.alias):
+        deferred.flush(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                f'SELECT "id" FROM "worker_job" WHERE {_DUE} '
+                f'ORDER BY "run_at", "id" LIMIT %s{lock}',
+                [_when(conn, now), _when(conn, now), limit],
+            )
+            ids = [row[0] for row in cur.fetchall()]
+            if not ids:
+                return []
+            these = f'"id" IN ({", ".join(["%s"] * len(ids))})'
+            returning = conn.features.can_return_rows_from_bulk_insert  # SQLite ≥ 3.35
+            cur.execute(
+                'UPDATE "worker_job" SET "status" = \'running\', "lease_until" = %s, '
+                f'"locked_by" = %s WHERE {these}'
+                + (f" RETURNING {rows.columns(Job, using=conn.alias)}" if returning else ""),
+                [_when(conn, now + dt.timedelta(seconds=lease_seconds)), owner, *ids],
+            )
+            if not returning:
+                cur.execute(
+                    f'SELECT {rows.columns(Job, using=conn.alias)} FROM "worker_job" WHERE {these}',
+                    ids,
+                )
+            claimed = list(cur.fetchall())
+    jobs = rows.built(Job, claimed, using=conn.alias)
+    return sorted(jobs, key=lambda job: (job.run_at, job.pk))
 
 
 def run_job(job: Job, *, owner: str | None = None) -> str:
@@ -143,12 +169,16 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
     attempts = job.attempts + 1
     error: str | None = None
     permanent = False
-    if not Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).exists():
-        return JobStatus.RUNNING  # another worker took it over after our lease ended
     try:
         if func is None:
             raise DeliveryError(f"no handler for job kind {job.kind!r}", permanent=True)
         if job.kind in registry.OUTSIDE_TRANSACTION:
+            # Its effects (a send) cannot be rolled back: not if another worker took the job
+            # over after our lease ended. A job in a transaction needs no such check: its
+            # "done" is written in that transaction, which is rolled back if the job is no
+            # longer ours (`_LeaseLost`).
+            if not _still_ours(job, owner):
+                return JobStatus.RUNNING
             func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
             if not _finish(job, owner, attempts):
                 log.warning("job %s finished after its lease ended", job.pk)
@@ -194,17 +224,29 @@ class _LeaseLost(Exception):
     pass
 
 
+def _still_ours(job: Job, owner: str) -> bool:
+    conn = _connection()
+    with conn.cursor() as cur:
+        cur.execute(
+            'SELECT 1 FROM "worker_job" WHERE "id" = %s AND "locked_by" = %s '
+            "AND \"status\" = 'running'",
+            [job.pk, owner],
+        )
+        return cur.fetchone() is not None
+
+
 def _finish(job: Job, owner: str, attempts: int) -> bool:
     """Mark the job done, if it is still ours."""
-    return bool(
-        Job.objects.filter(pk=job.pk, locked_by=owner, status=JobStatus.RUNNING).update(
-            status=JobStatus.DONE,
-            attempts=attempts,
-            finished_at=clock.now(),
-            lease_until=None,
-            last_error="",
+    conn = _connection()
+    deferred.flush(conn)  # the jobs the handler queued: written now rather than at the commit
+    with conn.cursor() as cur:
+        cur.execute(
+            'UPDATE "worker_job" SET "status" = \'done\', "attempts" = %s, "finished_at" = %s, '
+            '"lease_until" = NULL, "last_error" = \'\' '
+            'WHERE "id" = %s AND "locked_by" = %s AND "status" = \'running\'',
+            [attempts, _when(conn, clock.now()), job.pk, owner],
         )
-    )
+        return cur.rowcount == 1
 
 
 def _on_failure(job: Job, error: str) -> None:
