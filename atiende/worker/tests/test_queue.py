@@ -114,7 +114,8 @@ def test_a_worker_that_lost_its_lease_does_not_finish_the_job():
         c.advance(seconds=11)
         [fresh] = queue.claim(owner="fast")
         assert queue.run_job(fresh) == JobStatus.DONE
-        assert queue.run_job(stale) == JobStatus.RUNNING  # not ours any more: nothing runs
+        # not ours any more: what its handler wrote is rolled back with the transaction
+        assert queue.run_job(stale) == JobStatus.RUNNING
     assert Setting.objects.filter(key__startswith="written-by-job-").count() == 1
 
 
@@ -343,3 +344,22 @@ def test_a_job_with_a_retry_window_outlives_its_attempts_until_the_window_ends()
         queue.run_pending()
         job.refresh_from_db()
         assert job.status == JobStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_job_outside_a_transaction_does_not_run_once_its_lease_is_lost():
+    sent = []
+
+    @registry.handler("test.send", atomic=False)
+    def _send(payload):  # e.g. a message to a customer: cannot be taken back
+        sent.append(payload["to"])
+
+    with clock.frozen(T0) as c:
+        queue.enqueue("test.send", {"to": "ana"})
+        [stale] = queue.claim(owner="slow", lease_seconds=10)
+        c.advance(seconds=11)
+        [fresh] = queue.claim(owner="fast")
+        assert queue.run_job(stale) == JobStatus.RUNNING
+        assert sent == []
+        assert queue.run_job(fresh) == JobStatus.DONE
+    assert sent == ["ana"]
