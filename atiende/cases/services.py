@@ -36,6 +36,15 @@ from atiende.worker import queue, senders
 NUMBER_SEQUENCE = "cases_case_number_seq"  # PostgreSQL; created by migration 0004
 
 
+def _locked_case(pk: int) -> Case:
+    """The case, its row locked until the transaction ends: every note, status change and
+    update starts here, so one statement built once (core/rows.py), not by the ORM."""
+    case = rows.one(Case, lock=True, id=pk)
+    if case is None:
+        raise Case.DoesNotExist(f"case {pk}")
+    return case
+
+
 def _next_number() -> str:
     """The next case number: unique and increasing under any concurrency.
 
@@ -199,7 +208,7 @@ def update_case(
         raise InvalidInput("Campos desconocidos.", errors={f: "campo no editable" for f in unknown})
     if actor is not None and actor.is_customer and changes:
         raise PermissionDenied("Un cliente no puede modificar los datos del caso.")
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = _locked_case(case.pk)
     versions.check(case, expected_version)
     errors: dict[str, str] = {}
     if "type" in changes:
@@ -261,7 +270,7 @@ def change_status(
 ) -> Case:
     """Move a case along the transition table. Customers may only reopen or close a
     resolved case, and reopen only within the configured window."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = _locked_case(case.pk)
     versions.check(case, expected_version)
     if status not in transitions.ALLOWED:
         raise InvalidInput("Estado desconocido.", errors={"status": f"{status!r} no es un estado."})
@@ -347,7 +356,7 @@ def add_note(
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
     opened_here = _opened_here(case)
     if not opened_here:
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = _locked_case(case.pk)
         versions.check(case, expected_version)
     if case.merged_into_id is not None:
         from atiende.cases import merging
@@ -470,7 +479,7 @@ def confirm_note(*, note: Note, actor: User) -> Note:
     then on."""
     if actor is None or not actor.is_agent:
         raise PermissionDenied("Solo un agente puede confirmar notas de remitentes no verificados.")
-    case = Case.objects.select_for_update().get(pk=note.case_id)
+    case = _locked_case(note.case_id)
     note = Note.objects.select_for_update().get(pk=note.pk)
     if not note.unverified:
         return note
@@ -595,7 +604,7 @@ def change_level(
     The case goes to the level's group or person; the new level's first-response clock is
     started by the caller (`sla.services.restart_response_target`) and met by that level's
     first public answer (see `add_note`)."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = _locked_case(case.pk)
     if level != case.level + 1:
         raise TransitionRefused(
             f"El caso {case.number} está en el nivel {case.level}; solo puede subir al nivel {case.level + 1}.",
