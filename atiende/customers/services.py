@@ -421,6 +421,13 @@ def find_or_create_whatsapp_contact(
         raise InvalidInput(
             "El mensaje de WhatsApp no trae número ni usuario.", errors={"whatsapp": "obligatorio"}
         )
+    known = whatsapp_contact(wa_id=wa_id, user_id=user_id)
+    if (
+        known is not None
+        and (not wa_id or known.whatsapp_id)
+        and (not user_id or known.whatsapp_user_id)
+    ):
+        return known  # the usual case, a sender seen before: nothing to write, no savepoint
     try:
         with transaction.atomic():
             return _whatsapp_contact(wa_id, user_id, name)

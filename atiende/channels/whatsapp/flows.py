@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from atiende.channels.whatsapp import conversations, corporate, monitoring
 from atiende.channels.whatsapp.actions import text
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import ProcessedMessage
-from atiende.core import clock
+from atiende.core import clock, once
 from atiende.directory.models import Channel
 from atiende.worker import queue
 
@@ -44,10 +44,9 @@ def handle(channel: Channel, m: WaMessage) -> None:
     """Handle one inbound message exactly once (a redelivery is a no-op)."""
     now = clock.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ProcessedMessage.objects.create(channel=channel, message_id=m.id, received_at=now)
-        except IntegrityError:
+        # The unique (channel, message id) row decides; one statement, no savepoint.
+        seen = {"channel_id": channel.pk, "message_id": m.id, "received_at": now}
+        if once.insert_once(ProcessedMessage, seen, key=["channel", "message_id"]) is None:
             return
         if not (m.wa_id or m.user_id):
             log.warning("whatsapp: message %s on %s has no sender; ignored", m.id, channel.slug)
