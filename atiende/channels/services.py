@@ -20,7 +20,7 @@ from atiende.cases import services as cases
 from atiende.cases.models import Case, Note
 from atiende.channels.messages import NO_CONTEXT, InboundMessage, IntakeContext, Received
 from atiende.channels.models import Notification, NotificationStatus
-from atiende.core import audit, clock
+from atiende.core import audit, clock, rows
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.core.transactions import service, service_scope
 from atiende.customers import phones
@@ -49,7 +49,7 @@ def _contact_for(msg: InboundMessage) -> Contact:
 def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:
     number = msg.case_number or numbers.find_in_text(msg.subject)
     if number:
-        case = Case.objects.filter(number=number).first()
+        case = rows.one(Case, number=number)  # unique; one statement built once
         if case is not None:
             return case
     if msg.in_reply_to:
@@ -85,9 +85,9 @@ def receive_message(msg: InboundMessage, *, context: IntakeContext = NO_CONTEXT)
             "El mensaje no tiene identificador.", errors={"external_id": "obligatorio"}
         )
     if not context.looked_up:
-        stored = Note.objects.filter(channel=channel, external_id=msg.external_id)
-        if stored.exists():  # the common case is a new message: ask cheaply first
-            existing = stored.select_related("case").get()
+        # the common case is a new message: ask cheaply first (unique per channel)
+        existing = rows.one(Note, channel_id=channel.pk, external_id=msg.external_id)
+        if existing is not None:
             return Received(case=existing.case, note=existing, new_case=False, duplicate=True)
     try:
         with service_scope():

@@ -11,16 +11,19 @@ from django.db import IntegrityError, transaction
 from atiende.channels.whatsapp import inbound
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import Conversation, HeldMessage
+from atiende.core import rows
 from atiende.directory.models import Channel
 
 
 def find(channel: Channel, m: WaMessage) -> Conversation | None:
     """The BSUID decides when the message has one; the number otherwise."""
+    # Each id is unique on the channel; one statement each, built once (core/rows.py): every
+    # inbound message passes here.
     found = None
     if m.user_id:
-        found = Conversation.objects.filter(channel=channel, user_id=m.user_id).first()
+        found = rows.one(Conversation, channel_id=channel.pk, user_id=m.user_id)
     if found is None and m.wa_id:
-        found = Conversation.objects.filter(channel=channel, wa_id=m.wa_id).first()
+        found = rows.one(Conversation, channel_id=channel.pk, wa_id=m.wa_id)
     return found
 
 
@@ -37,7 +40,9 @@ def of_sender(channel: Channel, m: WaMessage, now: dt.datetime) -> Conversation:
         except IntegrityError:  # created concurrently
             conv = find(channel, m)
     assert conv is not None
-    conv = Conversation.objects.select_for_update().get(pk=conv.pk)
+    conv = rows.one(Conversation, lock=True, id=conv.pk)
+    if conv is None:
+        raise Conversation.DoesNotExist("the conversation was merged away meanwhile")
     if m.user_id and not conv.user_id:
         conv.user_id = m.user_id
     if m.wa_id and not conv.wa_id:

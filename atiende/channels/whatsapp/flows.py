@@ -22,7 +22,7 @@ from atiende.channels.whatsapp import conversations, corporate, monitoring
 from atiende.channels.whatsapp.actions import text
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import ProcessedMessage
-from atiende.core import clock, once
+from atiende.core import clock, once, rows
 from atiende.directory.models import Channel
 from atiende.worker import queue
 
@@ -63,4 +63,4 @@ def handle(channel: Channel, m: WaMessage) -> None:
         else:
             corporate.handle(channel, conv, m, now)
         conv.updated_at = now
-        conv.save()
+        rows.update(conv)
