@@ -15,6 +15,13 @@ already have a primary key go through `bulk_create`.
 As with `bulk_create`, `insert` sends no signals. `add` writes one new row the same way
 where no receiver listens to its model's `pre_save` or `post_save`, and through `save()`
 otherwise, so that a receiver added one day is never skipped.
+
+The same for the reads and updates a worker repeats for every message (issue 15: a CTI
+event's job was two thirds the ORM's query building): `one` reads a row by its unique
+columns (optionally locked), `select` the rows a written-out condition selects, `update`
+writes a row's fields as `save()` would (through `save()` when the model has its own or a
+receiver listens), and `columns`/`built` turn a RETURNING or SELECT of all columns into
+model objects, each value converted as the ORM converts what it fetches.
 """
 
 from __future__ import annotations
