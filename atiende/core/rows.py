@@ -171,9 +171,12 @@ def add(obj: models.Model) -> None:
 
 def _flush_pending(conn: Any, model: type[models.Model]) -> None:
     """Rows of `model` handed to `core.deferred` and not yet written are written first, as
-    a query through the model's manager would (deferred imports this module)."""
+    a query through the model's manager would (deferred imports this module). Only models
+    whose manager is `deferred.Manager` take deferred rows: for the others, nothing to scan."""
     from atiende.core import deferred
 
+    if not isinstance(model._default_manager, deferred.Manager):
+        return
     if any(type(obj) is model for obj in deferred.pending(conn)):
         deferred.flush(conn)
 
@@ -182,8 +185,8 @@ def _flush_pending(conn: Any, model: type[models.Model]) -> None:
 def _reading(
     model: type[models.Model], alias: str
 ) -> tuple[str, list[str], list[tuple[Any, tuple[Any, ...]]]]:
-    """The SELECT list of all `model`'s columns, their attnames, and the converters of each
-    (as the ORM applies them to a fetched value)."""
+    """All `model`'s columns, qualified (a SELECT or RETURNING list), their attnames, and
+    the converters of each (as the ORM applies them to a fetched value)."""
     conn = connections[alias]
     q = conn.ops.quote_name
     table = model._meta.db_table
@@ -192,13 +195,13 @@ def _reading(
     for f in fields:
         col = f.get_col(table)
         readers.append((col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))))
-    columns = ", ".join(f"{q(table)}.{q(str(f.column))}" for f in fields)
-    return f"SELECT {columns} FROM {q(table)}", [f.attname for f in fields], readers
+    listed = ", ".join(f"{q(table)}.{q(str(f.column))}" for f in fields)
+    return listed, [f.attname for f in fields], readers
 
 
 def columns(model: type[models.Model], *, using: str = "default") -> str:
     """All `model`'s columns, qualified, for a SELECT or RETURNING list that `built` reads."""
-    return _reading(model, using)[0].removeprefix("SELECT ").rsplit(" FROM ", 1)[0]
+    return _reading(model, using)[0]
 
 
 def built(model: type[M], fetched: Sequence[Sequence[Any]], *, using: str = "default") -> list[M]:
@@ -218,9 +221,10 @@ def built(model: type[M], fetched: Sequence[Sequence[Any]], *, using: str = "def
 
 
 def _objects(model: type[M], alias: str, sql: str, params: Sequence[Any]) -> list[M]:
-    head = _reading(model, alias)[0]
-    with connections[alias].cursor() as cur:
-        cur.execute(f"{head} {sql}", params)
+    conn = connections[alias]
+    table = conn.ops.quote_name(model._meta.db_table)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {columns(model, using=alias)} FROM {table} {sql}", params)
         return built(model, cur.fetchall(), using=alias)
 
 

@@ -165,12 +165,18 @@ def test_one_and_select_read_rows_as_the_orm_reads_them():
 
 
 def test_one_can_lock_the_row_it_reads():
-    from django.db import transaction
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
 
     job = _jobs("lock", 1)[0]
     rows.add(job)
-    with transaction.atomic():
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         assert rows.one(Job, lock=True, id=job.pk).kind == "lock-0"
+        assert rows.one(Job, id=job.pk).kind == "lock-0"
+    locked, plain = (q["sql"] for q in queries.captured_queries)
+    # FOR UPDATE where the database has it (PostgreSQL); SQLite has one writer at a time
+    assert locked.endswith("FOR UPDATE") == connection.features.has_select_for_update
+    assert "FOR UPDATE" not in plain
 
 
 def _tasks(tag: str) -> list[PeriodicTask]:
