@@ -8,6 +8,7 @@ transaction (see settings), which holds the database write lock, so it is atomic
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -52,11 +53,46 @@ def enqueue(
     were enqueued: none is claimed while an earlier one is pending or running, even if the
     earlier one waits for a retry. With `retry_for`, temporary failures keep being retried
     (backoff up to an hour) for at least that long, whatever `max_attempts` says."""
+    fields = _job_fields(
+        kind,
+        payload or {},
+        run_at=run_at,
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts,
+        ordering_key=ordering_key,
+        retry_for=retry_for,
+    )
+    if dedupe_key is None:
+        job = Job(**fields)
+        deferred.insert(job)  # written with the transaction's other jobs (core/deferred.py)
+        return job
+    pk = _insert_once(fields)
+    return None if pk is None else Job(pk=pk, **fields)
+
+
+def enqueue_once(
+    kind: str, payload: dict[str, Any], *, dedupe_key: str, max_attempts: int = 8
+) -> bool:
+    """`enqueue` with a `dedupe_key`, as a yes/no: True when the job was added, False when
+    a job with the key exists. One statement (see `enqueue`); no `Job` is built."""
+    fields = _job_fields(kind, payload, dedupe_key=dedupe_key, max_attempts=max_attempts)
+    return _insert_once(fields) is not None
+
+
+def _job_fields(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_at: dt.datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+    ordering_key: str | None = None,
+    retry_for: dt.timedelta | None = None,
+) -> dict[str, Any]:
     now = clock.now()
-    payload = payload or {}
     if rid := requestid.get():  # the logs of the job carry the request's id (core/requestid)
         payload = {**payload, "_request_id": rid}
-    fields = dict(
+    return dict(
         kind=kind,
         payload=payload,
         run_at=run_at or now,
@@ -66,25 +102,20 @@ def enqueue(
         ordering_key=ordering_key,
         retry_until=now + retry_for if retry_for else None,
     )
-    job = Job(**fields)
-    if dedupe_key is None:
-        deferred.insert(job)  # written with the transaction's other jobs (core/deferred.py)
-        return job
-    # One statement, no savepoint: a key already taken is a no-op (core/once.py). Outside a
-    # transaction it needs no BEGIN and COMMIT of its own, and on SQLite it holds the write
-    # turn only while the statement runs (the CTI webhook answers while the PBX waits).
-    values = {f.attname: getattr(job, f.attname) for f in Job._meta.concrete_fields}
-    del values[Job._meta.pk.attname]
-    job.pk = once.insert_once(Job, values, key=["dedupe_key"])
-    return None if job.pk is None else job
 
 
-def enqueue_once(
-    kind: str, payload: dict[str, Any], *, dedupe_key: str, max_attempts: int = 8
-) -> bool:
-    """`enqueue` with a `dedupe_key`, as a yes/no: True when the job was added, False when
-    a job with the key exists. One statement (see `enqueue`)."""
-    return enqueue(kind, payload, dedupe_key=dedupe_key, max_attempts=max_attempts) is not None
+def _insert_once(fields: dict[str, Any]) -> int | None:
+    """One statement, no savepoint: a key already taken is a no-op (core/once.py). Outside a
+    transaction it needs no BEGIN and COMMIT of its own, and on SQLite it holds the write
+    turn only while the statement runs (the CTI webhook answers while the PBX waits). The
+    columns `fields` leaves out get their defaults, as `Job(**fields)` would give them."""
+    values = {name: field.get_default() for name, field in _defaulted() if name not in fields}
+    return once.insert_once(Job, values | fields, key=["dedupe_key"])
+
+
+@functools.cache
+def _defaulted() -> list[tuple[str, Any]]:
+    return [(f.attname, f) for f in Job._meta.concrete_fields if not f.primary_key]
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -30,6 +30,9 @@ CAUSES = {
 MISSED_CAUSES = {"busy", "cancel", "noAnswer", "congestion", "notFound", "voicemail", "timeout"}
 MAX_BODY = 64 * 1024
 _CAUSE_RE = re.compile(r"^[A-Za-z_]{1,30}$")
+# Control characters and lone surrogates (which no UTF-8 body can carry, but a JSON
+# escape can): refused in every field.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 
 
 class Invalid(Exception):
@@ -89,7 +92,7 @@ def _text(fields: dict[str, list[str]], name: str, max_length: int) -> str:
     value = values[0].strip()
     if len(value) > max_length:
         raise Invalid(f"El campo {name!r} admite máximo {max_length} caracteres.", name)
-    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if _CONTROL_RE.search(value):
         raise Invalid(f"El campo {name!r} contiene caracteres de control.", name)
     return value
 
@@ -116,7 +119,7 @@ def parse(fields: dict[str, list[str]]) -> CtiEvent:
     users = []
     for name in fields.get("user", [])[:50]:
         name = name.strip()
-        if len(name) > 200 or any(ord(ch) < 32 for ch in name):
+        if len(name) > 200 or _CONTROL_RE.search(name):
             raise Invalid("Un nombre de agente (user) es inválido.", "user")
         if name and name not in users:
             users.append(name)
