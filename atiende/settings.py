@@ -177,6 +177,8 @@ MIDDLEWARE = [
     "atiende.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "atiende.core.middleware.SecurityHeadersMiddleware",
+    # /webhooks/ answered here: nothing below is for machines (channels/middleware.py)
+    "atiende.channels.middleware.WebhookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "atiende.core.middleware.ChosenLanguageMiddleware",
