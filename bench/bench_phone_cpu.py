@@ -1,4 +1,5 @@
-"""What one CTI event costs in CPU, in process: the webhook (Django's test client, no HTTP)
+"""What one CTI event costs in CPU, in process: the webhook (through the WSGI application, as
+the server calls it, without the HTTP server)
 and the worker's `phone.event` job. Load-independent enough to compare two commits on a
 shared machine, which the wall-clock figures of bench_phone.py are not.
 
@@ -30,22 +31,18 @@ def main() -> None:
     try:
         common.setup_django()
         from django.db import connection
-        from django.test import Client
 
         from atiende.worker import queue
 
-        client = Client()
         warm = 200
         posted = events(warm + args.n, 200)
+        auth = {"CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
 
         def post(event: dict) -> None:
-            response = client.post(
-                f"/webhooks/cti/{LINE}",
-                json.dumps(event),
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+            status, content = common.wsgi_post(
+                f"/webhooks/cti/{LINE}", json.dumps(event).encode(), auth
             )
-            assert response.status_code == 200, response.content
+            assert status == 200, content
 
         for event in posted[:warm]:
             post(event)

@@ -1,5 +1,5 @@
-"""What one WhatsApp message costs in CPU, in process: the webhook (Django's test client,
-no HTTP) and the worker's jobs behind it (the inbox job that stores the note, and the
+"""What one WhatsApp message costs in CPU, in process: the webhook (through the WSGI
+application, as the server calls it, without the HTTP server) and the worker's jobs behind it (the inbox job that stores the note, and the
 sends it causes: read receipts, acknowledgements, pages), each kind on its own line with
 its SQL statements. Load-independent enough to compare two commits on a shared machine,
 which the wall-clock figures of bench_whatsapp.py are not. The Graph API peer is the local
@@ -34,21 +34,17 @@ def main() -> None:
     try:
         common.setup_django()
         from django.db import connection
-        from django.test import Client
 
         from atiende.worker import queue
         from atiende.worker.models import Job
 
-        client = Client()
-
         def post(raw: bytes, signature: str) -> None:
-            response = client.post(
+            status, content = common.wsgi_post(
                 "/webhooks/whatsapp",
                 raw,
-                content_type="application/json",
-                HTTP_X_HUB_SIGNATURE_256=signature,
+                {"CONTENT_TYPE": "application/json", "HTTP_X_HUB_SIGNATURE_256": signature},
             )
-            assert response.status_code == 200, response.content
+            assert status == 200, content
 
         def drain() -> None:
             while queue.run_pending(500):

@@ -127,6 +127,39 @@ def server(threads: int = 2) -> Iterator[str]:
         print(f"server log: {log_path}", file=sys.stderr)
 
 
+def wsgi_post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST `body` through `atiende.wsgi.application` in this process — what the web
+    server calls for a request, without the server: (status, body). `headers` are WSGI
+    environ keys (`HTTP_AUTHORIZATION`, `CONTENT_TYPE`, …)."""
+    import io
+
+    from atiende.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "localhost:8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        **headers,
+    }
+    status: list[str] = []
+    chunks = application(environ, lambda line, _headers, _exc=None: status.append(line))
+    try:
+        content = b"".join(chunks)
+    finally:
+        chunks.close()
+    return int(status[0].split()[0]), content
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
