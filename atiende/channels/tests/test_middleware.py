@@ -63,12 +63,14 @@ def test_an_unknown_webhook_path_is_404_not_500(client):
     assert post(client, path="/webhooks/no-such-channel").status_code == 404
 
 
-def test_a_webhook_answers_in_the_default_language_whatever_the_thread_served_before(client):
-    translation.activate("en")
+def test_a_webhook_runs_in_the_default_language_whatever_the_thread_served_before(client):
+    translation.activate("en")  # as a page for an English-speaking agent leaves the thread
     try:
         resp = post(client, {"event": "ring", "direction": "in", "callId": "x"})
+        during = translation.get_language()  # the language the post ran in, left active
     finally:
         translation.deactivate()
+    assert during == "es-co"
     assert resp.status_code == 422
     assert resp["Content-Language"] == "es-co"
     assert "Evento inválido" in resp.json()["error"]
