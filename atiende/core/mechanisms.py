@@ -13,6 +13,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_REQUESTS_FIRST`       | a local worker yields to requests            | 0003   |
 | `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
 | `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
+| `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
 """
 
 from __future__ import annotations
@@ -30,3 +31,4 @@ SQLITE_WRITER_QUEUE = enabled("SQLITE_WRITER_QUEUE")
 REQUESTS_FIRST = enabled("REQUESTS_FIRST")
 GC_FREEZE = enabled("GC_FREEZE")
 EMAIL_PARSE_POOL = enabled("EMAIL_PARSE_POOL")
+GROUP_INSERTS = enabled("GROUP_INSERTS")

@@ -5,6 +5,10 @@ insert that may collide, no IntegrityError to catch. Where a row is written on a
 (a webhook's inbox job, a CTI event's dedupe row) this saves the SAVEPOINT and RELEASE
 round trips of `transaction.atomic()` + `create()`, and outside a transaction the BEGIN and
 COMMIT; on SQLite it holds the write turn only while the statement runs.
+
+Outside a transaction, the rows that a process's threads insert at the same moment go in
+one statement (`core/groups.py`, `ATIENDE_GROUP_INSERTS`): a web process's requests in
+flight share a round trip and a commit.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 
 from django.db import connections, models, router
 
-from atiende.core import deferred
+from atiende.core import deferred, groups, mechanisms
+
+GROUP_INSERTS = mechanisms.GROUP_INSERTS
 
 
 def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[str]) -> int | None:
@@ -23,12 +29,73 @@ def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[
     the same `key` columns exists. The new row's primary key; None when the key was taken."""
     conn = connections[router.db_for_write(model)]
     deferred.flush(conn)  # rows handed over earlier in the transaction are written first
-    sql, fields = _statement(model, conn.alias, tuple(values), tuple(key))
+    shape = (model, conn.alias, tuple(values), tuple(key))
+    sql, fields = _statement(*shape)
     params = [f.get_db_prep_save(v, conn) for f, v in zip(fields, values.values(), strict=True)]
-    with conn.cursor() as cursor:
+    if _groupable(conn):
+        return groups.group(shape, lambda: _group(*shape)).write(params)
+    return _insert(conn.alias, sql, params)
+
+
+def _insert(alias: str, sql: str, params: list[Any]) -> int | None:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+def _groupable(conn: Any) -> bool:
+    """Outside a transaction (a row inside one is its caller's to commit), where a
+    multi-row INSERT returns its rows (SQLite ≥ 3.35, PostgreSQL)."""
+    return (
+        GROUP_INSERTS
+        and not conn.in_atomic_block
+        and conn.get_autocommit()
+        and conn.features.can_return_rows_from_bulk_insert
+    )
+
+
+def _group(
+    model: type[models.Model], alias: str, names: tuple[str, ...], key: tuple[str, ...]
+) -> groups.Group[int | None]:
+    """The rows of one shape that this process's threads insert at the same moment, in one
+    statement: each row's new primary key, None for a row whose key was taken (before, or
+    by an earlier row of the same statement)."""
+    sql, _ = _statement(model, alias, names, key)
+    at = [names.index(k) for k in key]
+
+    def write_many(rows: list[list[Any]]) -> list[int | None]:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(_many(model, alias, names, key, len(rows)), [v for r in rows for v in r])
+            inserted = {tuple(found[1:]): int(found[0]) for found in cursor.fetchall()}
+        results: list[int | None] = []
+        for row in rows:
+            # The first row with a key gets the new row's id; a later one with the same key
+            # was skipped by ON CONFLICT, as it would have been in a statement of its own.
+            results.append(inserted.pop(tuple(row[i] for i in at), None))
+        if inserted:  # a returned key that matches no row: the values came back changed
+            raise groups.GroupFailed(f"{model.__name__}: returned keys not matched")
+        return results
+
+    return groups.Group(write_many, lambda row: _insert(alias, sql, row))
+
+
+@functools.cache
+def _many(
+    model: type[models.Model], alias: str, names: tuple[str, ...], key: tuple[str, ...], n: int
+) -> str:
+    """`_statement` for `n` rows, returning each new row's primary key and key columns."""
+    sql, _ = _statement(model, alias, names, key)
+    q = connections[alias].ops.quote_name
+    opts = model._meta
+    head, _, tail = sql.partition(" VALUES ")
+    one, _, conflict = tail.partition(" ON CONFLICT ")
+    conflict = conflict.rpartition(" RETURNING ")[0]
+    keys = ", ".join(q(opts.get_field(k).column or "") for k in key)
+    return (
+        f"{head} VALUES {', '.join([one] * n)} ON CONFLICT {conflict} "
+        f"RETURNING {q(opts.pk.column or '')}, {keys}"
+    )
 
 
 @functools.cache
