@@ -175,6 +175,17 @@ def test_blocking_can_be_per_line_and_for_withheld_numbers(pbx, lines):
     }
 
 
+def test_a_number_blocked_or_unblocked_takes_effect_at_the_next_call(pbx, lines):
+    """The block list is held in memory per process; saving or deleting an entry renews it
+    in the process that made the change at once."""
+    first = event("newCall", "b-1", **{"from": "3001234567"})
+    assert pbx.send(first) == {}  # the list (empty) is now held
+    entry = BlockedNumber.objects.create(number="+573001234567")
+    assert pbx.send(event("newCall", "b-2", **{"from": "3001234567"}))["action"] == "reject"
+    entry.delete()
+    assert pbx.send(event("newCall", "b-3", **{"from": "3001234567"})) == {}
+
+
 def test_a_duplicate_event_is_acknowledged_again_and_queued_once(pbx):
     for _ in range(3):
         assert pbx.send(event("newCall")) == {}
