@@ -14,7 +14,8 @@ Nothing else changes for the code around it:
   savepoint rolled back drops the rows handed over inside it (they were all handed over
   after it started), as it drops the rows it wrote;
 - a commit writes what is still pending first; a rollback drops it;
-- outside a transaction, `insert` writes at once.
+- outside a transaction, `insert` writes at once, with the same statement a flush uses (no
+  `save()` and no save signals, as inside one).
 A deferred row gets its primary key when it is written.
 
 The limit: only a query that starts from a deferred model's own manager writes what is
@@ -47,9 +48,13 @@ def insert(*objs: models.Model) -> None:
     if not objs:
         return
     conn = connections[router.db_for_write(type(objs[0]))]
-    if not conn.in_atomic_block or not mechanisms.DEFERRED_ROWS:
+    if not mechanisms.DEFERRED_ROWS:
         for obj in objs:
             obj.save(force_insert=True)
+        return
+    if not conn.in_atomic_block:
+        # Nothing to wait for: written now, as a flush would write them (a webhook's job).
+        rows.insert(objs, using=conn.alias)
         return
     pending = conn.__dict__.setdefault(_ATTR, [])
     pending.extend(objs)
