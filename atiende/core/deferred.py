@@ -38,7 +38,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models.signals import pre_save
 
-from atiende.core import durable, mechanisms, rows
+from atiende.core import durable, groups, mechanisms, rows
 
 _ATTR = "_atiende_deferred_rows"
 
@@ -53,11 +53,26 @@ def insert(*objs: models.Model) -> None:
             obj.save(force_insert=True)
         return
     if not conn.in_atomic_block:
-        # Nothing to wait for: written now, as a flush would write them (a webhook's job).
-        rows.insert(objs, using=conn.alias)
+        # Nothing to wait for: written now, as a flush would write them (a webhook's job);
+        # with the rows other threads of the process write at the same moment (core/groups).
+        if len(objs) == 1 and groups.applies(conn):
+            model = type(objs[0])
+            groups.group((model, conn.alias), lambda: _group(model, conn.alias)).write(objs[0])
+        else:
+            rows.insert(objs, using=conn.alias)
         return
     pending = conn.__dict__.setdefault(_ATTR, [])
     pending.extend(objs)
+
+
+def _group(model: type[models.Model], alias: str) -> groups.Group[None]:
+    """New `model` rows from this process's threads, in one statement (each gets its key)."""
+
+    def write_many(objs: list[models.Model]) -> list[None]:
+        rows.insert(objs, using=alias)
+        return [None] * len(objs)
+
+    return groups.Group(write_many, lambda obj: rows.insert([obj], using=alias))
 
 
 def pending(conn: Any) -> list[models.Model]:

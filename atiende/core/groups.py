@@ -13,8 +13,9 @@ A failed group statement is not the failure of each of its rows: every request o
 then writes its row alone and meets its own outcome (a database that is down fails each;
 one bad row fails only its sender).
 
-`core/once.insert_once` uses this outside a transaction (`ATIENDE_GROUP_INSERTS`, decision
-0009); inside one, a row belongs to its caller's transaction and is written there.
+`core/once.insert_once` and `core/deferred.insert` use this outside a transaction
+(`ATIENDE_GROUP_INSERTS`, decision 0009); inside one, a row belongs to its caller's
+transaction and is written there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,21 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
+from atiende.core import mechanisms
+
 R = TypeVar("R")
+ENABLED = mechanisms.GROUP_INSERTS
+
+
+def applies(conn: Any) -> bool:
+    """Outside a transaction (a row inside one is its caller's to commit), where a
+    multi-row INSERT returns its rows (SQLite ≥ 3.35, PostgreSQL)."""
+    return (
+        ENABLED
+        and not conn.in_atomic_block
+        and conn.get_autocommit()
+        and conn.features.can_return_rows_from_bulk_insert
+    )
 
 
 class GroupFailed(Exception):

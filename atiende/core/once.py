@@ -18,9 +18,7 @@ from typing import Any
 
 from django.db import connections, models, router
 
-from atiende.core import deferred, groups, mechanisms
-
-GROUP_INSERTS = mechanisms.GROUP_INSERTS
+from atiende.core import deferred, groups
 
 
 def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[str]) -> int | None:
@@ -32,7 +30,7 @@ def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[
     shape = (model, conn.alias, tuple(values), tuple(key))
     sql, fields = _statement(*shape)
     params = [f.get_db_prep_save(v, conn) for f, v in zip(fields, values.values(), strict=True)]
-    if _groupable(conn):
+    if groups.applies(conn):
         return groups.group(shape, lambda: _group(*shape)).write(params)
     return _insert(conn.alias, sql, params)
 
@@ -42,17 +40,6 @@ def _insert(alias: str, sql: str, params: list[Any]) -> int | None:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
-
-
-def _groupable(conn: Any) -> bool:
-    """Outside a transaction (a row inside one is its caller's to commit), where a
-    multi-row INSERT returns its rows (SQLite ≥ 3.35, PostgreSQL)."""
-    return (
-        GROUP_INSERTS
-        and not conn.in_atomic_block
-        and conn.get_autocommit()
-        and conn.features.can_return_rows_from_bulk_insert
-    )
 
 
 def _group(

@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import IntegrityError, transaction
 
-from atiende.core import groups, once
+from atiende.core import groups, once, rows
 from atiende.core.tests.threads import at_once, raised
 from atiende.worker import queue
 from atiende.worker.models import Job
@@ -173,7 +173,30 @@ def test_inside_a_transaction_the_row_is_the_transactions(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_switched_off_each_row_is_its_own_statement(monkeypatch):
     monkeypatch.setattr(groups, "_groups", {})
-    monkeypatch.setattr(once, "GROUP_INSERTS", False)
+    monkeypatch.setattr(groups, "ENABLED", False)
     assert _enqueue("alone") is True
     assert _enqueue("alone") is False
     assert groups._groups == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_jobs_without_a_key_each_get_their_own_row(monkeypatch):
+    """`queue.enqueue` outside a transaction (the WhatsApp webhook's inbox job): rows
+    written together, each job given the id of the row that holds its own payload."""
+    monkeypatch.setattr(groups, "_groups", {})
+    real, first = rows.insert, [True]
+
+    def insert(objs, *, using="default"):
+        if first and first.pop():  # the first row, written alone, waits for five more
+            _until(lambda: any(len(g._waiting) >= 5 for g in groups._groups.values()))
+        return real(objs, using=using)
+
+    monkeypatch.setattr(rows, "insert", insert)
+    outcomes = at_once([lambda n=n: queue.enqueue("test.group", {"n": n}) for n in range(6)])
+    assert raised(outcomes) == []
+    stored = dict(Job.objects.values_list("pk", "payload__n"))
+    assert sorted(stored.values()) == list(range(6))
+    for job in outcomes:
+        assert stored[job.pk] == job.payload["n"]
+    (group,) = groups._groups.values()
+    assert group.groups_written == 1
