@@ -10,9 +10,8 @@ rolled back with it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-
-from django.db.models import Q
 
 from atiende.cases import merging, numbers, statuses
 from atiende.cases import selectors as case_selectors
@@ -62,14 +61,26 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
         if note is not None:
             return note.case
     if msg.join_open_case:
-        return (
-            Case.objects.filter(requester=contact, channel=channel)
-            # a duplicate merged into another case still threads (to its survivor)
-            .filter(~Q(status__in=statuses.DONE) | Q(merged_into__isnull=False))
-            .order_by("-created_at")
-            .first()
-        )
+        # a duplicate merged into another case still threads (to its survivor)
+        sql, done = _latest_open_case()
+        found = rows.select(Case, sql, [contact.pk, channel.pk, *done])
+        return found[0] if found else None
     return None
+
+
+@functools.cache
+def _latest_open_case() -> tuple[str, list[str]]:
+    """The contact's latest case on the channel that is not done (or was merged): every
+    WhatsApp message asks it, so the statement is written once (core/rows.py, 0008)."""
+    col = {f.name: f'"{f.column}"' for f in Case._meta.concrete_fields}
+    done = sorted(str(getattr(s, "value", s)) for s in statuses.DONE)
+    marks = ", ".join(["%s"] * len(done))
+    sql = (
+        f"WHERE {col['requester']} = %s AND {col['channel']} = %s "
+        f"AND ({col['status']} NOT IN ({marks}) OR {col['merged_into']} IS NOT NULL) "
+        f"ORDER BY {col['created_at']} DESC, {col['id']} DESC LIMIT 1"
+    )
+    return sql, done
 
 
 def receive_message(msg: InboundMessage, *, context: IntakeContext = NO_CONTEXT) -> Received:

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from atiende.core import rows
 from atiende.core.errors import InvalidInput, NotFound
 from atiende.customers.models import Contact, ContactEmail, ContactPhone, Organization
 from atiende.customers.phones import to_e164
@@ -99,20 +100,21 @@ def whatsapp_contact(
     """The contact of a WhatsApp sender, for channel intake (no user scope: the system is
     identifying who wrote). The BSUID decides when given; the WhatsApp number otherwise;
     with `by_phone`, also a contact whose phone is that number."""
-    contacts = Contact.objects.select_related("organization")
+    # Every WhatsApp message asks this: by the unique ids, one statement built once
+    # (core/rows.py, decision 0008); the organization is read if it is needed.
     if user_id:
-        found = contacts.filter(whatsapp_user_id=user_id).first()
+        found = rows.one(Contact, whatsapp_user_id=user_id)
         if found is not None:
             return found
     if not wa_id:
         return None
-    found = contacts.filter(whatsapp_id=wa_id).first()
+    found = rows.one(Contact, whatsapp_id=wa_id)
     if found is None and by_phone:
         try:
             number = to_e164(f"+{wa_id}")
         except InvalidInput:  # a WhatsApp id that is not a dialable number
             return None
-        found = contacts.filter(phones__number=number).first()
+        found = Contact.objects.select_related("organization").filter(phones__number=number).first()
     return found
 
 
