@@ -458,7 +458,7 @@ def add_note(
     if opened_here and case_fields == ["updated_at"]:
         case.updated_at = case.created_at  # part of the opening (see the docstring)
     else:
-        Case.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in case_fields})
+        rows.write_columns(case, case_fields)  # every note: no query building (core/rows.py)
     # The conversation moves the case: an agent's answer opens a new case; the customer's
     # answer to a request for information resumes it.
     if from_staff and visibility == Visibility.PUBLIC and case.status == Status.NEW:

@@ -15,6 +15,7 @@ from atiende.channels.whatsapp import conf, flows, inbound, services
 from atiende.channels.whatsapp import selectors as reads
 from atiende.core import clock
 from atiende.core.errors import DomainError
+from atiende.directory import selectors as directory
 from atiende.directory.models import Channel
 from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
@@ -140,11 +141,20 @@ def late_status(payload: dict) -> None:
         raise DeliveryError(f"no hay un mensaje enviado con id {payload['status']['id']}")
 
 
+def _channel(payload: dict) -> Channel:
+    """The job's channel, from the per-process snapshot of the channels (no query: every
+    inbound message's read receipt asks it)."""
+    channel = directory.channel_by_id(payload["channel_id"])
+    if channel is None:
+        raise DeliveryError(f"el canal {payload['channel_id']} ya no existe", permanent=True)
+    return channel
+
+
 @handler("whatsapp.send", atomic=False)
 def send(payload: dict) -> None:
     from atiende.channels.whatsapp import outbound
 
-    channel = Channel.objects.get(pk=payload["channel_id"])
+    channel = _channel(payload)
     outbound.send_payload(channel, payload["to"], payload["payload"])
 
 
@@ -152,7 +162,7 @@ def send(payload: dict) -> None:
 def mark_read(payload: dict) -> None:
     from atiende.channels.whatsapp import graph
 
-    channel = Channel.objects.get(pk=payload["channel_id"])
+    channel = _channel(payload)
     pnid = conf.phone_number_id(channel)
     if not pnid:
         return
@@ -169,7 +179,7 @@ def download_media(payload: dict) -> None:
     note = Note.objects.select_related("case").filter(pk=payload["note_id"]).first()
     if note is None or note.attachments.exists():
         return
-    channel = Channel.objects.get(pk=payload["channel_id"])
+    channel = _channel(payload)
     try:
         content, mime = graph.download_media(payload["media_id"], conf.phone_number_id(channel))
     except graph.MediaRefused as exc:  # off Meta's hosts, a private address, too large

@@ -238,3 +238,37 @@ def test_update_keeps_a_models_own_save_and_its_receivers():
         post_save.disconnect(receiver, sender=PeriodicTask)
     assert heard == [("saved", False, frozenset({"last_error"}))]
     assert PeriodicTask.objects.get(pk=task.pk).last_error == "saved"
+
+
+def test_write_columns_writes_what_queryset_update_writes_and_sends_no_signal():
+    from django.db.models.signals import post_save, pre_save
+
+    ours, orm = _tasks("cols")
+    PeriodicTask.objects.bulk_create([ours, orm])
+    for task in (ours, orm):
+        task.next_run_at = NOW + dt.timedelta(hours=2, microseconds=9)
+        task.last_error = "otra vez: ñandú"
+        task.locked_by = "not written"
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.pk)
+
+    pre_save.connect(receiver, sender=PeriodicTask)
+    post_save.connect(receiver, sender=PeriodicTask)
+    try:
+        rows.write_columns(ours, ["next_run_at", "last_error"])
+    finally:
+        pre_save.disconnect(receiver, sender=PeriodicTask)
+        post_save.disconnect(receiver, sender=PeriodicTask)
+    PeriodicTask.objects.filter(pk=orm.pk).update(
+        next_run_at=orm.next_run_at, last_error=orm.last_error
+    )
+    got = [
+        _fields(PeriodicTask.objects.get(pk=t.pk)) | {"name": "", "runs": 0} for t in (ours, orm)
+    ]
+    assert got[0] == got[1]
+    assert got[0]["last_error"] == "otra vez: ñandú" and got[0]["locked_by"] == ""
+    assert heard == []  # as QuerySet.update: no save(), no signals
+    PeriodicTask.objects.filter(pk=ours.pk).delete()
+    rows.write_columns(ours, ["last_error"])  # a row that is gone: nothing written, no error
