@@ -53,7 +53,8 @@ def _group(
 
     def write_many(rows: list[list[Any]]) -> list[int | None]:
         with connections[alias].cursor() as cursor:
-            cursor.execute(_many(model, alias, names, key, len(rows)), [v for r in rows for v in r])
+            many, _ = _statement(model, alias, names, key, len(rows))
+            cursor.execute(many, [v for r in rows for v in r])
             inserted = {tuple(found[1:]): int(found[0]) for found in cursor.fetchall()}
         results: list[int | None] = []
         for row in rows:
@@ -68,29 +69,16 @@ def _group(
 
 
 @functools.cache
-def _many(
-    model: type[models.Model], alias: str, names: tuple[str, ...], key: tuple[str, ...], n: int
-) -> str:
-    """`_statement` for `n` rows, returning each new row's primary key and key columns."""
-    sql, _ = _statement(model, alias, names, key)
-    q = connections[alias].ops.quote_name
-    opts = model._meta
-    head, _, tail = sql.partition(" VALUES ")
-    one, _, conflict = tail.partition(" ON CONFLICT ")
-    conflict = conflict.rpartition(" RETURNING ")[0]
-    keys = ", ".join(q(opts.get_field(k).column or "") for k in key)
-    return (
-        f"{head} VALUES {', '.join([one] * n)} ON CONFLICT {conflict} "
-        f"RETURNING {q(opts.pk.column or '')}, {keys}"
-    )
-
-
-@functools.cache
 def _statement(
-    model: type[models.Model], alias: str, names: tuple[str, ...], key: tuple[str, ...]
+    model: type[models.Model],
+    alias: str,
+    names: tuple[str, ...],
+    key: tuple[str, ...],
+    rows: int = 1,
 ) -> tuple[str, list[models.Field]]:
-    """The statement's text and the fields of its values, built once per model, database
-    and set of columns (the webhooks write the same columns on every post)."""
+    """The statement's text for `rows` rows and the fields of a row's values, built once
+    per model, database, set of columns and number of rows (the webhooks write the same
+    columns on every post). It returns each new row's primary key, then its key columns."""
     opts = model._meta
     q = connections[alias].ops.quote_name
 
@@ -105,8 +93,8 @@ def _statement(
     fields = [field(name) for name in names]
     sql = (
         f"INSERT INTO {q(opts.db_table)} ({', '.join(column(name) for name in names)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(fields)) + ')'] * rows)} "
         f"ON CONFLICT ({', '.join(column(k) for k in key)}) DO NOTHING "
-        f"RETURNING {column(opts.pk.name)}"
+        f"RETURNING {', '.join(column(name) for name in (opts.pk.name, *key))}"
     )
     return sql, fields

@@ -305,20 +305,11 @@ def update(obj: models.Model, fields: Sequence[str] = ()) -> None:
     ):
         obj.save(update_fields=list(fields) or None)
         return
-    alias = router.db_for_write(model, instance=obj)
-    sql, columns, pk_value = _update_plan(model, alias, tuple(fields))
-    conn = connections[alias]
-    _flush_pending(conn, model)
-    params = [
-        convert(field.pre_save(obj, False) if prepares else getattr(obj, attname))
-        for attname, field, prepares, convert in columns
-    ]
-    with conn.cursor() as cur:
-        cur.execute(sql, [*params, pk_value(obj.pk)])
-        if cur.rowcount != 1:
-            raise model.DoesNotExist(  # type: ignore[attr-defined]
-                f"{model._meta.db_table} {obj.pk}: {cur.rowcount} rows updated"
-            )
+    updated = _write(obj, fields, prepare=True)
+    if updated != 1:
+        raise model.DoesNotExist(  # type: ignore[attr-defined]
+            f"{model._meta.db_table} {obj.pk}: {updated} rows updated"
+        )
 
 
 def write_columns(obj: models.Model, fields: Sequence[str]) -> None:
@@ -327,11 +318,21 @@ def write_columns(obj: models.Model, fields: Sequence[str]) -> None:
     no `save()`, no signals, no field's `pre_save` — a `QuerySet.update()` by primary key
     on a hot path, without building the query each time. A row that is gone is no error,
     as there."""
+    _write(obj, fields, prepare=False)
+
+
+def _write(obj: models.Model, fields: Sequence[str], *, prepare: bool) -> int:
+    """UPDATE `fields` of `obj`'s row (each field's `pre_save` first with `prepare`); the
+    number of rows updated."""
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
     sql, columns, pk_value = _update_plan(model, alias, tuple(fields))
     conn = connections[alias]
     _flush_pending(conn, model)
-    params = [convert(getattr(obj, attname)) for attname, _, _, convert in columns]
+    params = [
+        convert(field.pre_save(obj, False) if prepare and prepares else getattr(obj, attname))
+        for attname, field, prepares, convert in columns
+    ]
     with conn.cursor() as cur:
         cur.execute(sql, [*params, pk_value(obj.pk)])
+        return cur.rowcount
