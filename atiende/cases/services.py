@@ -187,6 +187,20 @@ def _opened_here(case: Case) -> bool:
     return block is not None and case.__dict__.get("_opened_in") is block
 
 
+def locked_here(case: Case) -> Case:
+    """Mark `case`, just read with its row locked (`FOR UPDATE`) in the transaction block
+    open now, as current for that block: `add_note` on it there need not lock and read it
+    again (docs/decisions/0005-intake-context.md). A lock taken in a block that is rolled
+    back is released with it, so the mark holds in that same block only."""
+    case.__dict__["_locked_in"] = _transaction_block()
+    return case
+
+
+def _locked_already(case: Case) -> bool:
+    block = _transaction_block()
+    return block is not None and case.__dict__.get("_locked_in") is block
+
+
 EDITABLE = ["subject", "description", "type", "priority", "classification", "assignee", "group"]
 
 
@@ -356,7 +370,8 @@ def add_note(
         raise InvalidInput("No se pudo agregar la nota.", errors=_check)
     opened_here = _opened_here(case)
     if not opened_here:
-        case = _locked_case(case.pk)
+        if not _locked_already(case):
+            case = _locked_case(case.pk)
         versions.check(case, expected_version)
     if case.merged_into_id is not None:
         from atiende.cases import merging
@@ -403,12 +418,11 @@ def add_note(
         delivery_status=Delivery.PENDING if delivers else None,
     )
     if external_id is not None:
-        try:
-            with service_scope():  # in a batch(), a clash redoes the batch item by item
-                rows.add(note)
-        except IntegrityError:
+        # One statement, no savepoint: the unique (channel, external id) decides.
+        if not rows.add_once(note, key=["channel", "external_id"]):
             if batching():
-                raise
+                with service_scope():  # in a batch(), a clash redoes the batch item by item
+                    raise IntegrityError(f"note {external_id!r} is stored already")
             existing = Note.objects.get(channel=channel, external_id=external_id)
             existing.created = False
             return existing

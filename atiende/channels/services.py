@@ -46,11 +46,13 @@ def _contact_for(msg: InboundMessage) -> Contact:
 
 
 def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | None:
+    """The case `msg` belongs to, if any. Found by number or as the contact's open case,
+    its row is read locked, as `add_note` would lock it (`cases.locked_here`)."""
     number = msg.case_number or numbers.find_in_text(msg.subject)
     if number:
-        case = rows.one(Case, number=number)  # unique; one statement built once
+        case = rows.one(Case, lock=True, number=number)  # unique; one statement built once
         if case is not None:
-            return case
+            return cases.locked_here(case)
     if msg.in_reply_to:
         note = (
             Note.objects.select_related("case")
@@ -63,8 +65,8 @@ def _thread(msg: InboundMessage, channel: Channel, contact: Contact) -> Case | N
     if msg.join_open_case:
         # a duplicate merged into another case still threads (to its survivor)
         sql, done = _latest_open_case()
-        found = rows.select(Case, sql, [contact.pk, channel.pk, *done])
-        return found[0] if found else None
+        found = rows.select(Case, sql, [contact.pk, channel.pk, *done], lock=True)
+        return cases.locked_here(found[0]) if found else None
     return None
 
 

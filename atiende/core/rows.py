@@ -31,7 +31,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models.signals import post_save, pre_save
 
 # Fields whose conversion leaves values of these exact types as they are (exact field
@@ -118,7 +118,7 @@ def _plan(model: type[models.Model], alias: str) -> tuple[str, str, list[tuple],
     return head, tail, columns, new_id
 
 
-def insert(objs: Sequence[models.Model], *, using: str = "default") -> None:
+def insert(objs: Sequence[models.Model], *, using: str = "default", _unless: str = "") -> None:
     """Write `objs` (new rows of one model) and set their primary keys, as
     `type(objs[0])._base_manager.using(using).bulk_create(objs)` would."""
     if not objs:
@@ -129,6 +129,7 @@ def insert(objs: Sequence[models.Model], *, using: str = "default") -> None:
         model._base_manager.using(using).bulk_create(objs)
         return
     head, tail, columns, new_id = plan
+    tail = _unless + tail
     conn = connections[using]
     rows = []
     for obj in objs:
@@ -149,6 +150,8 @@ def insert(objs: Sequence[models.Model], *, using: str = "default") -> None:
                 rows[start * per : (start + len(chunk)) * per],
             )
             ids = [new_id(r[0]) for r in cur.fetchall()]
+            if _unless and not ids and len(chunk) == 1:
+                return  # add_once: the key was taken
             if len(ids) != len(chunk):
                 raise RuntimeError(f"INSERT into {model._meta.db_table}: {len(ids)} ids returned")
             for obj, pk in zip(chunk, ids, strict=True):
@@ -164,6 +167,64 @@ def add(obj: models.Model) -> None:
         obj.save(force_insert=True)
     else:
         insert([obj], using=router.db_for_write(model, instance=obj))
+
+
+def add_once(obj: models.Model, *, key: Sequence[str]) -> bool:
+    """Write `obj`, a new row, unless a row with the same `key` columns (the fields of one
+    of its model's unique constraints) exists: True when written (its primary key set),
+    False when the key was taken. One `INSERT … ON CONFLICT (key) DO NOTHING` where `add`
+    would write plainly (the constraint's condition, if it is partial, is repeated in the
+    conflict target); otherwise `add` in a savepoint, False on an IntegrityError."""
+    model = type(obj)
+    alias = router.db_for_write(model, instance=obj)
+    unless = _conflict_target(model, alias, tuple(key))
+    if (
+        unless is None
+        or obj.pk is not None
+        or _plan(model, alias) is None
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        try:
+            with transaction.atomic(using=alias):
+                add(obj)
+        except IntegrityError:
+            return False
+        return True
+    insert([obj], using=alias, _unless=unless)
+    return obj.pk is not None
+
+
+@functools.cache
+def _conflict_target(model: type[models.Model], alias: str, key: tuple[str, ...]) -> str | None:
+    """` ON CONFLICT (columns) [WHERE condition] DO NOTHING` for the unique constraint of
+    `model` on exactly the fields `key`; None when there is none, or its condition is more
+    than "these fields are not null" (left to a savepoint)."""
+    meta = model._meta
+    q = connections[alias].ops.quote_name
+    for constraint in meta.constraints:
+        if not isinstance(constraint, models.UniqueConstraint):
+            continue
+        if tuple(constraint.fields) != key or constraint.expressions:
+            continue
+        condition = ""
+        if constraint.condition is not None:
+            children = constraint.condition.children
+            if constraint.condition.connector != "AND" or constraint.condition.negated:
+                return None
+            present = []
+            for child in children:
+                if not (
+                    isinstance(child, tuple) and child[0].endswith("__isnull") and child[1] is False
+                ):
+                    return None
+                present.append(meta.get_field(child[0].removesuffix("__isnull")))
+            condition = " WHERE " + " AND ".join(f"{q(f.column)} IS NOT NULL" for f in present)
+        columns = ", ".join(q(meta.get_field(name).column) for name in key)
+        return f" ON CONFLICT ({columns}){condition} DO NOTHING"
+    if key in {tuple(t) for t in meta.unique_together}:
+        return f" ON CONFLICT ({', '.join(q(meta.get_field(n).column) for n in key)}) DO NOTHING"
+    return None
 
 
 # --- one row by its columns, and an UPDATE of one row ---------------------------------------
@@ -257,12 +318,18 @@ def one(model: type[M], *, lock: bool = False, **where: Any) -> M | None:
     return found[0] if found else None
 
 
-def select(model: type[M], condition: str, params: Sequence[Any] = ()) -> list[M]:
+def select(
+    model: type[M], condition: str, params: Sequence[Any] = (), *, lock: bool = False
+) -> list[M]:
     """The rows of `model` that `condition` (SQL after the FROM: `WHERE …`, with `%s`
     placeholders for `params`, values as the database adapter takes them) selects, as
-    model objects — for a hot path whose query the ORM would build each time."""
+    model objects — for a hot path whose query the ORM would build each time; with `lock`,
+    locked until the transaction ends (`FOR UPDATE`, where the database has it)."""
     alias = router.db_for_read(model)
-    _flush_pending(connections[alias], model)
+    conn = connections[alias]
+    _flush_pending(conn, model)
+    if lock and conn.features.has_select_for_update:
+        condition += " FOR UPDATE"
     return _objects(model, alias, condition, params)
 
 

@@ -49,6 +49,33 @@ def test_a_reply_with_the_case_number_in_the_subject_joins_the_case(email_channe
     assert got.case == case and not got.new_case
 
 
+@pytest.mark.parametrize("by", ["number", "open case"])
+def test_a_message_joining_a_case_reads_it_once_locked_and_adds_its_note_without_a_savepoint(
+    email_channel, acme, by
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.channels.messages import IntakeContext
+
+    case = receive_message(email()).case
+    joining = (
+        email("<m2@acme.com.co>", subject=f"RE: [{case.number}] No puedo firmar")
+        if by == "number"
+        else email("<m2@acme.com.co>", subject="Otra cosa", join_open_case=True)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        got = receive_message(joining, context=IntakeContext(looked_up=True))
+    assert got.case == case and not got.new_case and got.note.case_id == case.pk
+    sql = [q["sql"] for q in queries.captured_queries]
+    read = [s for s in sql if s.startswith("SELECT") and 'FROM "cases_case"' in s]
+    assert len(read) == 1  # `_thread` locks it; `add_note` does not read it again
+    assert read[0].endswith("FOR UPDATE") == connection.features.has_select_for_update
+    assert not any(s.startswith("SELECT") and 'FROM "cases_note"' in s for s in sql)
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1  # receive_message's own
+    assert Note.objects.filter(external_id="<m2@acme.com.co>").count() == 1
+
+
 def test_a_reply_to_one_of_our_messages_joins_its_case(email_channel, acme, agent):
     case = receive_message(email()).case
     answer = cases.add_note(case=case, actor=agent, body_text="¿Qué versión usa?")

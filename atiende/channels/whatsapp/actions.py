@@ -11,7 +11,7 @@ from django.db import transaction
 
 from atiende.cases import selectors as case_selectors
 from atiende.channels import services as door
-from atiende.channels.messages import InboundMessage, Received
+from atiende.channels.messages import InboundMessage, IntakeContext, Received
 from atiende.channels.whatsapp import payloads
 from atiende.channels.whatsapp import selectors as reads
 from atiende.channels.whatsapp.inbound import WaMessage
@@ -88,9 +88,16 @@ def inbound_message(channel: Channel, m: WaMessage, **kw: Any) -> InboundMessage
     )
 
 
+_NEW = IntakeContext(looked_up=True)
+
+
 def store(channel: Channel, m: WaMessage, **kw: Any) -> Received:
-    """The one door, and the media download for what it stored (through the media job)."""
-    received = door.receive_message(inbound_message(channel, m, **kw))
+    """The one door, and the media download for what it stored (through the media job).
+
+    A message gets here only after `flows.handle` recorded its id as new on the channel
+    (`ProcessedMessage`), so the door is told not to look for a note with it first; the
+    unique (channel, external id) of notes still decides (`IntakeContext`)."""
+    received = door.receive_message(inbound_message(channel, m, **kw), context=_NEW)
     if m.media and m.media.id and not received.duplicate:
         queue.enqueue(
             "whatsapp.media",

@@ -15,32 +15,34 @@ from atiende.core import rows
 from atiende.directory.models import Channel
 
 
-def find(channel: Channel, m: WaMessage) -> Conversation | None:
-    """The BSUID decides when the message has one; the number otherwise."""
+def find(channel: Channel, m: WaMessage, *, lock: bool = False) -> Conversation | None:
+    """The BSUID decides when the message has one; the number otherwise. With `lock`, the
+    row found is locked until the transaction ends."""
     # Each id is unique on the channel; one statement each, built once (core/rows.py): every
     # inbound message passes here.
     found = None
     if m.user_id:
-        found = rows.one(Conversation, channel_id=channel.pk, user_id=m.user_id)
+        found = rows.one(Conversation, lock=lock, channel_id=channel.pk, user_id=m.user_id)
     if found is None and m.wa_id:
-        found = rows.one(Conversation, channel_id=channel.pk, wa_id=m.wa_id)
+        found = rows.one(Conversation, lock=lock, channel_id=channel.pk, wa_id=m.wa_id)
     return found
 
 
 def of_sender(channel: Channel, m: WaMessage, now: dt.datetime) -> Conversation:
     """The locked conversation of the sender, created on the first message; an id it
     learns later (the BSUID of a user first seen by number, or the reverse) is kept."""
-    conv = find(channel, m)
+    # Found and locked in one statement: a row merged away meanwhile is not found (the
+    # lock waits for the merging transaction, then sees the row gone).
+    conv = find(channel, m, lock=True)
     if conv is None:
         try:
             with transaction.atomic():
+                # New in this transaction: no other one sees it, or can lock it, until commit.
                 conv = Conversation.objects.create(
                     channel=channel, wa_id=m.wa_id, user_id=m.user_id or "", updated_at=now
                 )
         except IntegrityError:  # created concurrently
-            conv = find(channel, m)
-    assert conv is not None
-    conv = rows.one(Conversation, lock=True, id=conv.pk)
+            conv = find(channel, m, lock=True)
     if conv is None:
         raise Conversation.DoesNotExist("the conversation was merged away meanwhile")
     if m.user_id and not conv.user_id:

@@ -272,3 +272,76 @@ def test_write_columns_writes_what_queryset_update_writes_and_sends_no_signal():
     assert heard == []  # as QuerySet.update: no save(), no signals
     PeriodicTask.objects.filter(pk=ours.pk).delete()
     rows.write_columns(ours, ["last_error"])  # a row that is gone: nothing written, no error
+
+
+def test_select_can_lock_the_rows_it_reads():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    rows.add(_jobs("selock", 1)[0])
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        [job] = rows.select(Job, "WHERE kind = %s", ["selock-0"], lock=True)
+    assert job.kind == "selock-0"
+    [sql] = (q["sql"] for q in queries.captured_queries)
+    assert sql.endswith("FOR UPDATE") == connection.features.has_select_for_update
+
+
+def _note(case, external_id):
+    from atiende.cases.models import Note
+
+    return Note(
+        case=case,
+        visibility="public",
+        direction="inbound",
+        channel=case.channel,
+        body_text=f"mensaje {external_id}",
+        external_id=external_id,
+        created_at=NOW,
+    )
+
+
+def test_add_once_writes_a_row_once_per_key_in_one_statement(portal):
+    """Notes are unique per (channel, external id) where the id is not null (a partial
+    constraint): a second row with a taken key is not written, without an error or a
+    savepoint, and the transaction goes on; rows without the id are not concerned."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.cases import services
+    from atiende.cases.models import Note
+
+    case = services.open_case(actor=None, channel=portal, subject="Clave única", acknowledge=False)
+    first, again = _note(case, "wamid.1"), _note(case, "wamid.1")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert rows.add_once(first, key=["channel", "external_id"]) is True
+        assert rows.add_once(again, key=["channel", "external_id"]) is False
+        assert rows.add_once(_note(case, None), key=["channel", "external_id"]) is True
+        assert rows.add_once(_note(case, None), key=["channel", "external_id"]) is True
+        assert Note.objects.filter(case=case).count() == 4 - 1  # usable after the clash
+    assert first.pk is not None and again.pk is None
+    written = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(written) == 4 and all("ON CONFLICT" in sql for sql in written)
+    assert not any("SAVEPOINT" in q["sql"] for q in queries.captured_queries)
+    assert Note.objects.get(external_id="wamid.1").pk == first.pk
+
+
+def test_add_once_goes_through_save_in_a_savepoint_when_a_receiver_listens(portal):
+    from django.db.models.signals import post_save
+
+    from atiende.cases import services
+    from atiende.cases.models import Note
+
+    case = services.open_case(actor=None, channel=portal, subject="Con receptor", acknowledge=False)
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append(instance.external_id)
+
+    post_save.connect(receiver, sender=Note)
+    try:
+        assert rows.add_once(_note(case, "x-1"), key=["channel", "external_id"]) is True
+        assert rows.add_once(_note(case, "x-1"), key=["channel", "external_id"]) is False
+    finally:
+        post_save.disconnect(receiver, sender=Note)
+    assert heard == ["x-1"]
+    assert Note.objects.filter(external_id="x-1").count() == 1

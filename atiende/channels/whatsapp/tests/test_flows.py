@@ -234,3 +234,27 @@ def test_a_redelivered_menu_choice_is_answered_once(meta, corporativo, graph):
     meta.text("", line="corporativo", reply_id="menu:estado", message_id="wamid.CHOICE")
     run()
     assert said(graph).count("Escriba el número de su caso (por ejemplo CS0000123).") == 1
+
+
+def test_a_message_reads_its_conversation_once_locked_and_probes_no_note(
+    meta, monitoreo, graph, acme
+):
+    """The inbox job's statements on the hot path (issue 17): the conversation is found and
+    locked by one SELECT; the note is not looked for first (the message's id was just
+    recorded new in `ProcessedMessage`; the unique (channel, external id) still decides)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customers.create_contact(name="Ana", organization=acme, phones=["+573001234567"])
+    meta.text("Caído")
+    run()
+    meta.text("Desde las 9")
+    with CaptureQueriesContext(connection) as queries:
+        run(1)
+    sql = [q["sql"] for q in queries.captured_queries]
+    found = [s for s in sql if s.startswith("SELECT") and "channels_whatsapp_conversation" in s]
+    assert len(found) == 1
+    assert found[0].endswith("FOR UPDATE") == connection.features.has_select_for_update
+    assert not any(s.startswith("SELECT") and 'FROM "cases_note"' in s for s in sql)
+    case = Case.objects.get()
+    assert case.notes.filter(direction="inbound").count() == 2
