@@ -202,6 +202,11 @@ def _conflict_target(model: type[models.Model], alias: str, key: tuple[str, ...]
     than "these fields are not null" (left to a savepoint)."""
     meta = model._meta
     q = connections[alias].ops.quote_name
+
+    def column(name: str) -> str:
+        return q(str(meta.get_field(name).column))
+
+    columns = ", ".join(column(name) for name in key)
     for constraint in meta.constraints:
         if not isinstance(constraint, models.UniqueConstraint):
             continue
@@ -209,21 +214,19 @@ def _conflict_target(model: type[models.Model], alias: str, key: tuple[str, ...]
             continue
         condition = ""
         if constraint.condition is not None:
-            children = constraint.condition.children
             if constraint.condition.connector != "AND" or constraint.condition.negated:
                 return None
             present = []
-            for child in children:
+            for child in constraint.condition.children:
                 if not (
                     isinstance(child, tuple) and child[0].endswith("__isnull") and child[1] is False
                 ):
                     return None
-                present.append(meta.get_field(child[0].removesuffix("__isnull")))
-            condition = " WHERE " + " AND ".join(f"{q(f.column)} IS NOT NULL" for f in present)
-        columns = ", ".join(q(meta.get_field(name).column) for name in key)
+                present.append(column(child[0].removesuffix("__isnull")))
+            condition = " WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in present)
         return f" ON CONFLICT ({columns}){condition} DO NOTHING"
     if key in {tuple(t) for t in meta.unique_together}:
-        return f" ON CONFLICT ({', '.join(q(meta.get_field(n).column) for n in key)}) DO NOTHING"
+        return f" ON CONFLICT ({columns}) DO NOTHING"
     return None
 
 
