@@ -66,16 +66,27 @@ class Case(models.Model):
     priority = models.CharField(max_length=20, choices=Priority.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     level = models.PositiveSmallIntegerField(default=1)
-    channel = models.ForeignKey("directory.Channel", on_delete=models.PROTECT, related_name="cases")
+    # channel, organization, requester, assignee and group have no index of their own: an
+    # index of Meta.indexes starts with each (case_channel, case_org, …), one B-tree less
+    # per row written (issue 17)
+    channel = models.ForeignKey(
+        "directory.Channel", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     organization = models.ForeignKey(
         "customers.Organization",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     requester = models.ForeignKey(
-        "customers.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,6 +94,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
+        db_index=False,
     )
     group = models.ForeignKey(
         "accounts.SupportGroup",
@@ -90,6 +102,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
+        db_index=False,
     )
     classification = models.CharField(
         max_length=20, choices=Classification.choices, default=Classification.INTERNAL
@@ -175,7 +188,8 @@ class Note(models.Model):
     # the same external message was already there and this is it).
     created: bool
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    # indexed by note_case, which starts with it
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes", db_index=False)
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     author_user = models.ForeignKey(

@@ -17,8 +17,13 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=60)
-    case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="audit"
+    case = models.ForeignKey(  # indexed by (case, at, id) below, which starts with it
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit",
+        db_index=False,
     )
     changes = models.JSONField(default=dict, blank=True)
 

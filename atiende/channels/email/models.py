@@ -21,7 +21,8 @@ class ReceivedEmail(models.Model):
     Message-ID is missing or was reused for different content).
     """
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    # indexed by the unique (channel, external_id) and received_email_mid, which start with it
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=255)
     message_id = models.CharField(max_length=255, blank=True)
     content_key = models.CharField(max_length=64)
