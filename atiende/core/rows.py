@@ -14,7 +14,9 @@ already have a primary key go through `bulk_create`.
 
 As with `bulk_create`, `insert` sends no signals. `add` writes one new row the same way
 where no receiver listens to its model's `pre_save` or `post_save`, and through `save()`
-otherwise, so that a receiver added one day is never skipped.
+otherwise, so that a receiver added one day is never skipped. `add_once` writes one unless
+its unique key is taken, with `ON CONFLICT … DO NOTHING` instead of a savepoint and a
+caught IntegrityError (a channel message's note: `cases.services.add_note`).
 
 The same for the reads and updates a worker repeats for every message (issue 15: a CTI
 event's job was two thirds the ORM's query building): `one` reads a row by its unique
@@ -118,18 +120,22 @@ def _plan(model: type[models.Model], alias: str) -> tuple[str, str, list[tuple],
     return head, tail, columns, new_id
 
 
-def insert(objs: Sequence[models.Model], *, using: str = "default", _unless: str = "") -> None:
+def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: str = "") -> None:
     """Write `objs` (new rows of one model) and set their primary keys, as
-    `type(objs[0])._base_manager.using(using).bulk_create(objs)` would."""
+    `type(objs[0])._base_manager.using(using).bulk_create(objs)` would. `conflict` (one
+    row only, for `add_once`): an `ON CONFLICT … DO NOTHING` clause; a row it skips is left
+    without a primary key."""
     if not objs:
         return
+    if conflict and len(objs) != 1:
+        raise ValueError("an ON CONFLICT clause is for one row at a time")
     model = type(objs[0])
     plan = _plan(model, using)
     if plan is None or any(obj.pk is not None or type(obj) is not model for obj in objs):
         model._base_manager.using(using).bulk_create(objs)
         return
     head, tail, columns, new_id = plan
-    tail = _unless + tail
+    tail = conflict + tail
     conn = connections[using]
     rows = []
     for obj in objs:
@@ -150,8 +156,8 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", _unless: str
                 rows[start * per : (start + len(chunk)) * per],
             )
             ids = [new_id(r[0]) for r in cur.fetchall()]
-            if _unless and not ids and len(chunk) == 1:
-                return  # add_once: the key was taken
+            if conflict and not ids:
+                return  # skipped: the key was taken
             if len(ids) != len(chunk):
                 raise RuntimeError(f"INSERT into {model._meta.db_table}: {len(ids)} ids returned")
             for obj, pk in zip(chunk, ids, strict=True):
@@ -191,7 +197,7 @@ def add_once(obj: models.Model, *, key: Sequence[str]) -> bool:
         except IntegrityError:
             return False
         return True
-    insert([obj], using=alias, _unless=unless)
+    insert([obj], using=alias, conflict=unless)
     return obj.pk is not None
 
 
