@@ -10,8 +10,10 @@ answer a media URL with a redirect (`redirects`) and send a body without its len
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -50,6 +52,8 @@ class GraphPeer:
     unsized: set[str] = field(default_factory=set)
     written: dict[str, int] = field(default_factory=dict)  # bytes of a body the client took
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _open: set[Any] = field(default_factory=set)  # kept-alive connections being served
+    _lock: Any = field(default_factory=threading.Lock)
 
     def start(self) -> GraphPeer:
         peer = self
@@ -61,6 +65,16 @@ class GraphPeer:
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with peer._lock:
+                    peer._open.add(self.connection)
+
+            def finish(self) -> None:
+                with peer._lock:
+                    peer._open.discard(self.connection)
+                super().finish()
 
             def _answer(
                 self,
@@ -170,8 +184,14 @@ class GraphPeer:
         return self
 
     def stop(self) -> None:
+        """Down, as a peer that went away: no new connections, and the kept-alive ones
+        closed (a client's pooled connection must not reach a stopped peer)."""
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            for sock in list(self._open):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def fail_next(
         self, status: int, code: int, message: str = "error", times: int = 1, path: str = ""
