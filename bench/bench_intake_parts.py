@@ -6,6 +6,8 @@
   process, CPU per message, cold (each message parsed for the first time, as a pass does)
   and again warm (the header cache then hits every header: a bench that parses the same
   messages twice flatters the parser);
+- the parse worker's share: the same messages parsed in groups as the poller hands them
+  out, alone and with their files written and synced (`parallel.keep_files`);
 - rows: N new cases, then N notes, each written on its own as `open_case` and `add_note`
   do (`core.rows.add`), in one transaction each; then the same case INSERT as a bare
   `sqlite3` statement with the search trigger (`search/schema.py`) and without it (the
@@ -41,6 +43,48 @@ def parse_cost(raws: list[bytes]) -> list[float]:
             )
         costs.append((time.process_time() - start) / len(raws))
     return costs
+
+
+def keep_cost(raws: list[bytes]) -> dict[str, tuple[float, float, float]]:
+    """A parse worker's day, in this process, as `poll_once` hands it out (groups of
+    `imap.TX_GROUP`): parsing only, then parsing and writing the files the poller will
+    store (`parallel.keep_files`: attachments and the raw mail, then one `disk.sync` per
+    group) into a throwaway store. Wall, user and system seconds per message. Run after
+    `parse_cost`, both with the header cache warm: the difference between the two is what
+    the files cost."""
+    import resource
+    import shutil
+    import tempfile
+
+    from atiende.channels.email import imap, parallel
+
+    own = frozenset({"soporte@acme.com.co"})
+    out = {}
+    for what in ("parse only", "parse and keep (files, fsyncs)"):
+        root = tempfile.mkdtemp(prefix="atiende-bench-keep-", dir=common.ROOT / "var")
+        keep = parallel.Keep(root=root, max_bytes=10 * 2**20, per_message=100)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        for i in range(0, len(raws), imap.TX_GROUP):
+            group = raws[i : i + imap.TX_GROUP]
+            parallel.parse_group(
+                group,
+                [None] * len(group),
+                channel="correo",
+                own=own,
+                trusted=frozenset(),
+                keep=keep if what != "parse only" else None,
+            )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        shutil.rmtree(root)
+        n = len(raws)
+        out[what] = (
+            wall / n,
+            (after.ru_utime - before.ru_utime) / n,
+            (after.ru_stime - before.ru_stime) / n,
+        )
+    return out
 
 
 def row_costs(n: int, description: str) -> dict[str, float]:
@@ -113,6 +157,11 @@ def main() -> int:
     print(
         f"parse, {len(raws)} realistic messages: cold {cold * 1e3:.2f} ms, warm {warm * 1e3:.2f} ms CPU each"
     )
+    for what, (wall, user, system) in keep_cost(raws).items():
+        print(
+            f"parse worker, {what}: {wall * 1e3:.2f} ms wall, {user * 1e3:.2f} ms user, "
+            f"{system * 1e3:.2f} ms system per message"
+        )
     # a typical body of the corpus: the first message's text, as its case description
     from atiende.channels.email import inbound
 

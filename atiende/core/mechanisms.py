@@ -14,6 +14,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
 | `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
 | `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
+| `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on two connections    | 0010   |
 """
 
 from __future__ import annotations
@@ -32,3 +33,4 @@ REQUESTS_FIRST = enabled("REQUESTS_FIRST")
 GC_FREEZE = enabled("GC_FREEZE")
 EMAIL_PARSE_POOL = enabled("EMAIL_PARSE_POOL")
 GROUP_INSERTS = enabled("GROUP_INSERTS")
+EMAIL_WRITERS = enabled("EMAIL_WRITERS")

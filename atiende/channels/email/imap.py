@@ -6,7 +6,9 @@ committed it is moved to the processed folder (UID MOVE; COPY + \\Deleted + UID 
 where MOVE is missing) or flagged \\Seen. A crash at any point leaves uncommitted messages on the server
 and committed ones recognised as duplicates on the next pass: nothing lost, nothing doubled.
 A long pass parses the next chunks' groups in a process pool while it stores
-(`parallel.py`, decision 0007); only parsing moved, the order above is the same.
+(`parallel.py`, decision 0007), and on PostgreSQL stores two groups at once on two
+connections (`writing.py`, decision 0010); only parsing and storing moved: chunks still
+leave the folder, and the last UID still advances, in the order they were fetched.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import DatabaseError, close_old_connections
 
-from atiende.channels.email import conf, inbound, intake, parallel
+from atiende.channels.email import conf, inbound, intake, parallel, writing
 from atiende.channels.email.models import MailboxState
 from atiende.core import clock
 from atiende.directory.models import Channel
@@ -114,29 +117,52 @@ def _fetch(
     return _Chunk([uid for uid, _ in items], groups, parsing)
 
 
-def _store(
-    channel: Channel,
-    chunk: _Chunk,
-    parser: parallel.Parser,
-    own: set[str],
-    result: PollResult,
-    client,
-    url: conf.MailURL,
-    mode: str,
-    state: MailboxState,
-) -> None:
-    """Store a fetched chunk, group by group (a transaction each); then, committed, it may
-    leave the folder."""
-    for group, future in zip(chunk.groups, chunk.parsing, strict=True):
+@dataclass
+class _Pass:
+    """What storing a pass's chunks needs, and the chunks being stored, oldest first."""
+
+    channel: Channel
+    parser: parallel.Parser
+    own: set[str]
+    result: PollResult
+    client: Any
+    url: conf.MailURL
+    mode: str
+    state: MailboxState
+    writers: writing.Writers | None
+    storing: deque[tuple[_Chunk, list[Future[list[intake.Outcome]]]]] = field(default_factory=deque)
+
+    def store(self, chunk: _Chunk) -> None:
+        """Store a fetched chunk, group by group (a transaction each): here, or handed to
+        the writers, which store its groups while this thread finishes the chunk before
+        (`finish`) and fetches the next ones. Chunks are finished in the order fetched."""
+        work = zip(chunk.groups, chunk.parsing, strict=True)
+        if self.writers is None:
+            stored = [writing.done(self._group(group, parsing)) for group, parsing in work]
+        else:
+            stored = [self.writers.submit(self._group, group, parsing) for group, parsing in work]
+        self.storing.append((chunk, stored))
+        while len(self.storing) > (1 if self.writers is not None else 0):
+            self.finish()
+
+    def _group(self, group: list[tuple[bytes, str]], parsing) -> list[intake.Outcome]:
         raws = [raw for raw, _ in group]
-        parsed = parser.result(future, raws, [None] * len(group))
-        for outcome in intake.ingest_many(channel, group, own=own, parsed=parsed):
-            result.add(outcome.status)
-    done = chunk.uids
-    _dispose(client, done, url, mode)
-    if done:
-        MailboxState.objects.filter(pk=state.pk).update(last_uid=max(done))
-        state.last_uid = max(done)
+        parsed = self.parser.result(parsing, raws, [None] * len(group))
+        return intake.ingest_many(self.channel, group, own=self.own, parsed=parsed)
+
+    def finish(self) -> None:
+        """The oldest chunk being stored, once every one of its groups committed: counted,
+        then taken out of the folder, and its last UID remembered. An error in a group is
+        raised here, and that chunk, and the ones after it, stay on the server."""
+        chunk, stored = self.storing.popleft()
+        for outcomes in writing.results(stored):
+            for outcome in outcomes:
+                self.result.add(outcome.status)
+        done = chunk.uids
+        _dispose(self.client, done, self.url, self.mode)
+        if done:
+            MailboxState.objects.filter(pk=self.state.pk).update(last_uid=max(done))
+            self.state.last_uid = max(done)
 
 
 def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK) -> PollResult:
@@ -166,9 +192,13 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
             client.create_folder(url.processed_folder)
         size = parallel.workers() if len(uids) >= parallel.MIN_MESSAGES else 0
         trusted = intake.trusted_mtas(channel)
-        with parallel.Parser(
-            channel=channel.slug, own=own, trusted=trusted, size=size, keep=intake.keep()
-        ) as parser:
+        with (
+            parallel.Parser(
+                channel=channel.slug, own=own, trusted=trusted, size=size, keep=intake.keep()
+            ) as parser,
+            writing.writers(len(uids)) as writers,
+        ):
+            work = _Pass(channel, parser, own, result, client, url, mode, state, writers)
             # Fetch and start parsing up to LOOKAHEAD chunks ahead of the one being stored.
             pending: deque[_Chunk] = deque()
             for start in range(0, len(uids), chunk):
@@ -176,11 +206,11 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
                     _fetch(client, uids[start : start + chunk], url, uidvalidity, parser)
                 )
                 if len(pending) > LOOKAHEAD:
-                    _store(
-                        channel, pending.popleft(), parser, own, result, client, url, mode, state
-                    )
+                    work.store(pending.popleft())
             while pending:
-                _store(channel, pending.popleft(), parser, own, result, client, url, mode, state)
+                work.store(pending.popleft())
+            while work.storing:
+                work.finish()
         MailboxState.objects.filter(pk=state.pk).update(last_poll_at=clock.now(), last_error="")
     finally:
         with contextlib.suppress(Exception):
