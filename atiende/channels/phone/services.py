@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from atiende.cases import services as cases
 from atiende.cases import statuses
@@ -54,7 +54,9 @@ def out_of_hours(line: Channel, at: dt.datetime) -> bool:
         return False
 
 
-def _new_call(line: Channel, event: CtiEvent, at: dt.datetime) -> Call:
+def _new_call(line: Channel, event: CtiEvent, at: dt.datetime) -> Call | None:
+    """The call's row, written by its first event; None if another worker wrote it a
+    moment ago (its unique (line, call id): one statement, no savepoint)."""
     zone = conf.zone(line)
     frm, to = normalize(event.from_, zone=zone), normalize(event.to, zone=zone)
     caller = frm if event.direction == "in" else to
@@ -78,7 +80,8 @@ def _new_call(line: Channel, event: CtiEvent, at: dt.datetime) -> Call:
         created_at=clock.now(),
         updated_at=clock.now(),
     )
-    rows.add(call)
+    if not rows.add_once(call, key=["channel", "call_id"]):
+        return None
     if contacts:
         call.contacts.set(contacts)
     return call
@@ -88,13 +91,13 @@ def _locked_call(line: Channel, event: CtiEvent, at: dt.datetime) -> Call:
     # Every event of every call passes here: one statement without the ORM's query building
     # (core/rows.py), the call's row locked until the job's transaction ends.
     call = rows.one(Call, lock=True, channel_id=line.pk, call_id=event.call_id)
-    if call is not None:
-        return call
-    try:
-        with transaction.atomic():
-            return _new_call(line, event, at)
-    except IntegrityError:  # another worker created it a moment ago
-        return Call.objects.select_for_update().get(channel=line, call_id=event.call_id)
+    if call is None:
+        call = _new_call(line, event, at)
+    if call is None:  # another worker created it a moment ago (and committed: ours waited)
+        call = rows.one(Call, lock=True, channel_id=line.pk, call_id=event.call_id)
+    if call is None:
+        raise Call.DoesNotExist(f"call {event.call_id!r} on {line.slug}")
+    return call
 
 
 @service
