@@ -7,9 +7,9 @@ connection, store two groups at the same time: one runs Python while the other w
 its answer (docs/benchmarks.md, issue 17, session 14).
 
 What does not change: each group is still one transaction (`intake.ingest_many`), and a
-chunk leaves the IMAP folder only after every one of its groups committed
-(`imap._store`); an error in a group reaches the poller as it did (after the chunk's
-other groups are done), and the chunk stays on the server. Two groups that hold the same
+chunk leaves the IMAP folder only after every one of its groups committed, chunks in the
+order fetched (`imap._Pass.finish`); an error in a group reaches the poller as it did
+(after the chunk's other groups are done), and the chunk stays on the server. Two groups that hold the same
 message, or the same new sender, meet at the unique keys as two pollers would (the second
 waits for the first's commit, then finds the row taken and is redone one mail at a time):
 nothing is stored twice (`tests/test_writers.py`).
@@ -91,10 +91,6 @@ class Writers:
         future: Future[R] = Future()
         self._work.put((future, functools.partial(fn, *args)))
         return future
-
-    def run_all(self, fn: Callable[..., R], items: Sequence[tuple[Any, ...]]) -> list[R]:
-        """`fn(*item)` for every item, at the same time; the results in order (`results`)."""
-        return results([self.submit(fn, *item) for item in items])
 
     def close(self) -> None:
         """End the threads once the work they started is done; work not started yet is

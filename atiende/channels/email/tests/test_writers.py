@@ -17,7 +17,7 @@ from atiende.channels.email.tests.test_imap import numbered
 from atiende.customers.models import ContactEmail
 
 
-def test_run_all_gives_results_in_order_and_raises_only_after_every_item_finished():
+def test_results_come_in_order_and_an_error_is_raised_only_after_every_item_finished():
     pool = writing.Writers(2)
     try:
         finished: list[int] = []
@@ -29,9 +29,13 @@ def test_run_all_gives_results_in_order_and_raises_only_after_every_item_finishe
                 raise ValueError("first")
             return i * 10
 
-        assert pool.run_all(lambda i: i * 10, [(1,), (2,), (3,)]) == [10, 20, 30]
+        assert writing.results([pool.submit(lambda i: i * 10, i) for i in (1, 2, 3)]) == [
+            10,
+            20,
+            30,
+        ]
         with pytest.raises(ValueError, match="first"):
-            pool.run_all(work, [(0, 0.0), (1, 0.2)])
+            writing.results([pool.submit(work, 0, 0.0), pool.submit(work, 1, 0.2)])
         assert sorted(finished) == [0, 1]  # the slow one was waited for
     finally:
         pool.close()
