@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connections, models, router
 
-from atiende.core import deferred, groups
+from atiende.core import deferred, groups, rows
 
 
 def insert_once(model: type[models.Model], values: dict[str, Any], *, key: list[str]) -> int | None:
@@ -51,13 +51,13 @@ def _group(
     sql, _ = _statement(model, alias, names, key)
     at = [names.index(k) for k in key]
 
-    def write_many(rows: list[list[Any]]) -> list[int | None]:
+    def write_many(batch: list[list[Any]]) -> list[int | None]:
         with connections[alias].cursor() as cursor:
-            many, _ = _statement(model, alias, names, key, len(rows))
-            cursor.execute(many, [v for r in rows for v in r])
+            many, _ = _statement(model, alias, names, key, len(batch))
+            cursor.execute(many, [v for r in batch for v in r])
             inserted = {tuple(found[1:]): int(found[0]) for found in cursor.fetchall()}
         results: list[int | None] = []
-        for row in rows:
+        for row in batch:
             # The first row with a key gets the new row's id; a later one with the same key
             # was skipped by ON CONFLICT, as it would have been in a statement of its own.
             results.append(inserted.pop(tuple(row[i] for i in at), None))
@@ -74,9 +74,9 @@ def _statement(
     alias: str,
     names: tuple[str, ...],
     key: tuple[str, ...],
-    rows: int = 1,
+    count: int = 1,
 ) -> tuple[str, list[models.Field]]:
-    """The statement's text for `rows` rows and the fields of a row's values, built once
+    """The statement's text for `count` rows and the fields of a row's values, built once
     per model, database, set of columns and number of rows (the webhooks write the same
     columns on every post). It returns each new row's primary key, then its key columns."""
     opts = model._meta
@@ -90,11 +90,13 @@ def _statement(
     def column(name: str) -> str:
         return q(field(name).column or "")
 
+    conflict = rows.conflict_clause(model, alias, key)
+    if conflict is None:
+        raise ValueError(f"{model.__name__}: no unique constraint on {key}")
     fields = [field(name) for name in names]
     sql = (
         f"INSERT INTO {q(opts.db_table)} ({', '.join(column(name) for name in names)}) "
-        f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(fields)) + ')'] * rows)} "
-        f"ON CONFLICT ({', '.join(column(k) for k in key)}) DO NOTHING "
-        f"RETURNING {', '.join(column(name) for name in (opts.pk.name, *key))}"
+        f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(fields)) + ')'] * count)}"
+        f"{conflict} RETURNING {', '.join(column(name) for name in (opts.pk.name, *key))}"
     )
     return sql, fields

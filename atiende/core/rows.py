@@ -183,7 +183,7 @@ def add_once(obj: models.Model, *, key: Sequence[str]) -> bool:
     conflict target); otherwise `add` in a savepoint, False on an IntegrityError."""
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
-    unless = _conflict_target(model, alias, tuple(key))
+    unless = conflict_clause(model, alias, tuple(key))
     if (
         unless is None
         or obj.pk is not None
@@ -202,10 +202,12 @@ def add_once(obj: models.Model, *, key: Sequence[str]) -> bool:
 
 
 @functools.cache
-def _conflict_target(model: type[models.Model], alias: str, key: tuple[str, ...]) -> str | None:
+def conflict_clause(model: type[models.Model], alias: str, key: tuple[str, ...]) -> str | None:
     """` ON CONFLICT (columns) [WHERE condition] DO NOTHING` for the unique constraint of
-    `model` on exactly the fields `key`; None when there is none, or its condition is more
-    than "these fields are not null" (left to a savepoint)."""
+    `model` on exactly the fields `key` (a `UniqueConstraint`, `unique_together` or one
+    `unique` field); None when there is none, or its condition is more than "these fields
+    are not null". A partial constraint's condition is repeated, so that both databases
+    pick its index. `add_once` and `core.once.insert_once` write with it."""
     meta = model._meta
     q = connections[alias].ops.quote_name
 
@@ -231,7 +233,9 @@ def _conflict_target(model: type[models.Model], alias: str, key: tuple[str, ...]
                 present.append(column(child[0].removesuffix("__isnull")))
             condition = " WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in present)
         return f" ON CONFLICT ({columns}){condition} DO NOTHING"
-    if key in {tuple(t) for t in meta.unique_together}:
+    if key in {tuple(t) for t in meta.unique_together} or (
+        len(key) == 1 and getattr(meta.get_field(key[0]), "unique", False)
+    ):
         return f" ON CONFLICT ({columns}) DO NOTHING"
     return None
 

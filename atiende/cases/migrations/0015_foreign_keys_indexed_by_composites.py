@@ -1,10 +1,11 @@
 """Foreign keys whose own index duplicates the start of a composite one lose it: one
-B-tree less to write per row (issue 17). Only the index goes: SQLite would otherwise
-rebuild the table for an AlterField, and with it lose the search triggers on cases."""
+B-tree less to write per row (issue 17). Only the index goes (core/migration_ops.py)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+from atiende.core.migration_ops import drop_own_indexes
 
 
 class Migration(migrations.Migration):
@@ -18,8 +19,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        drop_own_indexes(
+            [
                 migrations.AlterField(
                     model_name='case',
                     name='assignee',
@@ -51,31 +52,13 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='cases.case'),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_case_assignee_id_28343c2e"',
-                    reverse_sql='CREATE INDEX "cases_case_assignee_id_28343c2e" ON "cases_case" ("assignee_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_case_channel_id_04e45f90"',
-                    reverse_sql='CREATE INDEX "cases_case_channel_id_04e45f90" ON "cases_case" ("channel_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_case_group_id_6395295c"',
-                    reverse_sql='CREATE INDEX "cases_case_group_id_6395295c" ON "cases_case" ("group_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_case_organization_id_cb1292e0"',
-                    reverse_sql='CREATE INDEX "cases_case_organization_id_cb1292e0" ON "cases_case" ("organization_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_case_requester_id_1c34c677"',
-                    reverse_sql='CREATE INDEX "cases_case_requester_id_1c34c677" ON "cases_case" ("requester_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "cases_note_case_id_77ee1e2a"',
-                    reverse_sql='CREATE INDEX "cases_note_case_id_77ee1e2a" ON "cases_note" ("case_id")',
-                ),
+            [
+                ("cases_case_assignee_id_28343c2e", "cases_case", "assignee_id"),
+                ("cases_case_channel_id_04e45f90", "cases_case", "channel_id"),
+                ("cases_case_group_id_6395295c", "cases_case", "group_id"),
+                ("cases_case_organization_id_cb1292e0", "cases_case", "organization_id"),
+                ("cases_case_requester_id_1c34c677", "cases_case", "requester_id"),
+                ("cases_note_case_id_77ee1e2a", "cases_note", "case_id"),
             ],
         ),
     ]

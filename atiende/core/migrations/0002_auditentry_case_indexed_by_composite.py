@@ -1,9 +1,10 @@
-"""Foreign keys whose own index duplicates the start of a composite one lose it: one
-B-tree less to write per row (issue 17). Only the index goes: SQLite would otherwise
-rebuild the table for an AlterField, and with it lose the search triggers on cases."""
+"""The audit entry's case loses its own index: (case, at, id) starts with it (issue 17;
+core/migration_ops.py)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from atiende.core.migration_ops import drop_own_indexes
 
 
 class Migration(migrations.Migration):
@@ -14,19 +15,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        drop_own_indexes(
+            [
                 migrations.AlterField(
                     model_name='auditentry',
                     name='case',
                     field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='audit', to='cases.case'),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "core_auditentry_case_id_60823c74"',
-                    reverse_sql='CREATE INDEX "core_auditentry_case_id_60823c74" ON "core_auditentry" ("case_id")',
-                ),
+            [
+                ("core_auditentry_case_id_60823c74", "core_auditentry", "case_id"),
             ],
         ),
     ]

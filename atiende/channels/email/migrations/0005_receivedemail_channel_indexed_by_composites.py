@@ -1,9 +1,10 @@
-"""Foreign keys whose own index duplicates the start of a composite one lose it: one
-B-tree less to write per row (issue 17). Only the index goes: SQLite would otherwise
-rebuild the table for an AlterField, and with it lose the search triggers on cases."""
+"""The received mail's channel loses its own index: the unique (channel, external_id) and
+received_email_mid start with it (issue 17; core/migration_ops.py)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from atiende.core.migration_ops import drop_own_indexes
 
 
 class Migration(migrations.Migration):
@@ -14,19 +15,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        drop_own_indexes(
+            [
                 migrations.AlterField(
                     model_name='receivedemail',
                     name='channel',
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='directory.channel'),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "channels_email_receivedemail_channel_id_d1bf0727"',
-                    reverse_sql='CREATE INDEX "channels_email_receivedemail_channel_id_d1bf0727" ON "channels_email_receivedemail" ("channel_id")',
-                ),
+            [
+                ("channels_email_receivedemail_channel_id_d1bf0727", "channels_email_receivedemail", "channel_id"),
             ],
         ),
     ]

@@ -53,17 +53,22 @@ def test_writers_only_on_postgresql_outside_a_transaction_for_a_long_pass(monkey
     assert writing.count(10_000) == 0
 
 
+only_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two writers only on PostgreSQL (SQLite has one writer at a time)",
+)
+
+
 def _with_sender(raw: bytes, i: int, address: str) -> bytes:
     return raw.replace(f"<cliente{i}@acme.com.co>".encode(), f"<{address}>".encode())
 
 
+@only_postgresql
 @pytest.mark.usefixtures("frozen", "sla_targets")
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_store_each_message_and_each_new_sender_once(
     dovecot, correo, acme, monkeypatch
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("two writers only on PostgreSQL (SQLite has one writer at a time)")
     threads: set[str] = set()
     real = intake.ingest_many
 
@@ -95,13 +100,12 @@ def test_two_writers_store_each_message_and_each_new_sender_once(
     assert not any(t.name.startswith("email-writer") for t in threading.enumerate())
 
 
+@only_postgresql
 @pytest.mark.usefixtures("frozen", "sla_targets")
 @pytest.mark.django_db(transaction=True)
 def test_a_group_that_fails_leaves_its_chunk_on_the_server_and_the_next_pass_stores_it_once(
     dovecot, correo, acme, monkeypatch
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("two writers only on PostgreSQL (SQLite has one writer at a time)")
     from django.db import DatabaseError
 
     real = intake.ingest_many
