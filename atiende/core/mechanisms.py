@@ -15,6 +15,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
 | `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
 | `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on two connections    | 0010   |
+| `ATIENDE_GRAPH_KEEPALIVE`      | WhatsApp sends and receipts via http.client  | 0011   |
 """
 
 from __future__ import annotations
@@ -34,3 +35,4 @@ GC_FREEZE = enabled("GC_FREEZE")
 EMAIL_PARSE_POOL = enabled("EMAIL_PARSE_POOL")
 GROUP_INSERTS = enabled("GROUP_INSERTS")
 EMAIL_WRITERS = enabled("EMAIL_WRITERS")
+GRAPH_KEEPALIVE = enabled("GRAPH_KEEPALIVE")

@@ -1,4 +1,9 @@
-"""A small Graph API client (httpx): send, mark as read, upload and download media.
+"""A small Graph API client: send, mark as read, upload and download media.
+
+Sends and read receipts — a JSON body in, a JSON answer out, one or two for every message a
+worker handles — go over `core.keepalive`'s kept-alive connections (decision 0011, switch
+`ATIENDE_GRAPH_KEEPALIVE`); media, and every call when a proxy is configured for the Graph
+API's address, go through httpx.
 
 Errors come back as `GraphError` with Meta's code and whether a retry can help; the
 sender turns them into permanent or temporary delivery errors.
@@ -15,15 +20,20 @@ declared size, its Content-Length, or while streaming. A refusal is a permanent
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import os
 import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 
 from atiende.channels.whatsapp import conf
+from atiende.core import keepalive, mechanisms
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_REDIRECTS = 3
@@ -74,17 +84,22 @@ def _headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {conf.access_token()}"}
 
 
-def _raise_for(resp: httpx.Response) -> None:
-    if resp.status_code < 400:
+def _raise_for(resp: httpx.Response | keepalive.Answer) -> None:
+    if isinstance(resp, httpx.Response):
+        status, reason = resp.status_code, resp.reason_phrase
+    else:
+        status, reason = resp.status, resp.reason
+    if status < 400:
         return
     try:
-        err = resp.json().get("error") or {}
+        found = resp.json()
+        err = (found.get("error") if isinstance(found, dict) else None) or {}
     except ValueError:
         err = {}
     raise GraphError(
-        status=resp.status_code,
+        status=status,
         code=int(err.get("code") or 0),
-        message=str(err.get("message") or resp.reason_phrase or "error"),
+        message=str(err.get("message") or reason or "error"),
         details=str((err.get("error_data") or {}).get("details") or ""),
         fbtrace_id=str(err.get("fbtrace_id") or ""),
     )
@@ -99,6 +114,67 @@ def client() -> httpx.Client:
     if _client is None:
         _client = httpx.Client(timeout=TIMEOUT, follow_redirects=True)
     return _client
+
+
+_pool: keepalive.Pool | None = None
+
+
+def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a JSON body; the answer's JSON object (empty when it has none)."""
+    if not mechanisms.GRAPH_KEEPALIVE or _proxied(url):
+        resp = _request("POST", url, json=body)
+        found = resp.json() if resp.content else {}
+        return found if isinstance(found, dict) else {}
+    global _pool
+    if _pool is None:
+        _pool = keepalive.Pool(
+            connect_timeout=TIMEOUT.connect or 5.0, read_timeout=TIMEOUT.read or 15.0
+        )
+    headers = _headers() | {
+        "Content-Type": "application/json",
+        "Accept": "*/*",
+        "User-Agent": "atiende",
+    }
+    try:
+        answer = _pool.request("POST", url, headers=headers, body=keepalive.json_body(body))
+    except keepalive.Unavailable as exc:  # connection refused, timeout: try again later
+        raise GraphError(status=0, code=0, message=f"Graph API no disponible: {exc}") from exc
+    _raise_for(answer)
+    if answer.status >= 300:  # the messages endpoint does not redirect
+        raise GraphError(
+            status=answer.status,
+            code=0,
+            message=f"Respuesta inesperada: {answer.status} {answer.reason}",
+        )
+    try:
+        found = answer.json() if answer.body else {}
+    except ValueError:
+        found = {}
+    return found if isinstance(found, dict) else {}
+
+
+_PROXY_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+)
+
+
+def _proxied(url: str) -> bool:
+    """Is a proxy configured (in the environment, where httpx reads it) for this URL's
+    address? Then the call goes through httpx, which uses it."""
+    parts = urlsplit(url)
+    return _proxied_for(
+        parts.scheme, parts.hostname or "", tuple(os.environ.get(n) for n in _PROXY_VARIABLES)
+    )
+
+
+@functools.cache
+def _proxied_for(scheme: str, host: str, _environment: tuple[str | None, ...]) -> bool:
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(host)
 
 
 def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -117,16 +193,15 @@ def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
 def send(phone_number_id: str, payload: dict[str, Any]) -> str:
     """POST /{phone_number_id}/messages; returns the new message id (wamid)."""
     body = {"messaging_product": "whatsapp", "recipient_type": "individual"} | payload
-    resp = _request("POST", f"{conf.graph_url()}/{phone_number_id}/messages", json=body)
-    messages = resp.json().get("messages") or [{}]
+    found = _post_json(f"{conf.graph_url()}/{phone_number_id}/messages", body)
+    messages = found.get("messages") or [{}]
     return str(messages[0].get("id", ""))
 
 
 def mark_read(phone_number_id: str, message_id: str) -> None:
-    _request(
-        "POST",
+    _post_json(
         f"{conf.graph_url()}/{phone_number_id}/messages",
-        json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
+        {"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
     )
 
 

@@ -53,6 +53,7 @@ class GraphPeer:
     written: dict[str, int] = field(default_factory=dict)  # bytes of a body the client took
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _open: set[Any] = field(default_factory=set)  # kept-alive connections being served
+    connections: int = 0  # accepted since start
     _lock: Any = field(default_factory=threading.Lock)
 
     def start(self) -> GraphPeer:
@@ -70,6 +71,7 @@ class GraphPeer:
                 super().setup()
                 with peer._lock:
                     peer._open.add(self.connection)
+                    peer.connections += 1
 
             def finish(self) -> None:
                 with peer._lock:
