@@ -214,6 +214,15 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
             if not _finish(job, owner, attempts):
                 log.warning("job %s finished after its lease ended", job.pk)
             return JobStatus.DONE
+        if job.kind in registry.BATCHED:
+            try:
+                with transactions.batch():
+                    func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
+                    if not _finish(job, owner, attempts):
+                        raise _LeaseLost()
+                return JobStatus.DONE
+            except transactions.Spoiled:
+                pass  # an error was caught inside: run again with savepoints (below)
         scope = (
             transactions.service_scope()
             if job.kind in registry.SERVICE_SCOPE

@@ -35,13 +35,14 @@ class Local:
 HANDLERS: dict[str, Handler] = {}
 OUTSIDE_TRANSACTION: set[str] = set()
 SERVICE_SCOPE: set[str] = set()
+BATCHED: set[str] = set()
 PERIODIC: dict[str, Periodic] = {}
 LOCAL: dict[str, Local] = {}
 _loaded = False
 
 
 def handler(
-    kind: str, *, atomic: bool = True, service: bool = False
+    kind: str, *, atomic: bool = True, service: bool = False, batch: bool = False
 ) -> Callable[[Handler], Handler]:
     """Register the handler of a job kind.
 
@@ -55,7 +56,14 @@ def handler(
     `service=True`: the job's transaction is a service's scope (`core.transactions`), so
     the services the handler calls join it instead of each taking a savepoint (two round
     trips on PostgreSQL). For handlers that let every error through: the job's transaction
-    then rolls back as a whole, as it would anyway."""
+    then rolls back as a whole, as it would anyway.
+
+    `batch=True`: for a handler that catches some errors and carries on (a refused message
+    must not hold back the rest of its webhook). The job first runs as a `batch()` of one:
+    the service scopes it opens join its transaction without a savepoint each; if an error
+    left one of them (caught or not by the handler), that run is rolled back and the job
+    runs again at once with a savepoint per scope, where each error is contained as usual.
+    Errors being rare, the common run pays no savepoint (decision 0005's addendum)."""
 
     def register(func: Handler) -> Handler:
         HANDLERS[kind] = func
@@ -63,6 +71,8 @@ def handler(
             OUTSIDE_TRANSACTION.add(kind)
         if service:
             SERVICE_SCOPE.add(kind)
+        if batch:
+            BATCHED.add(kind)
         return func
 
     return register

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-
 from atiende.channels.whatsapp import conversations, corporate, monitoring
 from atiende.channels.whatsapp.actions import text
 from atiende.channels.whatsapp.inbound import WaMessage
 from atiende.channels.whatsapp.models import ProcessedMessage
 from atiende.core import clock, once, rows
+from atiende.core.transactions import service_scope
 from atiende.directory.models import Channel
 from atiende.worker import queue
 
@@ -43,7 +42,7 @@ def is_monitoring(channel: Channel) -> bool:
 def handle(channel: Channel, m: WaMessage) -> None:
     """Handle one inbound message exactly once (a redelivery is a no-op)."""
     now = clock.now()
-    with transaction.atomic():
+    with service_scope():  # in the job's batch() it joins its transaction (jobs.py)
         # The unique (channel, message id) row decides; one statement, no savepoint.
         seen = {"channel_id": channel.pk, "message_id": m.id, "received_at": now}
         if once.insert_once(ProcessedMessage, seen, key=["channel", "message_id"]) is None:

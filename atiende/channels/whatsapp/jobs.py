@@ -39,7 +39,7 @@ def release_held() -> None:
     services.flush_due()
 
 
-@handler("whatsapp.webhook")
+@handler("whatsapp.webhook", batch=True)
 def process_notification(payload: dict) -> None:
     try:
         batch = inbound.parse(payload["body"])

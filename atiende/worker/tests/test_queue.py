@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import threading
 
@@ -230,6 +231,77 @@ def test_a_service_handler_joins_the_jobs_transaction_without_a_savepoint():
     finally:
         registry.HANDLERS.pop("test.service", None)
         registry.SERVICE_SCOPE.discard("test.service")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batched_handler_runs_without_savepoints_and_again_with_them_when_it_caught_an_error():
+    from django.test.utils import CaptureQueriesContext
+
+    from atiende.configuration.models import Setting
+    from atiende.core.errors import DomainError
+    from atiende.core.transactions import service_scope
+
+    def store(key: str) -> None:
+        with service_scope():  # each item in its own scope, as flows.handle
+            Setting.objects.create(key=key, value=1)
+            if key.startswith("refused"):
+                raise DomainError("rechazado")
+
+    runs: list[list[str]] = []
+
+    @registry.handler("test.batched", batch=True)
+    def _handler(payload):
+        runs.append(payload["keys"])
+        for key in payload["keys"]:
+            with contextlib.suppress(DomainError):  # one refused item must not hold back the rest
+                store(key)
+
+    try:
+        queue.enqueue("test.batched", {"keys": ["a", "b"]})
+        with CaptureQueriesContext(connection) as statements:
+            assert queue.run_pending() == 1
+        assert not [q for q in statements.captured_queries if "SAVEPOINT" in q["sql"]]
+        assert len(runs) == 1
+
+        job = queue.enqueue("test.batched", {"keys": ["c", "refused-d", "e"]})
+        with CaptureQueriesContext(connection) as statements:
+            assert queue.run_pending() == 1
+        # The first run caught an error inside: rolled back, then run with a savepoint per
+        # item, where the refused one alone is undone.
+        assert len(runs) == 3
+        assert [q for q in statements.captured_queries if "SAVEPOINT" in q["sql"]]
+        job.refresh_from_db()
+        assert job.status == JobStatus.DONE
+        assert sorted(Setting.objects.values_list("key", flat=True)) == ["a", "b", "c", "e"]
+    finally:
+        registry.HANDLERS.pop("test.batched", None)
+        registry.BATCHED.discard("test.batched")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batched_handler_that_lets_an_error_through_fails_as_any_job():
+    from atiende.configuration.models import Setting
+    from atiende.core.transactions import service_scope
+
+    runs = []
+
+    @registry.handler("test.batched-failing", batch=True)
+    def _handler(payload):
+        runs.append(1)
+        with service_scope():
+            Setting.objects.create(key="half", value=1)
+            raise DeliveryError("el otro lado no responde")
+
+    try:
+        job = queue.enqueue("test.batched-failing", {})
+        assert queue.run_pending() == 1
+        job.refresh_from_db()
+        assert (job.status, job.attempts, len(runs)) == (JobStatus.PENDING, 1, 1)
+        assert "no responde" in job.last_error
+        assert not Setting.objects.filter(key="half").exists()
+    finally:
+        registry.HANDLERS.pop("test.batched-failing", None)
+        registry.BATCHED.discard("test.batched-failing")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,7 @@ import pytest
 from atiende.cases import services as cases
 from atiende.cases.models import Case
 from atiende.channels.whatsapp.tests.conftest import run
+from atiende.core import clock
 from atiende.customers import services as customers
 
 SUNDAY = dt.datetime(2026, 3, 8, 15, 0, tzinfo=dt.UTC)
@@ -258,3 +259,52 @@ def test_a_message_reads_its_conversation_once_locked_and_probes_no_note(
     assert not any(s.startswith("SELECT") and 'FROM "cases_note"' in s for s in sql)
     case = Case.objects.get()
     assert case.notes.filter(direction="inbound").count() == 2
+
+
+def test_a_message_a_service_refuses_does_not_hold_back_the_rest_of_its_notification(
+    meta, monitoreo, graph
+):
+    """The webhook job runs first without a savepoint per message (worker `batch=True`);
+    the refusal it catches makes it run again with them, where only that message is undone."""
+    from atiende.cases.models import Note
+    from atiende.channels.whatsapp import simulate
+    from atiende.channels.whatsapp.models import ProcessedMessage
+    from atiende.channels.whatsapp.tests.conftest import MONITOREO_ID
+    from atiende.worker.models import Job
+
+    meta.text("No funciona la firma digital")  # Ana's incident, opened
+    run()
+    ana = Case.objects.get()
+    # From now on the line opens no incident: a newcomer's message is refused by open_case.
+    monitoreo.settings = {**monitoreo.settings, "flow": "monitoring"}
+    monitoreo.attends = [{"type": "request", "priority": "low"}]
+    monitoreo.save()
+    at = int(clock.now().timestamp())
+    body = simulate.envelope(
+        phone_number_id=MONITOREO_ID,
+        display_phone_number="573184872656",
+        contacts=[
+            {"wa_id": w, "profile": {"name": n}}
+            for w, n in (("573009990000", "Bruno"), ("573001234567", "Ana Gómez"))
+        ],
+        messages=[
+            simulate.message(
+                wa_id="573009990000", text="Hola", message_id="wamid.BRUNO", timestamp=at
+            ),
+            simulate.message(
+                wa_id="573001234567", text="Sigue caída", message_id="wamid.ANA2", timestamp=at + 1
+            ),
+        ],
+    )
+    assert meta.post(body).status_code == 200
+    run()
+    assert list(
+        Note.objects.filter(external_id="wamid.ANA2").values_list("case_id", flat=True)
+    ) == [ana.pk]
+    assert not Note.objects.filter(external_id="wamid.BRUNO").exists()
+    assert Case.objects.count() == 1
+    # Bruno's message left no trace that would make a redelivery a no-op.
+    assert not ProcessedMessage.objects.filter(message_id="wamid.BRUNO").exists()
+    assert ProcessedMessage.objects.filter(message_id="wamid.ANA2").count() == 1
+    assert not Job.objects.filter(kind="whatsapp.webhook").exclude(status="done").exists()
+    assert graph.reads()[-1:] == ["wamid.ANA2"]
