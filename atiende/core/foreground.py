@@ -94,6 +94,12 @@ class Middleware:
             _flag.leave()
 
 
+def busy(quiet: float = QUIET_SECONDS) -> bool:
+    """Is a request being served on this machine, or was one less than `quiet` seconds
+    ago? (Never, with the mechanism off.) A worker then keeps its transactions short."""
+    return mechanisms.REQUESTS_FIRST and _flag.busy(quiet)
+
+
 def yield_to_requests(patience: float = PATIENCE_SECONDS, *, quiet: float = QUIET_SECONDS) -> None:
     """Wait until no request has been served on this machine for `quiet` seconds (the gaps
     between the requests of a burst are shorter), at most `patience` seconds."""

@@ -16,6 +16,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
 | `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on two connections    | 0010   |
 | `ATIENDE_GRAPH_KEEPALIVE`      | WhatsApp sends and receipts via http.client  | 0011   |
+| `ATIENDE_GROUPED_JOBS`         | a worker runs several jobs in a transaction  | 0012   |
 """
 
 from __future__ import annotations
@@ -36,3 +37,4 @@ EMAIL_PARSE_POOL = enabled("EMAIL_PARSE_POOL")
 GROUP_INSERTS = enabled("GROUP_INSERTS")
 EMAIL_WRITERS = enabled("EMAIL_WRITERS")
 GRAPH_KEEPALIVE = enabled("GRAPH_KEEPALIVE")
+GROUPED_JOBS = enabled("GROUPED_JOBS")

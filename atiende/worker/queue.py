@@ -18,7 +18,16 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.db.models import F, Q
 
-from atiende.core import clock, deferred, foreground, once, requestid, rows, transactions
+from atiende.core import (
+    clock,
+    deferred,
+    foreground,
+    mechanisms,
+    once,
+    requestid,
+    rows,
+    transactions,
+)
 from atiende.worker import registry
 from atiende.worker.errors import DeliveryError
 from atiende.worker.models import Job, JobStatus, PeriodicTask
@@ -318,12 +327,61 @@ def run_pending(
         batch = claim(min(10, limit - done), owner=owner)
         if not batch:
             break
-        for job in batch:
+        while batch:
             if yield_between_jobs:
                 foreground.yield_to_requests()
-            run_job(job, owner=owner)
-            done += 1
+            together = _together(batch, busy=yield_between_jobs and foreground.busy())
+            if len(together) > 1 and _run_together(together, owner):
+                del batch[: len(together)]
+                done += len(together)
+                continue
+            for job in together:  # alone, or again one by one after a group that failed
+                run_job(job, owner=owner)
+                done += 1
+            del batch[: len(together)]
     return done
+
+
+GROUP_MAX = 10  # jobs in one transaction (a claim's worth)
+
+
+def _together(batch: list[Job], *, busy: bool) -> list[Job]:
+    """The jobs at the head of `batch` to run in one transaction: the run of `batch=True`
+    kinds there (their handlers accept a `transactions.batch()`), unless requests are in
+    flight on this machine (a group holds SQLite's write turn that much longer), or just
+    the first job."""
+    registry.load()
+    if not mechanisms.GROUPED_JOBS or busy:
+        return batch[:1]
+    run = []
+    for job in batch[:GROUP_MAX]:
+        if job.kind not in registry.BATCHED:
+            break
+        run.append(job)
+    return run or batch[:1]
+
+
+def _run_together(jobs: list[Job], owner: str) -> bool:
+    """Run `batch=True` jobs in one transaction, each job's effects and its "done" with
+    the others'. True when all were done; on any error (a job failing, an error a handler
+    caught, a lease lost) nothing of the group is kept and False is returned, for the
+    caller to run them one by one, where each error is handled as usual."""
+    try:
+        with transactions.batch():
+            for job in jobs:
+                attempts = job.attempts + 1
+                token = requestid.current.set(job.payload.get("_request_id") or f"job-{job.pk}")
+                try:
+                    registry.HANDLERS[job.kind](
+                        job.payload | {"_job_id": job.pk, "_attempt": attempts}
+                    )
+                finally:
+                    requestid.current.reset(token)
+                if not _finish(job, owner, attempts):
+                    raise _LeaseLost()
+    except Exception:  # rolled back: one by one now, where it is reported
+        return False
+    return True
 
 
 def ensure_periodic() -> None:

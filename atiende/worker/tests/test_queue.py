@@ -304,6 +304,91 @@ def test_a_batched_handler_that_lets_an_error_through_fails_as_any_job():
         registry.BATCHED.discard("test.batched-failing")
 
 
+@pytest.fixture
+def grouped():
+    """Kinds `test.g` (batch=True) and `test.single`: each call records the job's name,
+    the calls made so far when its transaction committed, and writes a row."""
+    from django.db import transaction
+
+    from atiende.configuration.models import Setting
+
+    seen: list[str] = []
+    committed: dict[str, int] = {}
+
+    def run(payload):
+        name = payload["name"]
+        seen.append(name)
+        Setting.objects.create(key=f"{name}-{len(seen)}", value=1)
+        transaction.on_commit(lambda: committed.setdefault(name, len(seen)))
+        if payload.get("fail"):
+            raise DeliveryError("falla")
+
+    registry.handler("test.g", batch=True)(run)
+    registry.handler("test.single")(run)
+    try:
+        yield seen, committed
+    finally:
+        for kind in ("test.g", "test.single"):
+            registry.HANDLERS.pop(kind, None)
+            registry.BATCHED.discard(kind)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batched_jobs_claimed_together_commit_together_in_claim_order(grouped):
+    seen, committed = grouped
+    for name in ("a", "b", "c"):
+        queue.enqueue("test.g", {"name": name})
+    queue.enqueue("test.single", {"name": "s"})
+    queue.enqueue("test.g", {"name": "d"})
+    assert queue.run_pending() == 5
+    assert seen == ["a", "b", "c", "s", "d"]
+    # a, b and c committed after the third call; the single job and d alone
+    assert committed == {"a": 3, "b": 3, "c": 3, "s": 4, "d": 5}
+    assert set(Job.objects.values_list("status", flat=True)) == {JobStatus.DONE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_failing_in_a_group_undoes_the_group_which_runs_again_one_by_one(grouped):
+    from atiende.configuration.models import Setting
+
+    seen, committed = grouped
+    for name in ("a", "b", "c"):
+        queue.enqueue("test.g", {"name": name, "fail": name == "b"})
+    assert queue.run_pending() == 3
+    assert seen == ["a", "b", "a", "b", "c"]  # the group stopped at b; then each alone
+    assert committed == {"a": 3, "c": 5}
+    assert sorted(Setting.objects.values_list("key", flat=True)) == ["a-3", "c-5"]
+    statuses = dict(Job.objects.values_list("payload__name", "status"))
+    assert statuses == {"a": JobStatus.DONE, "b": JobStatus.PENDING, "c": JobStatus.DONE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_requests_are_served_here_jobs_run_one_to_a_transaction(grouped):
+    from atiende.core import foreground
+
+    _seen, committed = grouped
+    for name in ("a", "b"):
+        queue.enqueue("test.g", {"name": name})
+    foreground._flag.enter()  # a request in flight in this process
+    try:
+        assert queue.run_pending(yield_between_jobs=True) == 2
+    finally:
+        foreground._flag.leave()
+    assert committed == {"a": 1, "b": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_switch_runs_every_job_alone(grouped, monkeypatch):
+    from atiende.core import mechanisms
+
+    _seen, committed = grouped
+    monkeypatch.setattr(mechanisms, "GROUPED_JOBS", False)
+    for name in ("a", "b"):
+        queue.enqueue("test.g", {"name": name})
+    assert queue.run_pending() == 2
+    assert committed == {"a": 1, "b": 2}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_claim_disjoint_jobs():
     for i in range(200):
