@@ -65,6 +65,9 @@ def handler(
     runs again at once with a savepoint per scope, where each error is contained as usual.
     Errors being rare, the common run pays no savepoint (decision 0005's addendum)."""
 
+    if batch and not atomic:
+        raise ValueError(f"{kind}: a batch=True handler runs in a transaction (atomic=True)")
+
     def register(func: Handler) -> Handler:
         HANDLERS[kind] = func
         if not atomic:

@@ -389,6 +389,11 @@ def test_the_switch_runs_every_job_alone(grouped, monkeypatch):
     assert committed == {"a": 1, "b": 2}
 
 
+def test_a_handler_outside_a_transaction_cannot_be_batched():
+    with pytest.raises(ValueError, match="atomic"):
+        registry.handler("test.never", atomic=False, batch=True)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_claim_disjoint_jobs():
     for i in range(200):
