@@ -32,13 +32,15 @@ class Unavailable(Exception):
 
 @dataclass(frozen=True)
 class Answer:
-    status: int
-    reason: str
-    body: bytes
+    """Named as httpx's `Response` names them, so code reading either needs no branch."""
+
+    status_code: int
+    reason_phrase: str
+    content: bytes
 
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not."""
-        return json.loads(self.body)
+        return json.loads(self.content)
 
 
 _Origin = tuple[str, str, int]

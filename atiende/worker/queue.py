@@ -226,9 +226,7 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
         if job.kind in registry.BATCHED:
             try:
                 with transactions.batch():
-                    func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
-                    if not _finish(job, owner, attempts):
-                        raise _LeaseLost()
+                    _handle_and_finish(job, owner)
                 return JobStatus.DONE
             except transactions.Spoiled:
                 pass  # an error was caught inside: run again with savepoints (below)
@@ -238,11 +236,7 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
             else transaction.atomic()
         )
         with scope:
-            func(job.payload | {"_job_id": job.pk, "_attempt": attempts})
-            # Finishing inside the handler's transaction: the handler's writes and "done"
-            # land together, so a crash between them cannot run the job's effects twice.
-            if not _finish(job, owner, attempts):
-                raise _LeaseLost()
+            _handle_and_finish(job, owner)
         return JobStatus.DONE
     except _LeaseLost:
         log.warning("job %s lost its lease to another worker; its work was rolled back", job.pk)
@@ -271,6 +265,15 @@ def _run_job(job: Job, *, owner: str | None = None) -> str:
 
 class _LeaseLost(Exception):
     pass
+
+
+def _handle_and_finish(job: Job, owner: str) -> None:
+    """The handler, then "done", in the caller's transaction: the handler's writes and
+    "done" land together, so a crash between them cannot run the job's effects twice."""
+    attempts = job.attempts + 1
+    registry.HANDLERS[job.kind](job.payload | {"_job_id": job.pk, "_attempt": attempts})
+    if not _finish(job, owner, attempts):
+        raise _LeaseLost()
 
 
 def _still_ours(job: Job, owner: str) -> bool:
@@ -330,14 +333,11 @@ def run_pending(
         while batch:
             if yield_between_jobs:
                 foreground.yield_to_requests()
-            together = _together(batch, busy=yield_between_jobs and foreground.busy())
-            if len(together) > 1 and _run_together(together, owner):
-                del batch[: len(together)]
-                done += len(together)
-                continue
-            for job in together:  # alone, or again one by one after a group that failed
-                run_job(job, owner=owner)
-                done += 1
+            together = _together(batch, yielding=yield_between_jobs)
+            if len(together) == 1 or not _run_together(together, owner):
+                for job in together:  # alone, or one by one after a group that failed
+                    run_job(job, owner=owner)
+            done += len(together)
             del batch[: len(together)]
     return done
 
@@ -345,20 +345,21 @@ def run_pending(
 GROUP_MAX = 10  # jobs in one transaction (a claim's worth)
 
 
-def _together(batch: list[Job], *, busy: bool) -> list[Job]:
+def _together(batch: list[Job], *, yielding: bool) -> list[Job]:
     """The jobs at the head of `batch` to run in one transaction: the run of `batch=True`
-    kinds there (their handlers accept a `transactions.batch()`), unless requests are in
-    flight on this machine (a group holds SQLite's write turn that much longer), or just
-    the first job."""
+    kinds there (their handlers accept a `transactions.batch()`), or just the first job —
+    also while requests are in flight on this machine (when `yielding` to them): a group
+    holds SQLite's write turn that much longer."""
     registry.load()
-    if not mechanisms.GROUPED_JOBS or busy:
-        return batch[:1]
     run = []
-    for job in batch[:GROUP_MAX]:
-        if job.kind not in registry.BATCHED:
-            break
-        run.append(job)
-    return run or batch[:1]
+    if mechanisms.GROUPED_JOBS:
+        for job in batch[:GROUP_MAX]:
+            if job.kind not in registry.BATCHED:
+                break
+            run.append(job)
+    if len(run) < 2 or (yielding and foreground.busy()):
+        return batch[:1]
+    return run
 
 
 def _run_together(jobs: list[Job], owner: str) -> bool:
@@ -369,16 +370,11 @@ def _run_together(jobs: list[Job], owner: str) -> bool:
     try:
         with transactions.batch():
             for job in jobs:
-                attempts = job.attempts + 1
                 token = requestid.current.set(job.payload.get("_request_id") or f"job-{job.pk}")
                 try:
-                    registry.HANDLERS[job.kind](
-                        job.payload | {"_job_id": job.pk, "_attempt": attempts}
-                    )
+                    _handle_and_finish(job, owner)
                 finally:
                     requestid.current.reset(token)
-                if not _finish(job, owner, attempts):
-                    raise _LeaseLost()
     except Exception:  # rolled back: one by one now, where it is reported
         return False
     return True

@@ -85,10 +85,7 @@ def _headers() -> dict[str, str]:
 
 
 def _raise_for(resp: httpx.Response | keepalive.Answer) -> None:
-    if isinstance(resp, httpx.Response):
-        status, reason = resp.status_code, resp.reason_phrase
-    else:
-        status, reason = resp.status, resp.reason
+    status, reason = resp.status_code, resp.reason_phrase
     if status < 400:
         return
     try:
@@ -121,10 +118,19 @@ _pool: keepalive.Pool | None = None
 
 def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST a JSON body; the answer's JSON object (empty when it has none)."""
+    resp: httpx.Response | keepalive.Answer
     if not mechanisms.GRAPH_KEEPALIVE or _proxied(url):
         resp = _request("POST", url, json=body)
+    else:
+        resp = _kept_alive_post(url, body)
+    try:
         found = resp.json() if resp.content else {}
-        return found if isinstance(found, dict) else {}
+    except ValueError:
+        found = {}
+    return found if isinstance(found, dict) else {}
+
+
+def _kept_alive_post(url: str, body: dict[str, Any]) -> keepalive.Answer:
     global _pool
     if _pool is None:
         _pool = keepalive.Pool(
@@ -140,17 +146,13 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
     except keepalive.Unavailable as exc:  # connection refused, timeout: try again later
         raise GraphError(status=0, code=0, message=f"Graph API no disponible: {exc}") from exc
     _raise_for(answer)
-    if answer.status >= 300:  # the messages endpoint does not redirect
+    if answer.status_code >= 300:  # the messages endpoint does not redirect
         raise GraphError(
-            status=answer.status,
+            status=answer.status_code,
             code=0,
-            message=f"Respuesta inesperada: {answer.status} {answer.reason}",
+            message=f"Respuesta inesperada: {answer.status_code} {answer.reason_phrase}",
         )
-    try:
-        found = answer.json() if answer.body else {}
-    except ValueError:
-        found = {}
-    return found if isinstance(found, dict) else {}
+    return answer
 
 
 _PROXY_VARIABLES = tuple(

@@ -97,7 +97,7 @@ def post(pool: keepalive.Pool, url: str, echo: str) -> keepalive.Answer:
 
 def test_requests_share_one_kept_alive_connection(server, pool):
     answers = [post(pool, server.url, f"m{i}") for i in range(3)]
-    assert [a.status for a in answers] == [201, 201, 201]
+    assert [a.status_code for a in answers] == [201, 201, 201]
     assert [a.json()["echo"] for a in answers] == ["m0", "m1", "m2"]
     assert {a.json()["connection"] for a in answers} == {1}
     assert server.connections == 1
