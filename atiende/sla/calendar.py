@@ -41,7 +41,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 __all__ = ["DAY", "BusinessCalendar", "OutOfRange", "parse_intervals"]
@@ -230,12 +230,40 @@ def _offset_pieces(tz: tzinfo, year: int) -> tuple[tuple[int, int, int], ...]:
     return tuple(pieces)
 
 
+class HolidayStore(Protocol):
+    """Where a process finds the holidays an earlier one computed (`holiday_files.py`)."""
+
+    def knows(self, country: str) -> bool: ...
+    def get(self, country: str, year: int) -> tuple[tuple[date, str], ...] | None: ...
+    def put(self, country: str, year: int, days: tuple[tuple[date, str], ...]) -> None: ...
+
+
+_store: HolidayStore | None = None
+
+
+def keep_holidays_in(store: HolidayStore | None) -> None:
+    """Ask `store` for a country's holidays before the `holidays` package, and give it what
+    the package computes (None: the package only, as by default)."""
+    global _store
+    _store = store
+    _raw_country_holidays.cache_clear()
+    _country_holidays.cache_clear()
+
+
 @lru_cache(maxsize=1024)
 def _raw_country_holidays(country: str, year: int) -> tuple[tuple[date, str], ...]:
+    store = _store
+    if store is not None:
+        kept = store.get(country, year)
+        if kept is not None:
+            return kept
     import holidays  # local import: only calendars with a holiday country need it
 
     data = holidays.country_holidays(country, years=[year], language="es")
-    return tuple(sorted((d, str(n)) for d, n in dict(data).items()))
+    days = tuple(sorted((d, str(n)) for d, n in dict(data).items()))
+    if store is not None:
+        store.put(country, year, days)
+    return days
 
 
 @lru_cache(maxsize=1024)
@@ -251,6 +279,8 @@ def _country_holidays(country: str, year: int) -> Mapping[date, str]:
 
 
 def _check_country(country: str) -> None:
+    if _store is not None and _store.knows(country):
+        return
     import holidays
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
@@ -10,10 +11,11 @@ from atiende.accounts import services as accounts
 from atiende.accounts.models import SupportGroup
 from atiende.configuration.loader.report import Report, Spec
 from atiende.configuration.models import Setting
-from atiende.core import audit
+from atiende.core import audit, clock
 from atiende.directory.models import Channel
 from atiende.escalations.models import EscalationLevel
 from atiende.sla.models import Schedule, SlaTarget
+from atiende.sla.schedules import calendar_of
 
 
 def _upsert(
@@ -163,7 +165,18 @@ def apply(spec: Spec, *, actor: Any = None) -> Report:
         "setting",
         Setting.objects.exclude(key__in=spec.settings).values_list("key", flat=True),
     )
+    _compute_holidays()
     return report
+
+
+def _compute_holidays() -> None:
+    """The holidays of last year, this one and the next, for every schedule that has them:
+    computed once here, when a deployment is set up, and read from a file by every process
+    after it (sla/holiday_files.py) instead of importing the `holidays` package."""
+    year = clock.now().year
+    for schedule in Schedule.objects.exclude(holiday_country=""):
+        for y in (year - 1, year, year + 1):
+            calendar_of(schedule).is_holiday(dt.date(y, 1, 1))
 
 
 def _apply_organizations(spec: Spec, report: Report, actor: Any) -> None:
