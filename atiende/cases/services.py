@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, models
 
 from atiende.accounts.models import SupportGroup, User
 from atiende.cases import numbers, statuses, storage, transitions, versions
@@ -68,9 +69,18 @@ def _next_number() -> str:
     return numbers.format_number(row[0])
 
 
-def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Iterable[str]) -> None:
-    if value not in choices:
-        errors[field] = f"Valor inválido {value!r}; use uno de: {', '.join(choices)}."
+def _check_choice(
+    errors: dict[str, str], field: str, value: Any, choices: type[models.Choices]
+) -> None:
+    values = _values(choices)
+    if value not in values:
+        errors[field] = f"Valor inválido {value!r}; use uno de: {', '.join(values)}."
+
+
+@functools.cache
+def _values(choices: type[models.Choices]) -> tuple[str, ...]:
+    """A choices class's values: Django builds the list anew at each `.values`."""
+    return tuple(choices.values)
 
 
 @service
@@ -95,10 +105,10 @@ def open_case(
     type = type or site.get("cases.default_type")
     priority = priority or site.get("cases.default_priority")
     errors: dict[str, str] = {}
-    _check_choice(errors, "type", type, CaseType.values)
-    _check_choice(errors, "priority", priority, Priority.values)
+    _check_choice(errors, "type", type, CaseType)
+    _check_choice(errors, "priority", priority, Priority)
     classification = classification or Classification.INTERNAL
-    _check_choice(errors, "classification", classification, Classification.values)
+    _check_choice(errors, "classification", classification, Classification)
     # Channels bring subjects from other systems: line breaks become spaces rather than
     # losing the message (the API refuses them with a 422 before this).
     subject = text.one_line(subject or "").strip()
@@ -226,11 +236,11 @@ def update_case(
     versions.check(case, expected_version)
     errors: dict[str, str] = {}
     if "type" in changes:
-        _check_choice(errors, "type", changes["type"], CaseType.values)
+        _check_choice(errors, "type", changes["type"], CaseType)
     if "priority" in changes:
-        _check_choice(errors, "priority", changes["priority"], Priority.values)
+        _check_choice(errors, "priority", changes["priority"], Priority)
     if "classification" in changes:
-        _check_choice(errors, "classification", changes["classification"], Classification.values)
+        _check_choice(errors, "classification", changes["classification"], Classification)
     if "subject" in changes and not (changes["subject"] or "").strip():
         errors["subject"] = "El asunto es obligatorio."
     elif "subject" in changes and (problem := text.one_line_problem(changes["subject"])):
@@ -358,7 +368,7 @@ def add_note(
     `updated_at` at the opening instant.
     """
     _check: dict[str, str] = {}
-    _check_choice(_check, "visibility", visibility, Visibility.values)
+    _check_choice(_check, "visibility", visibility, Visibility)
     if not (body_text or "").strip() and not body_html.strip():
         _check["body"] = "La nota no puede estar vacía."
     is_customer = actor is not None and actor.is_customer

@@ -33,6 +33,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models.signals import post_save, pre_save
 
@@ -72,11 +73,16 @@ def _converter(field: models.Field, conn: Any) -> Convert:
     target = field.target_field if type(field) in _RELATIONS else field  # type: ignore[attr-defined]
     if type(target) is models.DateTimeField:
         adapt = conn.ops.adapt_datetimefield_value
+        # SQLite keeps a datetime as its UTC text: one already in UTC (the clock's) needs
+        # only its zone dropped, as Django's make_naive to UTC then str() would give.
+        as_text = conn.vendor == "sqlite" and settings.USE_TZ and conn.timezone is dt.UTC
 
         def when(value: Any) -> Any:
             if value is None:
                 return None
             if type(value) is dt.datetime and value.tzinfo is not None:
+                if as_text and value.tzinfo is dt.UTC:
+                    return str(value.replace(tzinfo=None))
                 return adapt(value)
             return slow(value)
 

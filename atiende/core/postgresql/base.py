@@ -2,8 +2,8 @@
 
 from django.db.backends.postgresql import base
 
-from atiende.core import deferred
+from atiende.core import deferred, threads_first
 
 
-class DatabaseWrapper(deferred.ConnectionHooks, base.DatabaseWrapper):
+class DatabaseWrapper(threads_first.OwnThreadFirst, deferred.ConnectionHooks, base.DatabaseWrapper):
     pass

@@ -345,3 +345,24 @@ def test_add_once_goes_through_save_in_a_savepoint_when_a_receiver_listens(porta
         post_save.disconnect(receiver, sender=Note)
     assert heard == ["x-1"]
     assert Note.objects.filter(external_id="x-1").count() == 1
+
+
+def test_datetimes_are_stored_as_the_text_the_orm_stores():
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+
+    moments = [NOW, NOW.replace(microsecond=0), NOW.astimezone(ZoneInfo("America/Bogota"))]
+    for i, at in enumerate(moments):
+        entry = dict(actor_label="x", object_type="x.y", object_id="1", changes={}, at=at)
+        AuditEntry.objects.bulk_create([AuditEntry(action=f"dt-orm-{i}", **entry)])
+        rows.insert([AuditEntry(action=f"dt-rows-{i}", **entry)])
+    table = AuditEntry._meta.db_table
+    text = "CAST(at AS TEXT)" if connection.vendor == "sqlite" else "at::text"
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT action, {text} FROM {table} WHERE action LIKE %s", ["dt-%"])
+        stored = dict(cur.fetchall())
+    for i in range(len(moments)):
+        assert stored[f"dt-rows-{i}"] == stored[f"dt-orm-{i}"]
+    if connection.vendor == "sqlite":
+        assert stored["dt-rows-1"] == str(NOW.replace(microsecond=0, tzinfo=None))
