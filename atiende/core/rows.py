@@ -73,15 +73,17 @@ def _converter(field: models.Field, conn: Any) -> Convert:
     target = field.target_field if type(field) in _RELATIONS else field  # type: ignore[attr-defined]
     if type(target) is models.DateTimeField:
         adapt = conn.ops.adapt_datetimefield_value
-        # SQLite keeps a datetime as its UTC text: one already in UTC (the clock's) needs
-        # only its zone dropped, as Django's make_naive to UTC then str() would give.
+        # SQLite keeps a datetime as its UTC text, which is what Django's adapter gives
+        # (make_naive to UTC, then str) without its checks and settings look-ups.
         as_text = conn.vendor == "sqlite" and settings.USE_TZ and conn.timezone is dt.UTC
 
         def when(value: Any) -> Any:
             if value is None:
                 return None
             if type(value) is dt.datetime and value.tzinfo is not None:
-                if as_text and value.tzinfo is dt.UTC:
+                if as_text:
+                    if value.tzinfo is not dt.UTC:
+                        value = value.astimezone(dt.UTC)
                     return str(value.replace(tzinfo=None))
                 return adapt(value)
             return slow(value)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from atiende.core import audit, clock
+from atiende.core import audit, clock, rows
 from atiende.core.errors import DomainError, InvalidInput
 from atiende.core.snapshot import Snapshot
 from atiende.core.text import one_line, one_line_problem
@@ -396,12 +396,13 @@ def _insert_email_contacts(wanted: dict[str, str]) -> dict[str, Contact]:
         for address, name in wanted.items()
     }
     if connection.features.can_return_rows_from_bulk_insert:
-        Contact.objects.bulk_create(list(contacts.values()))
+        rows.insert(list(contacts.values()), using=connection.alias)
     else:  # SQLite before 3.35 cannot say the new ids of a multi-row INSERT
         for contact in contacts.values():
             contact.save(force_insert=True)
-    ContactEmail.objects.bulk_create(
-        [ContactEmail(contact=contact, address=address) for address, contact in contacts.items()]
+    rows.insert(
+        [ContactEmail(contact=contact, address=address) for address, contact in contacts.items()],
+        using=connection.alias,
     )
     return contacts
 
