@@ -26,8 +26,17 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:  # most values: four checks and two hasattr spared
+    kind = type(value)
+    if kind in _SCALARS:  # most values: four checks and two hasattr spared
         return value
+    # the usual `changes`: a dict of [old, new] lists of scalars, without a call per value
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v)
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
