@@ -21,6 +21,7 @@ is the same as no file: the package computes, as without a store.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -50,10 +51,18 @@ class HolidayFiles:
 
     def __init__(self, directory: Path | str, *, fingerprint: str | None = None) -> None:
         self.directory = Path(directory)
-        fingerprint = package_fingerprint() if fingerprint is None else fingerprint
-        self.path = self.directory / f"holidays-es-{fingerprint}.json" if fingerprint else None
+        self._fingerprint = fingerprint
         self._lock = threading.Lock()
         self._data: dict[str, dict[str, list[list[str]]]] | None = None
+
+    @functools.cached_property
+    def path(self) -> Path | None:
+        """The file, named when first needed: a process that never asks for a holiday
+        (most commands) does not look for the package at its start."""
+        fingerprint = self._fingerprint
+        if fingerprint is None:
+            fingerprint = package_fingerprint()
+        return self.directory / f"holidays-es-{fingerprint}.json" if fingerprint else None
 
     def knows(self, country: str) -> bool:
         """Whether the package computed a year of `country` before: a country it supports."""
@@ -68,21 +77,24 @@ class HolidayFiles:
         return tuple((date.fromisoformat(d), name) for d, name in days)
 
     def put(self, country: str, year: int, days: Days) -> None:
-        if self.path is None:
+        path = self.path
+        if path is None:
             return
         entry = [[d.isoformat(), name] for d, name in days]
         with self._lock:
-            self._loaded().setdefault(country, {})[str(year)] = entry
-            data = _read(self.path)  # what other processes added since
-            for known_country, years in (self._data or {}).items():
+            mine = self._loaded()
+            mine.setdefault(country, {})[str(year)] = entry
+            data = _read(path)  # what other processes added since
+            for known_country, years in mine.items():
                 data.setdefault(known_country, {}).update(years)
             self._data = data
             with contextlib.suppress(OSError):
-                _write(self.path, data)
+                _write(path, data)
 
     def _loaded(self) -> dict[str, dict[str, list[list[str]]]]:
         if self._data is None:
-            self._data = _read(self.path) if self.path is not None else {}
+            path = self.path
+            self._data = _read(path) if path is not None else {}
         return self._data
 
 

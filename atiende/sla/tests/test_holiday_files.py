@@ -109,7 +109,7 @@ def test_an_unwritable_directory_costs_only_the_computation(store_in, tmp_path):
 
 def test_two_processes_adding_years_keep_both(store_in, tmp_path):
     one, two = HolidayFiles(tmp_path), HolidayFiles(tmp_path)
-    one.knows("CO"), two.knows("CO")  # both read the (missing) file first
+    assert not one.knows("CO") and not two.knows("CO")  # both read the (missing) file first
     one.put("CO", 2026, ((date(2026, 1, 1), "Año Nuevo"),))
     two.put("CO", 2030, ((date(2030, 1, 1), "Año Nuevo"),))
     again = HolidayFiles(tmp_path)
