@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from atiende.cases.statuses import Status
 from atiende.core import deferred
+from atiende.core.construction import quick_init
 
 
 class CaseType(models.TextChoices):
@@ -60,6 +61,7 @@ class CaseCounter(models.Model):
         return f"{self.name}: {self.value}"
 
 
+@quick_init
 class Case(models.Model):
     number = models.CharField(max_length=12, unique=True)
     type = models.CharField(max_length=20, choices=CaseType.choices)
@@ -183,6 +185,7 @@ class Case(models.Model):
         return f"{self.number} {self.subject}"
 
 
+@quick_init
 class Note(models.Model):
     # Set by cases.services.add_note, not stored: whether that call wrote this row (False:
     # the same external message was already there and this is it).
@@ -249,6 +252,7 @@ class Note(models.Model):
         return f"{self.case.number} #{self.pk}"
 
 
+@quick_init
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     note = models.ForeignKey(

@@ -1,5 +1,6 @@
 from django.db import models
 
+from atiende.core.construction import quick_init
 from atiende.directory.models import ChannelKind
 
 
@@ -9,6 +10,7 @@ class NotificationStatus(models.TextChoices):
     FAILED = "failed", "Fallida"
 
 
+@quick_init
 class Notification(models.Model):
     """A message to a person about a case event (breach, escalation, page), sent through
     the sender of its kind (email, WhatsApp) by the worker; its state is visible to staff."""

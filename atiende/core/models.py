@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from atiende.core.construction import quick_init
 
+
+@quick_init
 class AuditEntry(models.Model):
     """Append-only record of every change a service makes: who, when, what, old -> new.
 

@@ -146,9 +146,13 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: st
     tail = conflict + tail
     conn = connections[using]
     rows = []
+    relations = _relations(model)
     for obj in objs:
         # an unsaved related object assigned earlier and saved since: take its id now
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        if relations is None:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        elif relations:
+            _take_related_ids(obj, relations)
         for attname, field, prepares, convert in columns:
             value = field.pre_save(obj, True) if prepares else getattr(obj, attname)
             rows.append(convert(value))
@@ -172,6 +176,41 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: st
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = using
+
+
+@functools.cache
+def _relations(model: type[models.Model]) -> list[Any] | None:
+    """`model`'s concrete relations to check before a write (`_take_related_ids`); None
+    when it has private relations (a generic foreign key), which the ORM checks itself."""
+    meta = model._meta
+    if any(f.is_relation for f in meta.private_fields):
+        return None
+    return [f for f in meta.concrete_fields if f.is_relation]
+
+
+def _take_related_ids(obj: models.Model, relations: list[Any]) -> None:
+    """What `Model._prepare_related_fields_for_save` does before a write, over `obj`'s
+    relations only (it walks every field): a related object assigned while unsaved must
+    have been saved since (else ValueError, as there), and its key is taken now if the
+    object's own column is still empty; a cached object whose key no longer matches the
+    column is dropped from the cache."""
+    for field in relations:
+        if not field.is_cached(obj):
+            continue
+        related = getattr(obj, field.name, None)
+        if not related:
+            continue
+        if not related._is_pk_set():
+            if not field.remote_field.multiple:
+                field.remote_field.delete_cached_value(related)
+            raise ValueError(
+                f"bulk_create() prohibited to prevent data loss due to unsaved related "
+                f"object '{field.name}'."
+            )
+        if getattr(obj, field.attname) in field.empty_values:
+            setattr(obj, field.name, related)
+        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+            field.delete_cached_value(obj)
 
 
 def add(obj: models.Model) -> None:

@@ -1,5 +1,7 @@
 from django.db import models
 
+from atiende.core.construction import quick_init
+
 
 class Organization(models.Model):
     slug = models.SlugField(unique=True)
@@ -18,6 +20,7 @@ class Organization(models.Model):
         return self.name
 
 
+@quick_init
 class Contact(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
@@ -41,6 +44,7 @@ class Contact(models.Model):
         return self.name or f"Contacto {self.pk}"
 
 
+@quick_init
 class ContactEmail(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     address = models.EmailField(unique=True)  # stored lower-cased
@@ -53,6 +57,7 @@ class ContactEmail(models.Model):
         return self.address
 
 
+@quick_init
 class ContactPhone(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(max_length=20, unique=True)  # E.164

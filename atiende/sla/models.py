@@ -1,6 +1,7 @@
 from django.db import models
 
 from atiende.core import deferred
+from atiende.core.construction import quick_init
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -62,6 +63,7 @@ class TimerKind(models.TextChoices):
     RESOLUTION = "resolution", "Resolución"
 
 
+@quick_init
 class SlaTimer(models.Model):
     """One SLA clock of a case.
 

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from atiende.core import deferred
+from atiende.core.construction import quick_init
 
 
 class JobStatus(models.TextChoices):
@@ -11,6 +12,7 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Fallido (definitivo)"
 
 
+@quick_init
 class Job(models.Model):
     """A unit of background work: an inbound event to process or an outbound message to send.
 

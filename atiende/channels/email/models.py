@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from atiende.core import deferred
+from atiende.core.construction import quick_init
 from atiende.directory.models import Channel
 
 
@@ -14,6 +15,7 @@ class EmailChannel(Channel):
         verbose_name_plural = "buzones de correo"
 
 
+@quick_init
 class ReceivedEmail(models.Model):
     """One message we stored (or recognised as a bounce): the ledger behind idempotency.
 

@@ -4,6 +4,8 @@ the lines refuse, and the agents' extensions and phones (how a PBX names an agen
 from django.conf import settings
 from django.db import models
 
+from atiende.core.construction import quick_init
+
 
 class Direction(models.TextChoices):
     IN = "in", "Entrante"
@@ -16,6 +18,7 @@ class CallState(models.TextChoices):
     ENDED = "ended", "Terminada"
 
 
+@quick_init
 class Call(models.Model):
     """A call on a phone line, built from the PBX's `newCall`, `answer` and `hangup` events
     in whatever order they arrive (see services.apply_event)."""
@@ -124,6 +127,7 @@ class Call(models.Model):
         return f"{self.get_direction_display()} {self.from_raw} → {self.to_raw} ({self.state})"
 
 
+@quick_init
 class CallEvent(models.Model):
     """One PBX event as it was received: the unique (line, call id, event) is what makes
     processing exactly once, however often the PBX sends it."""

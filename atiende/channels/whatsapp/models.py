@@ -1,5 +1,7 @@
 from django.db import models
 
+from atiende.core.construction import quick_init
+
 
 class Step(models.TextChoices):
     """Where a conversation is in its guided flow (`states.py` has the transitions)."""
@@ -54,6 +56,7 @@ class Conversation(models.Model):
         return f"{self.channel_id}:{self.wa_id or self.user_id}"
 
 
+@quick_init
 class ProcessedMessage(models.Model):
     """A WhatsApp message id already handled on a channel: what makes the guided flow
     idempotent too (a redelivered menu choice is not answered twice)."""

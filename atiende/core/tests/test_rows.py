@@ -111,6 +111,27 @@ def test_a_related_row_never_saved_is_refused_as_the_orm_refuses_it():
     assert not AuditEntry.objects.filter(action="unsaved").exists()
 
 
+def test_related_rows_are_checked_as_the_orm_checks_them():
+    """`insert` checks only a model's relations; what it does matches `bulk_create`."""
+    ours, orms = _entries("mine", None)[0], _entries("orm", None)[0]
+    for entry in (ours, orms):
+        entry.actor = User(email=f"{entry.action}@example.test", name="Never")
+    with pytest.raises(ValueError) as mine:
+        rows.insert([ours])
+    with pytest.raises(ValueError) as orm:
+        AuditEntry.objects.bulk_create([orms])
+    assert str(mine.value) == str(orm.value)
+    # a cached object whose id changed since it was assigned is dropped from the cache
+    one, other = (User.objects.create(email=f"u{i}@example.test", name="U") for i in range(2))
+    first = one.pk
+    entry = _entries("moved", None)[0]
+    entry.actor = one
+    one.pk = other.pk
+    rows.insert([entry])
+    assert AuditEntry.objects.get(pk=entry.pk).actor_id == first
+    assert entry.actor is not one and entry.actor.pk == first  # read again
+
+
 def test_rows_that_have_their_ids_are_written_with_them():
     job = _jobs("own", 1)[0]
     job.pk = 987654
