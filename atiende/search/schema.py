@@ -1,6 +1,9 @@
 """The search index: one document per case (number, subject, description, the requester's
-name and email addresses, the organization's name) and one per note (its text, internal
-notes included: the index serves the agents' console only).
+name and email addresses, the organization's name) and one per note that a person wrote
+(its text, internal notes included: the index serves the agents' console only). Automatic
+notes — acknowledgements, status notices, our own wording — are not indexed: their words
+are in every case and would only make every search match everything (they are also a third
+of the documents an intake of new cases writes).
 
 The database keeps it current itself, with triggers on `cases_case` and `cases_note`:
 every way a case or note is written (services, channel intake, the admin, a bulk load)
@@ -54,16 +57,18 @@ SQLITE_CREATE = [
     """CREATE TRIGGER search_case_delete AFTER DELETE ON cases_case BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2;
     END""",
-    """CREATE TRIGGER search_note_insert AFTER INSERT ON cases_note BEGIN
+    """CREATE TRIGGER search_note_insert AFTER INSERT ON cases_note WHEN NOT NEW.automatic
+    BEGIN
         INSERT INTO search_document (rowid, body, case_id) VALUES
             (NEW.id * 2 + 1, NEW.body_text, NEW.case_id);
     END""",
     """CREATE TRIGGER search_note_update AFTER UPDATE ON cases_note
     WHEN NEW.body_text IS NOT OLD.body_text OR NEW.case_id IS NOT OLD.case_id
+      OR NEW.automatic IS NOT OLD.automatic
     BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2 + 1;
-        INSERT INTO search_document (rowid, body, case_id) VALUES
-            (NEW.id * 2 + 1, NEW.body_text, NEW.case_id);
+        INSERT INTO search_document (rowid, body, case_id)
+            SELECT NEW.id * 2 + 1, NEW.body_text, NEW.case_id WHERE NOT NEW.automatic;
     END""",
     """CREATE TRIGGER search_note_delete AFTER DELETE ON cases_note BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2 + 1;
@@ -88,7 +93,7 @@ _SQLITE_REBUILD = [
     f"""INSERT INTO search_document (rowid, body, case_id)
         SELECT id * 2, {_SQLITE_CASE_TEXT.replace("NEW.", "c.")}, id FROM cases_case AS c""",
     """INSERT INTO search_document (rowid, body, case_id)
-        SELECT id * 2 + 1, body_text, case_id FROM cases_note""",
+        SELECT id * 2 + 1, body_text, case_id FROM cases_note WHERE NOT automatic""",
 ]
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -148,7 +153,14 @@ POSTGRES_CREATE = [
             RETURN OLD;
         END IF;
         IF TG_OP = 'UPDATE' AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text
-           AND NEW.case_id IS NOT DISTINCT FROM OLD.case_id THEN
+           AND NEW.case_id IS NOT DISTINCT FROM OLD.case_id
+           AND NEW.automatic IS NOT DISTINCT FROM OLD.automatic THEN
+            RETURN NEW;
+        END IF;
+        IF NEW.automatic THEN
+            IF TG_OP = 'UPDATE' THEN
+                DELETE FROM search_document WHERE id = OLD.id * 2 + 1;
+            END IF;
             RETURN NEW;
         END IF;
         INSERT INTO search_document (id, case_id, document)
@@ -189,8 +201,31 @@ _PG_REBUILD = [
         SELECT id * 2, id, {_pg_vector(_PG_CASE_TEXT.replace("NEW.", "c."))}
         FROM cases_case AS c""",
     f"""INSERT INTO search_document (id, case_id, document)
-        SELECT id * 2 + 1, case_id, {_pg_vector("body_text")} FROM cases_note""",
+        SELECT id * 2 + 1, case_id, {_pg_vector("body_text")} FROM cases_note
+        WHERE NOT automatic""",
 ]
+
+
+def note_triggers(connection) -> None:
+    """Write the notes' triggers again as defined here (migration 0005: automatic notes
+    left out), and drop the documents of automatic notes already indexed."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            for name in ("search_note_insert", "search_note_update"):
+                cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+                (sql,) = [s for s in SQLITE_CREATE if f"TRIGGER {name} " in s]
+                cur.execute(sql)
+            cur.execute(
+                "DELETE FROM search_document WHERE rowid IN "
+                "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"
+            )
+        elif connection.vendor == "postgresql":
+            (sql,) = [s for s in POSTGRES_CREATE if "CREATE FUNCTION search_index_note()" in s]
+            cur.execute(sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+            cur.execute(
+                "DELETE FROM search_document WHERE id IN "
+                "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"
+            )
 
 
 def create(schema_editor) -> None:

@@ -73,6 +73,62 @@ def test_messages_and_internal_notes_are_searchable(signed_in, world):
     assert found(signed_in.get("/console/search", {"q": "cedula"})) == [world.awaiting.number]
 
 
+def test_automatic_notes_are_not_indexed(signed_in, world):
+    """Our own wording (acknowledgements, status notices) is in every case: searching it
+    would find them all. What people write is found."""
+    from atiende.cases.models import Note
+
+    auto = cases.add_note(
+        case=world.unassigned, body_text="Aviso automático: radicado zanahoria", automatic=True
+    )
+    person = cases.add_note(
+        case=world.awaiting,
+        body_text="Pregunta por la zanahoria",
+        author_contact=world.mine.requester,
+    )
+    assert matching_case_ids("zanahoria") == [world.awaiting.pk]
+    # a note that becomes automatic leaves the index; one that stops being so comes back
+    Note.objects.filter(pk=person.pk).update(automatic=True)
+    assert matching_case_ids("zanahoria") == []
+    Note.objects.filter(pk=auto.pk).update(automatic=False)
+    assert matching_case_ids("zanahoria") == [world.unassigned.pk]
+    Note.objects.filter(pk=auto.pk).update(body_text="Aviso: pepino")
+    assert matching_case_ids("pepino") == [world.unassigned.pk]
+    # a rebuild follows the same rule
+    schema.rebuild(connection)
+    assert matching_case_ids("zanahoria") == [] and matching_case_ids("pepino") == [
+        world.unassigned.pk
+    ]
+
+
+def test_the_migration_drops_automatic_notes_already_indexed(world):
+    auto = cases.add_note(case=world.unassigned, body_text="Radicado rábano", automatic=True)
+    schema.set_triggers(connection, enabled=False)  # as an index written before 0005
+    try:
+        schema.rebuild(connection)
+        with connection.cursor() as cur:  # the document as the old triggers wrote it
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    "INSERT INTO search_document (id, case_id, document)"
+                    " VALUES (%s, %s, to_tsvector('spanish', 'rábano'))",
+                    [auto.pk * 2 + 1, auto.case_id],
+                )
+            else:
+                cur.execute(
+                    "INSERT INTO search_document (rowid, body, case_id) VALUES (%s, %s, %s)",
+                    [auto.pk * 2 + 1, auto.body_text, auto.case_id],
+                )
+    finally:
+        schema.set_triggers(connection, enabled=True)
+    assert matching_case_ids("rabano") == [world.unassigned.pk]
+    schema.note_triggers(connection)
+    assert matching_case_ids("rabano") == []
+    cases.add_note(
+        case=world.awaiting, body_text="Otro rábano", author_contact=world.mine.requester
+    )
+    assert matching_case_ids("rabano") == [world.awaiting.pk]
+
+
 def test_contact_and_organization_are_searchable(signed_in, world):
     got = found(signed_in.get("/console/search", {"q": "perez"}))
     assert world.mine.number in got and world.globex.number not in got
