@@ -129,7 +129,7 @@ POSTGRES_CREATE = [
         document tsvector NOT NULL
     )""",
     "CREATE INDEX search_document_match ON search_document USING gin (document)",
-    f"""CREATE FUNCTION search_index_case() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION search_index_case() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
             DELETE FROM search_document WHERE id = OLD.id * 2;
@@ -146,7 +146,7 @@ POSTGRES_CREATE = [
             ON CONFLICT (id) DO UPDATE SET case_id = EXCLUDED.case_id, document = EXCLUDED.document;
         RETURN NEW;
     END $$""",
-    f"""CREATE FUNCTION search_index_note() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION search_index_note() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
             DELETE FROM search_document WHERE id = OLD.id * 2 + 1;
@@ -169,7 +169,7 @@ POSTGRES_CREATE = [
         RETURN NEW;
     END $$""",
     # TRUNCATE fires no row triggers (the test runner's flush truncates every table).
-    """CREATE FUNCTION search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE OR REPLACE FUNCTION search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         TRUNCATE search_document;
         RETURN NULL;
@@ -220,8 +220,8 @@ def note_triggers(connection) -> None:
                 "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"
             )
         elif connection.vendor == "postgresql":
-            (sql,) = [s for s in POSTGRES_CREATE if "CREATE FUNCTION search_index_note()" in s]
-            cur.execute(sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+            (sql,) = [s for s in POSTGRES_CREATE if "FUNCTION search_index_note() RETURNS" in s]
+            cur.execute(sql)
             cur.execute(
                 "DELETE FROM search_document WHERE id IN "
                 "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"

@@ -11,6 +11,7 @@ from django.db import connection
 
 from atiende.accounts.models import SupportGroup
 from atiende.cases import services as cases
+from atiende.cases.models import Note
 from atiende.console.tests.queues_world import world_fixture  # noqa: F401
 from atiende.search import schema
 from atiende.search.selectors import matching_case_ids
@@ -76,8 +77,6 @@ def test_messages_and_internal_notes_are_searchable(signed_in, world):
 def test_automatic_notes_are_not_indexed(signed_in, world):
     """Our own wording (acknowledgements, status notices) is in every case: searching it
     would find them all. What people write is found."""
-    from atiende.cases.models import Note
-
     auto = cases.add_note(
         case=world.unassigned, body_text="Aviso automático: radicado zanahoria", automatic=True
     )
