@@ -139,12 +139,16 @@ def parse(
 def _parse(
     msg: EmailMessage, raw: bytes, channel: str, own: set[str], envelope_sender: str | None
 ) -> ParsedEmail:
-    senders = _addresses(msg, "From") or _addresses(msg, "Sender") or _addresses(msg, "Reply-To")
+    raw_headers = RawHeaders(msg)
+    senders = (
+        _addresses(msg, "From", raw_headers)
+        or _addresses(msg, "Sender", raw_headers)
+        or _addresses(msg, "Reply-To", raw_headers)
+    )
     if not senders:
         raise Unparseable("El mensaje no tiene una dirección de remitente legible (From).")
     name, sender = senders[0]
-    raw_headers = RawHeaders(msg)
-    subject = header(msg, "Subject")
+    subject = header(msg, "Subject", raw_headers)
     date = raw_headers.get("Date")
     ids = message_ids(raw_headers.get("Message-ID"))
     message_id = ids[0] if ids else None

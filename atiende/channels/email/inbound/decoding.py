@@ -13,6 +13,8 @@ import functools
 import re
 from email.message import Message
 
+from atiende.channels.email.inbound import plain_headers
+
 MAX_ID = 255
 _IDS = re.compile(r"<[^<>\s]+>")
 
@@ -124,7 +126,16 @@ class RawHeaders:
         return " ".join(_fix_surrogates(value).split()) if value else ""
 
 
-def header(msg: Message, name: str) -> str:
+def header(msg: Message, name: str, raw: RawHeaders | None = None) -> str:
+    """The header's text, decoded, its whitespace folded; "" when it is missing. With the
+    message's `raw` headers, a plain-shaped one is read without the policy's parser."""
+    if raw is not None:
+        value = raw.values.get(name.lower())
+        if value is None:
+            return ""
+        text = plain_headers.unstructured(value)
+        if text is not None:
+            return text
     try:
         value = msg.get(name)
     except Exception:  # a header the policy cannot parse (e.g. an encoded line break in
@@ -141,7 +152,14 @@ def header(msg: Message, name: str) -> str:
     return " ".join(_fix_surrogates(text).split())
 
 
-def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+def _addresses(msg: Message, name: str, raw: RawHeaders | None = None) -> list[tuple[str, str]]:
+    if raw is not None:
+        value = raw.values.get(name.lower())
+        if value is None:
+            return []
+        mailbox = plain_headers.mailbox(value)
+        if mailbox is not None:
+            return [(mailbox[0], mailbox[1].strip().lower())]
     try:
         value = msg.get(name)
         addrs = getattr(value, "addresses", None)
