@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from atiende.cases import numbers
+from atiende.channels.email.inbound import boundaries
 from atiende.channels.email.inbound.authentication import dmarc_passed
 from atiende.channels.email.inbound.autoreplies import _no_auto_reply
 from atiende.channels.email.inbound.bodies import (
@@ -55,6 +56,9 @@ __all__ = [
     "trim_quoted",
     "without_nul",
 ]
+
+
+boundaries.install()
 
 
 class Unparseable(Exception):
