@@ -58,9 +58,9 @@ def compile(pattern: Any, flags: int = 0) -> Any:  # stands in for re.compile
 
 def install() -> None:
     """Give `email.feedparser` the `re` with this `compile` (idempotent)."""
-    if getattr(feedparser.re, "compile", None) is compile:
+    if getattr(vars(feedparser)["re"], "compile", None) is compile:
         return
     view = types.ModuleType("re", "re, with multipart boundaries matched literally")
     view.__dict__.update({k: v for k, v in vars(re).items() if not k.startswith("__")})
     view.compile = compile  # type: ignore[attr-defined]
-    feedparser.re = view  # type: ignore[attr-defined]
+    setattr(feedparser, "re", view)  # noqa: B010 - the stubs do not name it
