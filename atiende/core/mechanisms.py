@@ -14,7 +14,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
 | `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
 | `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
-| `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on two connections    | 0010   |
+| `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on writer threads     | 0010   |
 | `ATIENDE_GRAPH_KEEPALIVE`      | WhatsApp sends and receipts via http.client  | 0011   |
 | `ATIENDE_GROUPED_JOBS`         | a worker runs several jobs in a transaction  | 0012   |
 """

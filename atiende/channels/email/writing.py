@@ -1,10 +1,16 @@
-"""Storing a pass's transaction groups on two connections at once (PostgreSQL).
+"""Storing a pass's transaction groups on writer threads, each with its own connection.
 
 On PostgreSQL a pass's writer spends about half its time waiting for the server: each
 statement's trip and the server's own work (the search index's `tsvector`s, the indexes,
 the commit), while the machine's other core parses. Two writer threads, each with its own
 connection, store two groups at the same time: one runs Python while the other waits for
 its answer (docs/benchmarks.md, issue 17, session 14).
+
+On SQLite one thread stores (one writer at a time), but not the poller's: that one keeps
+the IMAP connection, so fetching the next chunk and moving the last one on the server
+(round trips to the mail server, and its answers' parsing) no longer stop the storing
+(docs/benchmarks.md, issue 17, session 18). Its own writes (the mailbox's last UID) take
+their turn in SQLite's writer queue (`core/sqlite`) between two groups.
 
 What does not change: each group is still one transaction (`intake.ingest_many`), and a
 chunk leaves the IMAP folder only after every one of its groups committed, chunks in the
@@ -14,10 +20,9 @@ message, or the same new sender, meet at the unique keys as two pollers would (t
 waits for the first's commit, then finds the row taken and is redone one mail at a time):
 nothing is stored twice (`tests/test_writers.py`).
 
-Only where it helps and is safe: PostgreSQL (SQLite has one writer at a time anyway), a
-pass long enough for the parse pool (`parallel.MIN_MESSAGES`), more than one core, and no
-transaction open in the caller (a pass inside one must stay inside it). Switch:
-`ATIENDE_EMAIL_WRITERS=0` (core/mechanisms.py).
+Only where it helps and is safe: a pass long enough for the parse pool
+(`parallel.MIN_MESSAGES`), more than one core, and no transaction open in the caller (a
+pass inside one must stay inside it). Switch: `ATIENDE_EMAIL_WRITERS=0` (core/mechanisms.py).
 """
 
 from __future__ import annotations
@@ -38,20 +43,23 @@ from atiende.core import mechanisms
 
 R = TypeVar("R")
 
-THREADS = 2
+THREADS = 2  # on PostgreSQL
 
 
 def count(messages: int) -> int:
-    """How many writer threads a pass of `messages` gets: 0 means the caller's thread."""
+    """How many writer threads a pass of `messages` gets: 0 means the caller's thread; two
+    on PostgreSQL, one on SQLite."""
     if not mechanisms.EMAIL_WRITERS or messages < parallel.MIN_MESSAGES:
         return 0
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return THREADS if cores > 1 else 0
+    if cores < 2:
+        return 0
+    return THREADS if connection.vendor == "postgresql" else 1
 
 
 class Writers:
