@@ -61,6 +61,7 @@ def keep_cost(raws: list[bytes]) -> dict[str, tuple[float, float, float]]:
     own = frozenset({"soporte@acme.com.co"})
     out = {}
     for what in ("parse only", "parse and keep (files, fsyncs)"):
+        (common.ROOT / "var").mkdir(exist_ok=True)
         root = tempfile.mkdtemp(prefix="atiende-bench-keep-", dir=common.ROOT / "var")
         keep = parallel.Keep(root=root, max_bytes=10 * 2**20, per_message=100)
         before = resource.getrusage(resource.RUSAGE_SELF)
