@@ -23,6 +23,17 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def parsed_or_why(raw: bytes):
+    """`inbound.parse` of `raw` on the test channel, or the reason it is unparseable: what
+    tests compare when two ways of parsing must agree on every fixture."""
+    from atiende.channels.email import inbound
+
+    try:
+        return inbound.parse(raw, channel="correo", own_addresses={"soporte@acme.com.co"})
+    except inbound.Unparseable as exc:
+        return str(exc)
+
+
 @pytest.fixture
 def frozen():
     with clock.frozen(T0) as c:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from atiende.channels.email import inbound
 from atiende.channels.email.inbound import boundaries
+from atiende.channels.email.tests.conftest import parsed_or_why
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -65,14 +66,6 @@ def test_other_patterns_are_compiled_as_they_are():
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("**/*.eml")), ids=lambda p: p.name)
 def test_whole_messages_parse_the_same_either_way(path, monkeypatch):
-    raw = path.read_bytes()
-
-    def parsed():
-        try:
-            return inbound.parse(raw, channel="correo", own_addresses={"soporte@acme.com.co"})
-        except inbound.Unparseable as exc:
-            return str(exc)
-
-    literal = parsed()
+    literal = parsed_or_why(path.read_bytes())
     monkeypatch.setattr(feedparser, "re", re)
-    assert parsed() == literal
+    assert parsed_or_why(path.read_bytes()) == literal

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from atiende.channels.email import inbound
 from atiende.channels.email.inbound import decoding, plain_headers
+from atiende.channels.email.tests.conftest import parsed_or_why
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -143,15 +143,7 @@ def test_other_senders_are_left_to_the_policy(value):
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("**/*.eml")), ids=lambda p: p.name)
 def test_whole_messages_parse_the_same_either_way(path, monkeypatch):
-    raw = path.read_bytes()
-
-    def parsed():
-        try:
-            return inbound.parse(raw, channel="correo", own_addresses={"soporte@acme.com.co"})
-        except inbound.Unparseable as exc:
-            return str(exc)
-
-    plain = parsed()
+    plain = parsed_or_why(path.read_bytes())
     monkeypatch.setattr(plain_headers, "mailbox", lambda value: None)
     monkeypatch.setattr(plain_headers, "unstructured", lambda value: None)
-    assert parsed() == plain
+    assert parsed_or_why(path.read_bytes()) == plain
