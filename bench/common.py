@@ -19,9 +19,16 @@ BIN = Path(sys.executable).parent
 
 
 def prepare_environment(db: str) -> dict[str, str]:
-    """Point this process (and its children) at a fresh database: 'sqlite' or 'postgres'."""
+    """Point this process (and its children) at a fresh database: 'sqlite' or 'postgres'.
+
+    The children (`atiende serve`, `worker`, `poll-email`) import atiende from the tree
+    this bench belongs to: the virtualenv's `atiende` command would otherwise import the
+    checkout the package was installed from, and a bench run from another tree (a copy of
+    an older commit, to compare) would time the installed checkout's code in its children."""
     data_dir = tempfile.mkdtemp(prefix=f"atiende-bench-{db}-")
+    path = os.environ.get("PYTHONPATH", "")
     env = {
+        "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else ""),
         "ATIENDE_DATA_DIR": data_dir,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "atiende.settings"),
         "ATIENDE_LOG_LEVEL": "WARNING",
