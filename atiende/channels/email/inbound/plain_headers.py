@@ -104,22 +104,15 @@ def unstructured(value: str) -> str | None:
         return None
     if "=?" not in line:
         return " ".join(line.split())
-    out: list[str] = []
+    pieces: list[str] = []
     last_encoded = False
     for word in line.split():
-        if word.startswith("=?"):
-            text = _decoded_word(word)
-            if text is None:
-                return None
-            if out and not last_encoded:
-                out.append(" ")
-            out.append(text)
-            last_encoded = True
-        elif "=?" in word:
+        encoded = word.startswith("=?")
+        text = _decoded_word(word) if encoded else word
+        if text is None or (not encoded and "=?" in word):
             return None
-        else:
-            if out:
-                out.append(" ")
-            out.append(word)
-            last_encoded = False
-    return " ".join("".join(out).split())
+        if pieces and not (encoded and last_encoded):  # adjacent encoded words join
+            pieces.append(" ")
+        pieces.append(text)
+        last_encoded = encoded
+    return " ".join("".join(pieces).split())
