@@ -17,6 +17,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on writer threads     | 0010   |
 | `ATIENDE_GRAPH_KEEPALIVE`      | WhatsApp sends and receipts via http.client  | 0011   |
 | `ATIENDE_GROUPED_JOBS`         | a worker runs several jobs in a transaction  | 0012   |
+| `ATIENDE_BALANCED_ACCEPT`      | web processes share connections evenly       | 0013   |
 """
 
 from __future__ import annotations
@@ -38,3 +39,4 @@ GROUP_INSERTS = enabled("GROUP_INSERTS")
 EMAIL_WRITERS = enabled("EMAIL_WRITERS")
 GRAPH_KEEPALIVE = enabled("GRAPH_KEEPALIVE")
 GROUPED_JOBS = enabled("GROUPED_JOBS")
+BALANCED_ACCEPT = enabled("BALANCED_ACCEPT")

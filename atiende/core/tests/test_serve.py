@@ -5,6 +5,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from django.core.management.base import CommandError
@@ -14,12 +15,16 @@ from atiende.core.management.commands import serve
 
 
 def test_a_web_process_leaves_its_loaded_code_out_of_full_collections():
+    said = []
+    worker = SimpleNamespace(tpool=None, cfg=SimpleNamespace(threads=2), log=SimpleNamespace())
+    worker.log.info = lambda message, *args: said.append(message % args)
     gc.unfreeze()
     try:
-        serve._worker_ready(run_jobs=False)
+        serve._worker_ready(worker, run_jobs=False)
         assert gc.get_freeze_count() > 10_000  # Django and atiende, loaded by the test run
     finally:
         gc.unfreeze()
+    assert said == [f"web process {os.getpid()} ready"]
 
 
 # -- the first admin and the secret files --

@@ -1,3 +1,4 @@
+import contextlib
 import fcntl
 import gc
 import os
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from atiende.core import mechanisms
+from atiende.core import balanced_accept, mechanisms
 from atiende.settings import write_secret_file
 
 ADMIN_EMAIL = "admin@atiende.local"
@@ -121,15 +122,46 @@ def _run_jobs_when_elected() -> None:
     threading.Thread(target=elect_and_run, name="atiende-worker", daemon=True).start()
 
 
-def _worker_ready(run_jobs: bool) -> None:
+def _worker_ready(worker, run_jobs: bool) -> None:
     """In each web process, once the application is loaded: leave what is loaded by now
     out of the garbage collector's full passes, which would otherwise walk every module,
     URL pattern and model of Django each time — a pause of 25 to 60 ms for every request
-    in flight in the process (measured with gc.callbacks under bench/bench_whatsapp.py)."""
+    in flight in the process (measured with gc.callbacks under bench/bench_whatsapp.py);
+    start the request threads with their database connections; then say so in the log."""
     if mechanisms.GC_FREEZE:
         gc.freeze()
+    _start_request_threads(worker)
     if run_jobs:
         _run_jobs_when_elected()
+    worker.log.info("web process %s ready", os.getpid())
+
+
+def _start_request_threads(worker) -> None:
+    """Start every request thread of the process now, each with its database connection.
+
+    gunicorn starts a request thread when a request finds none idle, and Django connects
+    a thread to the database on its first query: without this, the first request each
+    thread serves after a start pays both — 4 to 17 ms of processor and 100 to 200 ms of
+    waiting on PostgreSQL, in the middle of whatever burst woke it (bench/bench_phone.py).
+    A database that cannot be reached now is not an error here: the requests will meet it.
+    """
+    pool = getattr(worker, "tpool", None)
+    threads = worker.cfg.threads
+    if pool is None or threads < 1:
+        return
+    everyone = threading.Barrier(threads)
+
+    def start() -> None:
+        try:
+            connections["default"].ensure_connection()
+        except Exception:  # unreachable now: its requests will answer 503 meanwhile
+            connections["default"].close()
+        # Each thread waits for the others, so the pool starts all of them.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            everyone.wait(timeout=10)
+
+    for future in [pool.submit(start) for _ in range(threads)]:
+        future.result()
 
 
 def web_server(*, bind: str, workers: int, threads: int, run_jobs: bool):
@@ -137,11 +169,17 @@ def web_server(*, bind: str, workers: int, threads: int, run_jobs: bool):
 
     from atiende.wsgi import application
 
+    worker_class: str | type = "gthread"
+    if mechanisms.BALANCED_ACCEPT:
+        # Each process's connection count, shared by the processes forked below.
+        balanced_accept.BalancedThreadWorker.table = balanced_accept.Table(max(64, 2 * workers))
+        worker_class = balanced_accept.BalancedThreadWorker
+
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", [bind])
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", worker_class)
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
@@ -151,7 +189,7 @@ def web_server(*, bind: str, workers: int, threads: int, run_jobs: bool):
             self.cfg.set("forwarded_allow_ips", ",".join(str(n) for n in settings.TRUSTED_PROXIES))
             # One control socket per data directory, so several instances don't collide.
             self.cfg.set("control_socket", str(settings.DATA_DIR / "gunicorn.ctl"))
-            self.cfg.set("post_worker_init", lambda worker: _worker_ready(run_jobs))
+            self.cfg.set("post_worker_init", lambda worker: _worker_ready(worker, run_jobs))
 
         def load(self):
             return application
