@@ -95,7 +95,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(threads: int = 2) -> Iterator[str]:
-    """Run `atiende serve` (gunicorn, no job worker) against the bench database."""
+    """Run `atiende serve` (gunicorn, no job worker) against the bench database; yields
+    its address once every web process has said it is ready (its request threads started
+    and connected to the database), so a bench's warm-up reaches all of them."""
+    from atiende.core.management.commands.serve import _default_web_workers
+
+    processes = int(os.environ.get("ATIENDE_WEB_WORKERS", _default_web_workers()))
     port = free_port()
     # The server's log goes to a file (a pipe nobody reads would fill and stall it).
     log_path = Path(os.environ.get("ATIENDE_DATA_DIR", tempfile.gettempdir())) / "bench-server.log"
@@ -107,6 +112,8 @@ def server(threads: int = 2) -> Iterator[str]:
             "--no-worker",
             "--bind",
             f"127.0.0.1:{port}",
+            "--web-workers",
+            str(processes),
             "--threads",
             str(threads),
         ],
@@ -117,15 +124,12 @@ def server(threads: int = 2) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
-        while time.time() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", port), timeout=0.5),
-            ):
-                break
+        while log_path.read_bytes().count(b"web process") < processes:
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text(errors="replace"))
-            time.sleep(0.2)
+            if time.time() > deadline:
+                raise RuntimeError(f"the server's processes did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
         yield base
     finally:
         proc.terminate()
