@@ -22,6 +22,8 @@ The views themselves are unchanged and exempt from CSRF as before, so the test c
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import resolve
@@ -30,6 +32,16 @@ from django.utils import translation
 from atiende.core import dbfaults
 
 PREFIX = "/webhooks/"
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve(path: str):
+    """A webhook path's view, found once per path: a line or a phone number posts to the
+    same few paths all day, and walking the project's URL patterns was a tenth of a CTI
+    post's processor time in Django (docs/benchmarks.md, session 19). Only paths that
+    resolve are kept (a Resolver404 is raised, not cached); the patterns never change
+    while a process runs."""
+    return resolve(path)
 
 
 class WebhookMiddleware:
@@ -42,7 +54,7 @@ class WebhookMiddleware:
         request.get_host()  # DisallowedHost -> 400, as for every other request
         translation.activate(settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = settings.LANGUAGE_CODE
-        match = resolve(request.path_info)  # Resolver404 -> the project's 404
+        match = _resolve(request.path_info)  # Resolver404 -> the project's 404
         request.resolver_match = match
         try:
             response = match.func(request, *match.args, **match.kwargs)

@@ -35,7 +35,7 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
 
 
 def _given_token(request: HttpRequest) -> str:
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")  # request.headers copies every header
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
     return request.GET.get("token", "")

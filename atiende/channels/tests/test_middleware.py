@@ -63,6 +63,19 @@ def test_an_unknown_webhook_path_is_404_not_500(client):
     assert post(client, path="/webhooks/no-such-channel").status_code == 404
 
 
+def test_a_webhook_path_is_resolved_once_and_an_unknown_one_never_kept(client):
+    from atiende.channels import middleware
+
+    middleware._resolve.cache_clear()
+    assert post(client).status_code == 200
+    assert post(client, event("answer")).status_code == 200
+    assert middleware._resolve.cache_info().hits == 1
+    assert middleware._resolve.cache_info().currsize == 1
+    for _ in range(2):
+        assert post(client, path="/webhooks/nada/otra").status_code == 404
+    assert middleware._resolve.cache_info().currsize == 1
+
+
 def test_a_webhook_runs_in_the_default_language_whatever_the_thread_served_before(client):
     translation.activate("en")  # as a page for an English-speaking agent leaves the thread
     try:
