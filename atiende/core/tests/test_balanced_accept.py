@@ -21,6 +21,7 @@ from django.db import connections
 from atiende.core import balanced_accept
 from atiende.core.balanced_accept import STALE, Table
 from atiende.core.management.commands import serve
+from atiende.core.tests.processes import stop_group
 
 # -- the shared table --
 
@@ -201,12 +202,7 @@ def three_web_processes(tmp_path):
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         yield port, [int(pid) for pid in children]
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+        stop_group(proc)
 
 
 def test_kept_alive_connections_are_shared_evenly_by_the_web_processes(three_web_processes):

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from atiende.core.tests.processes import stop_group
+
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
 pytestmark = pytest.mark.skipif(
     not BINARIES, reason="PostgreSQL server binaries (/usr/lib/postgresql/*/bin) not installed"
@@ -178,12 +180,7 @@ def server(cluster, tmp_path):
         token = made.stdout.strip().splitlines()[-1]
         yield base, token
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+        stop_group(proc)
         log.close()
 
 
