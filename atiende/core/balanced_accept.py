@@ -84,15 +84,20 @@ class BalancedThreadWorker(ThreadWorker):
             self.table.publish(self._row, self._me, value)
 
     def init_process(self) -> None:
+        try:
+            super().init_process()  # loads the application, then runs the event loop
+        finally:
+            if self._row is not None and self.table is not None:
+                self.table.release(self._row)
+
+    def run(self) -> None:
+        # In the table once it serves: while it starts (serve's post_worker_init) it holds
+        # nothing, and the others would leave their new connections to it in vain.
         if self.table is not None:
             self._me = os.getpid()
             self._row = self.age % self.table.rows
             self.table.claim(self._row, self._me)
-        try:
-            super().init_process()  # runs the event loop until the process stops
-        finally:
-            if self._row is not None and self.table is not None:
-                self.table.release(self._row)
+        super().run()
 
     def notify(self) -> None:
         super().notify()
