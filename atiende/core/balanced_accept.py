@@ -44,9 +44,6 @@ class Table:
         self.rows = rows
         self._map = mmap.mmap(-1, rows * ROW.size)  # anonymous and shared with forked children
 
-    def claim(self, row: int, pid: int) -> None:
-        ROW.pack_into(self._map, row * ROW.size, pid, 0, time.monotonic())
-
     def publish(self, row: int, pid: int, connections: int) -> None:
         ROW.pack_into(self._map, row * ROW.size, pid, connections, time.monotonic())
 
@@ -96,7 +93,7 @@ class BalancedThreadWorker(ThreadWorker):
         if self.table is not None:
             self._me = os.getpid()
             self._row = self.age % self.table.rows
-            self.table.claim(self._row, self._me)
+            self.table.publish(self._row, self._me, self._held)
         super().run()
 
     def notify(self) -> None:

@@ -42,7 +42,6 @@ def test_a_row_without_a_recent_heartbeat_belongs_to_a_process_that_is_gone():
     table.publish(0, 100, 7)
     table.publish(1, 101, 0)  # killed while holding nothing: its row stays behind
     later = time.monotonic() + STALE + 1
-    table.publish(0, 100, 7)
     assert table.fewest_elsewhere(0) == 0
     assert table.fewest_elsewhere(0, now=later) is None
     table.release(1)

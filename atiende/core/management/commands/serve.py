@@ -145,9 +145,8 @@ def _start_request_threads(worker) -> None:
     waiting on PostgreSQL, in the middle of whatever burst woke it (bench/bench_phone.py).
     A database that cannot be reached now is not an error here: the requests will meet it.
     """
-    pool = getattr(worker, "tpool", None)
-    threads = worker.cfg.threads
-    if pool is None or threads < 1:
+    pool, threads = worker.tpool, worker.cfg.threads
+    if pool is None:
         return
     everyone = threading.Barrier(threads)
 
