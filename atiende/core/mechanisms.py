@@ -18,6 +18,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_GRAPH_KEEPALIVE`      | WhatsApp sends and receipts via http.client  | 0011   |
 | `ATIENDE_GROUPED_JOBS`         | a worker runs several jobs in a transaction  | 0012   |
 | `ATIENDE_BALANCED_ACCEPT`      | web processes share connections evenly       | 0013   |
+| `ATIENDE_PREPARED_STATEMENTS`  | workers' repeated statements planned once    | 0014   |
 """
 
 from __future__ import annotations
@@ -40,3 +41,4 @@ EMAIL_WRITERS = enabled("EMAIL_WRITERS")
 GRAPH_KEEPALIVE = enabled("GRAPH_KEEPALIVE")
 GROUPED_JOBS = enabled("GROUPED_JOBS")
 BALANCED_ACCEPT = enabled("BALANCED_ACCEPT")
+PREPARED_STATEMENTS = enabled("PREPARED_STATEMENTS")

@@ -3,6 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from atiende.core.postgresql import prepared
 from atiende.worker import loop, queue
 from atiende.worker.local import LocalTasks
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, idle_sleep=1.0, **options):
+        prepared.prepare_statements()  # before the first query (PostgreSQL)
         if once:
             queue.ensure_periodic()
             local = LocalTasks().run_due()

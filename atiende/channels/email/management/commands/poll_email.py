@@ -30,7 +30,10 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from atiende.channels.email import conf, imap, intake
         from atiende.core.errors import NotFound
+        from atiende.core.postgresql import prepared
         from atiende.directory.models import Channel
+
+        prepared.prepare_statements()  # before the first query (PostgreSQL)
 
         if opts["channel"]:
             try:
