@@ -9,7 +9,7 @@ import time
 from django.db import close_old_connections
 
 from atiende.core.sqlite import base as sqlite
-from atiende.worker import queue
+from atiende.worker import queue, registry
 from atiende.worker.local import LocalTasks
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,10 @@ def run_forever(
 
 
 def _loop(stop: threading.Event, *, idle_sleep: float, owner: str) -> None:
+    try:
+        registry.warm()  # what the handlers import when they run, before the first job
+    except Exception:  # a job that needs it fails (and is retried) as it would have
+        log.exception("worker %s could not import what its jobs need", owner)
     queue.ensure_periodic()
     local = LocalTasks()
     log.info("worker %s started", owner)

@@ -1,7 +1,8 @@
 """Worker jobs of the WhatsApp channel: the webhook inbox, the flow outbox, media, statuses.
 
-The jobs that call the Graph API import its client (and httpx with it) when they run:
-every worker imports this module when it starts (issue 17, process start)."""
+The jobs that call the Graph API import its client (and httpx with it) when they run: every
+process that queues jobs imports this module (issue 17, process start). A worker's loop
+imports the client when it starts (`warm_up`), before its first message."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from atiende.directory import selectors as directory
 from atiende.directory.models import Channel
 from atiende.worker import queue
 from atiende.worker.errors import DeliveryError
-from atiende.worker.registry import handler, periodic
+from atiende.worker.registry import handler, periodic, warm_up
 
 log = logging.getLogger(__name__)
+
+warm_up("atiende.channels.whatsapp.graph", "atiende.channels.whatsapp.outbound")
 
 STATUS = {
     "sent": Delivery.SENT,
