@@ -28,7 +28,8 @@ def prepared_here() -> Iterator[None]:
         raw.cursor_factory, raw.prepare_threshold = before
 
 
-def prepared_count() -> int:
-    with connection.cursor() as cur:
+def prepared_count(conn=connection) -> int:
+    """The statements prepared on `conn`'s PostgreSQL session."""
+    with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_prepared_statements")
         return cur.fetchone()[0]

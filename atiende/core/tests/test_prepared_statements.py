@@ -9,6 +9,7 @@ from django.db.backends.postgresql.base import ServerBindingCursor
 
 from atiende.core import mechanisms
 from atiende.core.postgresql import prepared
+from atiende.core.tests.prepared import prepared_count
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,7 @@ def _run_six_times_and_count(wrapper) -> int:
         for i in range(6):  # psycopg prepares a statement on its sixth run
             cur.execute("SELECT %s::int + 1", [i])
             assert cur.fetchone() == (i + 1,)
-        cur.execute("SELECT count(*) FROM pg_prepared_statements")
-        return cur.fetchone()[0]
+    return prepared_count(wrapper)
 
 
 def test_a_process_that_asks_prepares_the_statements_it_repeats():
