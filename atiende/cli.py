@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 USAGE = """usage: atiende COMMAND [options]
 
@@ -28,7 +29,15 @@ Any Django management command also works (e.g. atiende migrate, atiende shell).
 """
 
 
+# Commands that a mail server or a timer starts again and again, each a whole process:
+# they end without the interpreter's teardown (below).
+QUICK_EXIT = frozenset({"poll_email", "ingest_email"})
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; its exit status. Started as the console script (no `argv`), the
+    commands of `QUICK_EXIT` end the process at once when done (`exit_now`)."""
+    as_script = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atiende.settings")
     if not argv or argv[0] in ("-h", "--help"):
@@ -52,11 +61,36 @@ def main(argv: list[str] | None = None) -> int:
     try:
         execute_from_command_line(["atiende", *argv])
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except ImproperlyConfigured as exc:  # a bad environment variable: say which, no traceback
         print(f"atiende: {exc}", file=sys.stderr)
         return 2
-    return 0
+    else:
+        code = 0
+    if as_script and command in QUICK_EXIT:
+        exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with `code` once everything it started has ended as at a normal
+    exit (database connections closed, the `atexit` functions run: logging's flush, the
+    process pools' clean-up, the standard streams flushed), but without the interpreter's
+    teardown: freeing every module and object of a Django process one by one, and the
+    collections that go with it, took about 60-85 ms of a `poll-email --once` process
+    (docs/benchmarks.md, issue 17, session 21) and does nothing another process sees."""
+    import atexit
+
+    from django.db import connections
+
+    try:
+        connections.close_all()
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # anything unusual: the ordinary exit, which reports it
+        sys.exit(code)
+    os._exit(code)
 
 
 if __name__ == "__main__":
