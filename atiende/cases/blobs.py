@@ -81,6 +81,11 @@ def path_for(root: Path, sha256: str) -> Path:
     return root / sha256[:2] / sha256[2:4] / sha256
 
 
+def location(root: str | os.PathLike[str], sha256: str) -> str:
+    """`path_for` as a string, several times quicker where it is asked by the thousand."""
+    return os.path.join(root, sha256[:2], sha256[2:4], sha256)
+
+
 def make_directories(directory: Path) -> list[Path]:
     """Make `directory` and its missing parents; the directories that got a new entry."""
     missing = []

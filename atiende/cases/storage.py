@@ -247,7 +247,9 @@ def _already_synced(chunks: list[bytes], name: str, limit: int, sha256: str) -> 
         or len(content) > limit
         or content.startswith(EXECUTABLE_MAGIC)
         or hashlib.sha256(content).hexdigest() != sha256
-        or not path_for(sha256).is_file()
+        # a string, not a Path: a pass asks this for every file, and pathlib's joins were
+        # a twelfth of the email writer's time (docs/benchmarks.md, issue 17, session 21)
+        or not os.path.isfile(blobs.location(settings.ATTACHMENTS_DIR, sha256))
     ):
         return None
     return Stored(

@@ -113,10 +113,7 @@ def _plan(model: type[models.Model], alias: str) -> tuple[str, str, list[tuple],
     table = q(meta.db_table)
     head = f"INSERT INTO {table} ({', '.join(q(str(f.column)) for f in fields)}) VALUES "
     tail = f" RETURNING {table}.{q(str(pk.column))}"
-    columns = [
-        (f.attname, f, type(f).pre_save is not models.Field.pre_save, _converter(f, conn))
-        for f in fields
-    ]
+    columns = [(f.attname, f, _prepares(f), _converter(f, conn)) for f in fields]
     col = pk.get_col(meta.db_table)  # what the ORM's converters take
     id_converters = col.get_db_converters(conn) + conn.ops.get_db_converters(col)
 
@@ -126,6 +123,16 @@ def _plan(model: type[models.Model], alias: str) -> tuple[str, str, list[tuple],
         return value
 
     return head, tail, columns, new_id
+
+
+def _prepares(field: models.Field) -> bool:
+    """Whether `field.pre_save` may give something else than the object's value: a field
+    of its own `pre_save`, except a date or time field without `auto_now`/`auto_now_add`,
+    whose `pre_save` then only reads the value (asked for every row otherwise)."""
+    own = type(field).pre_save
+    if own in (models.DateTimeField.pre_save, models.DateField.pre_save):
+        return bool(field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    return own is not models.Field.pre_save
 
 
 def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: str = "") -> None:
@@ -412,10 +419,7 @@ def _update_plan(
         f"UPDATE {q(meta.db_table)} SET "
         f"{', '.join(q(str(f.column)) + ' = %s' for f in fields)} WHERE {q(str(pk.column))} = %s"
     )
-    columns = [
-        (f.attname, f, type(f).pre_save is not models.Field.pre_save, _converter(f, conn))
-        for f in fields
-    ]
+    columns = [(f.attname, f, _prepares(f), _converter(f, conn)) for f in fields]
     return sql, columns, _converter(pk, conn)
 
 

@@ -387,3 +387,18 @@ def test_datetimes_are_stored_as_the_text_the_orm_stores():
         assert stored[f"dt-rows-{i}"] == stored[f"dt-orm-{i}"]
     if connection.vendor == "sqlite":
         assert stored["dt-rows-1"] == str(NOW.replace(microsecond=0, tzinfo=None))
+
+
+def test_a_date_the_field_sets_on_insert_is_set_and_a_plain_one_is_kept():
+    from atiende.channels.phone.models import BlockedNumber
+
+    before = dt.datetime.now(dt.UTC)
+    blocked = BlockedNumber(number="+576017442727")  # created_at: auto_now_add
+    rows.insert([blocked])
+    assert blocked.created_at is not None and blocked.created_at >= before
+    assert BlockedNumber.objects.get(pk=blocked.pk).created_at == blocked.created_at
+    entry = _entries("kept", None)[0]  # `at`: a plain date and time, written as given
+    rows.insert([entry])
+    assert AuditEntry.objects.get(pk=entry.pk).at == NOW
+    assert rows._prepares(BlockedNumber._meta.get_field("created_at"))
+    assert not rows._prepares(AuditEntry._meta.get_field("at"))

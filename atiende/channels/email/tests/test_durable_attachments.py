@@ -186,3 +186,10 @@ def test_a_synced_claim_does_not_pass_an_executable(disk):
     sha = blobs.place(storage.root(), content)[0]
     with pytest.raises(InvalidInput, match="ejecutables"):
         storage.store([content], "factura.pdf", synced=sha)
+
+
+def test_a_files_location_as_text_is_its_path():
+    sha = hashlib.sha256(b"factura").hexdigest()
+    root = Path("/datos/adjuntos")
+    assert blobs.location(root, sha) == str(blobs.path_for(root, sha))
+    assert blobs.location(str(root), sha) == str(blobs.path_for(root, sha))
