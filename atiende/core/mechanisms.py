@@ -11,7 +11,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_DEFERRED_ROWS`        | rows written together at the end of a scope  | 0001   |
 | `ATIENDE_SQLITE_WRITER_QUEUE`  | SQLite writers take turns through a flock    | 0002   |
 | `ATIENDE_REQUESTS_FIRST`       | a local worker yields to requests            | 0003   |
-| `ATIENDE_GC_FREEZE`            | web processes freeze the loaded heap         | 0004   |
+| `ATIENDE_GC_FREEZE`            | long-lived processes freeze the loaded heap  | 0004   |
 | `ATIENDE_EMAIL_PARSE_POOL`     | the IMAP poller parses in a process pool     | 0007   |
 | `ATIENDE_GROUP_INSERTS`        | concurrent requests' rows in one statement   | 0009   |
 | `ATIENDE_EMAIL_WRITERS`        | the IMAP poller stores on writer threads     | 0010   |

@@ -27,6 +27,35 @@ def test_a_web_process_leaves_its_loaded_code_out_of_full_collections():
     assert said == [f"web process {os.getpid()} ready"]
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["worker", "poll_email"])
+def test_a_worker_and_an_email_poller_leave_their_loaded_code_out_too(command):
+    from django.core.management import call_command
+
+    gc.unfreeze()
+    try:
+        if command == "worker":
+            call_command("worker", once=True)
+        else:  # no mailbox configured: the command stops after loading what a pass runs
+            with pytest.raises(CommandError):
+                call_command("poll_email", once=True)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.django_db
+def test_without_the_mechanism_nothing_is_frozen(monkeypatch):
+    from django.core.management import call_command
+
+    from atiende.core import mechanisms
+
+    monkeypatch.setattr(mechanisms, "GC_FREEZE", False)
+    gc.unfreeze()
+    call_command("worker", once=True)
+    assert gc.get_freeze_count() == 0
+
+
 # -- the first admin and the secret files --
 
 

@@ -1,10 +1,13 @@
+import contextlib
+import gc
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
+from atiende.core import mechanisms
 from atiende.core.postgresql import prepared
-from atiende.worker import loop, queue
+from atiende.worker import loop, queue, registry
 from atiende.worker.local import LocalTasks
 
 
@@ -19,6 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, idle_sleep=1.0, **options):
         prepared.prepare_statements()  # before the first query (PostgreSQL)
+        if mechanisms.GC_FREEZE:
+            # The code the jobs run lives as long as the process: out of the collector's
+            # full passes, which would walk all of it again and again (decision 0004).
+            # (An import that fails here is logged by the loop, which tries it again.)
+            with contextlib.suppress(Exception):
+                registry.warm()
+            gc.freeze()
         if once:
             queue.ensure_periodic()
             local = LocalTasks().run_due()

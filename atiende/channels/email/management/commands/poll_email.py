@@ -8,6 +8,7 @@ needed for faster pick-up or a dedicated process.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 
@@ -29,11 +30,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         from atiende.channels.email import conf, imap, intake
+        from atiende.core import mechanisms
         from atiende.core.errors import NotFound
         from atiende.core.postgresql import prepared
         from atiende.directory.models import Channel
 
         prepared.prepare_statements()  # before the first query (PostgreSQL)
+        if mechanisms.GC_FREEZE:
+            # What a pass runs is loaded now and lives as long as the process: out of the
+            # collector's full passes, one of which took 50-60 ms of a 1,000-mail pass
+            # walking all of Django (decision 0004; docs/benchmarks.md, session 21).
+            gc.freeze()
 
         if opts["channel"]:
             try:
