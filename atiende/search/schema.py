@@ -19,6 +19,12 @@ replaces by its primary key.
   `atiende_es`: `unaccent`, then the Spanish stemmer), so "facturacion" and "facturas"
   find "facturación".
 
+A note whose text is its case's description — the message that opened the case by email,
+WhatsApp or the portal — gets no document of its own: every word of it is in the case's
+document already, so it could only ever find the same case (half the documents, and half
+the text to index, of an intake of new cases: docs/benchmarks.md, issue 17, session 21).
+When the description changes, such notes are indexed then.
+
 A case document is written when the case's subject, description, requester or
 organization changes; renaming a contact or an organization does not rewrite the documents
 of their cases (search the new name after the next change of the case, or run
@@ -39,6 +45,23 @@ _SQLITE_CASE_TEXT = """
     coalesce((SELECT name FROM customers_organization WHERE id = NEW.organization_id), '')
 """
 
+# A note's own document: written by a person, and not the text of its case's description.
+_SQLITE_NOTE_OWN = (
+    "NOT NEW.automatic AND NEW.body_text IS NOT "
+    "(SELECT description FROM cases_case WHERE id = NEW.case_id)"
+)
+
+# Notes left out as their case's old description, indexed now that it changed.
+_SQLITE_DESCRIBED_NOTES = """
+        DELETE FROM search_document WHERE rowid IN (
+            SELECT id * 2 + 1 FROM cases_note
+            WHERE NEW.description IS NOT OLD.description AND case_id = NEW.id
+              AND body_text = OLD.description);
+        INSERT INTO search_document (rowid, body, case_id)
+            SELECT id * 2 + 1, body_text, case_id FROM cases_note
+            WHERE NEW.description IS NOT OLD.description AND case_id = NEW.id
+              AND NOT automatic AND body_text = OLD.description;"""
+
 SQLITE_CREATE = [
     "CREATE VIRTUAL TABLE search_document USING fts5("
     "body, case_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')",
@@ -52,23 +75,23 @@ SQLITE_CREATE = [
     BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2;
         INSERT INTO search_document (rowid, body, case_id) VALUES
-            (NEW.id * 2, {_SQLITE_CASE_TEXT}, NEW.id);
+            (NEW.id * 2, {_SQLITE_CASE_TEXT}, NEW.id);{_SQLITE_DESCRIBED_NOTES}
     END""",
     """CREATE TRIGGER search_case_delete AFTER DELETE ON cases_case BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2;
     END""",
-    """CREATE TRIGGER search_note_insert AFTER INSERT ON cases_note WHEN NOT NEW.automatic
+    f"""CREATE TRIGGER search_note_insert AFTER INSERT ON cases_note WHEN {_SQLITE_NOTE_OWN}
     BEGIN
         INSERT INTO search_document (rowid, body, case_id) VALUES
             (NEW.id * 2 + 1, NEW.body_text, NEW.case_id);
     END""",
-    """CREATE TRIGGER search_note_update AFTER UPDATE ON cases_note
+    f"""CREATE TRIGGER search_note_update AFTER UPDATE ON cases_note
     WHEN NEW.body_text IS NOT OLD.body_text OR NEW.case_id IS NOT OLD.case_id
       OR NEW.automatic IS NOT OLD.automatic
     BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2 + 1;
         INSERT INTO search_document (rowid, body, case_id)
-            SELECT NEW.id * 2 + 1, NEW.body_text, NEW.case_id WHERE NOT NEW.automatic;
+            SELECT NEW.id * 2 + 1, NEW.body_text, NEW.case_id WHERE {_SQLITE_NOTE_OWN};
     END""",
     """CREATE TRIGGER search_note_delete AFTER DELETE ON cases_note BEGIN
         DELETE FROM search_document WHERE rowid = OLD.id * 2 + 1;
@@ -93,7 +116,9 @@ _SQLITE_REBUILD = [
     f"""INSERT INTO search_document (rowid, body, case_id)
         SELECT id * 2, {_SQLITE_CASE_TEXT.replace("NEW.", "c.")}, id FROM cases_case AS c""",
     """INSERT INTO search_document (rowid, body, case_id)
-        SELECT id * 2 + 1, body_text, case_id FROM cases_note WHERE NOT automatic""",
+        SELECT n.id * 2 + 1, n.body_text, n.case_id FROM cases_note AS n
+        WHERE NOT n.automatic
+          AND n.body_text IS NOT (SELECT description FROM cases_case WHERE id = n.case_id)""",
 ]
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -144,6 +169,15 @@ POSTGRES_CREATE = [
         INSERT INTO search_document (id, case_id, document)
             VALUES (NEW.id * 2, NEW.id, {_pg_vector(_PG_CASE_TEXT)})
             ON CONFLICT (id) DO UPDATE SET case_id = EXCLUDED.case_id, document = EXCLUDED.document;
+        IF TG_OP = 'UPDATE' AND NEW.description IS DISTINCT FROM OLD.description THEN
+            -- notes left out as the old description (search_index_note): indexed now
+            INSERT INTO search_document (id, case_id, document)
+                SELECT n.id * 2 + 1, n.case_id, {_pg_vector("n.body_text")}
+                FROM cases_note AS n
+                WHERE n.case_id = NEW.id AND NOT n.automatic AND n.body_text = OLD.description
+                ON CONFLICT (id) DO UPDATE
+                    SET case_id = EXCLUDED.case_id, document = EXCLUDED.document;
+        END IF;
         RETURN NEW;
     END $$""",
     f"""CREATE OR REPLACE FUNCTION search_index_note() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -157,7 +191,8 @@ POSTGRES_CREATE = [
            AND NEW.automatic IS NOT DISTINCT FROM OLD.automatic THEN
             RETURN NEW;
         END IF;
-        IF NEW.automatic THEN
+        IF NEW.automatic OR NEW.body_text IS NOT DISTINCT FROM
+                (SELECT description FROM cases_case WHERE id = NEW.case_id) THEN
             IF TG_OP = 'UPDATE' THEN
                 DELETE FROM search_document WHERE id = OLD.id * 2 + 1;
             END IF;
@@ -201,9 +236,35 @@ _PG_REBUILD = [
         SELECT id * 2, id, {_pg_vector(_PG_CASE_TEXT.replace("NEW.", "c."))}
         FROM cases_case AS c""",
     f"""INSERT INTO search_document (id, case_id, document)
-        SELECT id * 2 + 1, case_id, {_pg_vector("body_text")} FROM cases_note
-        WHERE NOT automatic""",
+        SELECT n.id * 2 + 1, n.case_id, {_pg_vector("n.body_text")} FROM cases_note AS n
+        WHERE NOT n.automatic AND n.body_text IS DISTINCT FROM
+            (SELECT description FROM cases_case WHERE id = n.case_id)""",
 ]
+
+
+def replace_triggers(connection) -> None:
+    """Write every trigger (and PostgreSQL's functions) again as defined here, and drop
+    the documents of notes they no longer index (migration 0006: a note that is its
+    case's description)."""
+    note_triggers(connection)
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("DROP TRIGGER IF EXISTS search_case_update")
+            (sql,) = [s for s in SQLITE_CREATE if "TRIGGER search_case_update " in s]
+            cur.execute(sql)
+            cur.execute(
+                "DELETE FROM search_document WHERE rowid IN (SELECT n.id * 2 + 1"
+                " FROM cases_note AS n JOIN cases_case AS c ON c.id = n.case_id"
+                " WHERE n.body_text = c.description)"
+            )
+        elif connection.vendor == "postgresql":
+            (sql,) = [s for s in POSTGRES_CREATE if "FUNCTION search_index_case() RETURNS" in s]
+            cur.execute(sql)
+            cur.execute(
+                "DELETE FROM search_document WHERE id IN (SELECT n.id * 2 + 1"
+                " FROM cases_note AS n JOIN cases_case AS c ON c.id = n.case_id"
+                " WHERE n.body_text = c.description)"
+            )
 
 
 def note_triggers(connection) -> None:

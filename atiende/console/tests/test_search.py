@@ -243,3 +243,72 @@ def test_postgresql_lists_the_newest_cases_first(world):
     newest_first = [c.pk for c in reversed(opened)]
     assert matching_case_ids("ventanilla") == newest_first
     assert matching_case_ids("ventanilla", limit=2) == newest_first[:2]
+
+
+def _documents(case) -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM search_document WHERE case_id = %s", [case.pk])
+        return cur.fetchone()[0]
+
+
+def _opened_by_a_message(world, text: str):
+    """A case as a channel opens it: the message is the description and the first note."""
+    case = cases.open_case(
+        actor=None,
+        channel=world.mine.channel,
+        subject="Consulta por correo",
+        description=text,
+        requester=world.mine.requester,
+        acknowledge=False,
+    )
+    note = cases.add_note(case=case, body_text=text, author_contact=world.mine.requester)
+    return case, note
+
+
+def test_the_message_that_opened_a_case_is_found_through_the_case(world):
+    case, note = _opened_by_a_message(world, "Se dañó el medidor de la sede norte")
+    assert _documents(case) == 1  # the case's own: the note's words are all in it
+    assert matching_case_ids("medidor norte") == [case.pk]
+    cases.add_note(
+        case=case, body_text="Sigue dañado el medidor", author_contact=note.author_contact
+    )
+    assert _documents(case) == 2  # another message has its own
+    schema.rebuild(connection)
+    assert _documents(case) == 2 and matching_case_ids("medidor norte") == [case.pk]
+
+
+def test_a_new_description_leaves_the_first_message_still_found(world):
+    case, note = _opened_by_a_message(world, "Se dañó el medidor de la sede norte")
+    cases.update_case(case=case, actor=world.ana, description="Cambio de medidor")
+    assert matching_case_ids("sede norte") == [case.pk]  # now through the note's document
+    assert matching_case_ids("cambio medidor") == [case.pk]
+    assert _documents(case) == 2
+    # a note edited into, or out of, the description follows the same rule
+    Note.objects.filter(pk=note.pk).update(body_text="Cambio de medidor")
+    assert _documents(case) == 1 and matching_case_ids("sede norte") == []
+    Note.objects.filter(pk=note.pk).update(body_text="Medidor averiado en la sede sur")
+    assert _documents(case) == 2 and matching_case_ids("sede sur") == [case.pk]
+
+
+def test_the_migration_drops_documents_of_notes_that_are_their_cases_description(world):
+    schema.set_triggers(connection, enabled=False)  # as an index written before 0006
+    try:
+        case, note = _opened_by_a_message(world, "Rendijas duplicadas en el portal")
+        with connection.cursor() as cur:  # both documents, as the old triggers wrote them
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    "INSERT INTO search_document (id, case_id, document) VALUES"
+                    " (%s, %s, to_tsvector('spanish', %s)), (%s, %s, to_tsvector('spanish', %s))",
+                    [case.pk * 2, case.pk, "rendijas", note.pk * 2 + 1, case.pk, "rendijas"],
+                )
+            else:
+                cur.execute(
+                    "INSERT INTO search_document (rowid, body, case_id) VALUES"
+                    " (%s, %s, %s), (%s, %s, %s)",
+                    [case.pk * 2, "rendijas", case.pk, note.pk * 2 + 1, "rendijas", case.pk],
+                )
+    finally:
+        schema.set_triggers(connection, enabled=True)
+    assert _documents(case) == 2
+    schema.replace_triggers(connection)
+    assert _documents(case) == 1 and matching_case_ids("rendijas") == [case.pk]
