@@ -166,12 +166,13 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: st
     per = len(columns)
     limit = conn.features.max_query_params
     size = max(1, limit // per) if limit else len(objs)
-    one = "(" + ", ".join(["%s"] * per) + ")"
-    with conn.cursor() as cur:
+    numbered = getattr(conn, "numbered_cursor", None)
+    cursor = numbered() if numbered is not None else None
+    with cursor if cursor is not None else conn.cursor() as cur:
         for start in range(0, len(objs), size):
             chunk = objs[start : start + size]
             cur.execute(
-                head + ", ".join([one] * len(chunk)) + tail,
+                head + _values(per, len(chunk), numbered=cursor is not None) + tail,
                 rows[start * per : (start + len(chunk)) * per],
             )
             ids = [new_id(r[0]) for r in cur.fetchall()]
@@ -183,6 +184,19 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", conflict: st
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = using
+
+
+@functools.lru_cache(maxsize=64)
+def _values(per: int, rows: int, *, numbered: bool) -> str:
+    """The VALUES of `rows` rows of `per` parameters: `%s` each, or numbered (`$1`, …) for
+    a cursor that sends statements as written (`numbered_cursor`, core/postgresql)."""
+    if not numbered:
+        one = "(" + ", ".join(["%s"] * per) + ")"
+        return ", ".join([one] * rows)
+    return ", ".join(
+        "(" + ", ".join([f"${first + i}" for i in range(per)]) + ")"
+        for first in range(1, rows * per + 1, per)
+    )
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 
 from atiende.core import deferred, threads_first
@@ -35,3 +36,20 @@ class DatabaseWrapper(threads_first.OwnThreadFirst, deferred.ConnectionHooks, ba
             params["cursor_factory"] = base.ServerBindingCursor
             params["prepare_threshold"] = DEFAULT_THRESHOLD
         return params
+
+    def numbered_cursor(self) -> Any:
+        """A cursor for statements whose parameters are already numbered (`$1`, `$2`, …),
+        sent as written, where this connection binds parameters on the server anyway (the
+        processes that prepare statements); None where it binds them itself (`%s`).
+
+        psycopg turns each `%s` of a statement into `$n` before sending it, and keeps the
+        result only for statements under 4,096 characters and 50 parameters: the
+        multi-row INSERTs of `rows.insert` (a transaction group's timers, audit entries,
+        attachments) were rewritten at every run, 8 % of the email writer's time on
+        PostgreSQL (docs/benchmarks.md, issue 17, session 21)."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        if issubclass(self.connection.cursor_factory, psycopg.ClientCursor):
+            return None
+        with self.wrap_database_errors:
+            return self._prepare_cursor(psycopg.RawCursor(self.connection))  # type: ignore[attr-defined]

@@ -402,3 +402,38 @@ def test_a_date_the_field_sets_on_insert_is_set_and_a_plain_one_is_kept():
     assert AuditEntry.objects.get(pk=entry.pk).at == NOW
     assert rows._prepares(BlockedNumber._meta.get_field("created_at"))
     assert not rows._prepares(AuditEntry._meta.get_field("at"))
+
+
+def test_where_parameters_are_bound_on_the_server_the_insert_is_sent_numbered(monkeypatch):
+    """No rewriting of `%s` by the driver for `insert`'s long statements (core/postgresql:
+    `numbered_cursor`); the rows are the same."""
+    from django.db import connection, connections
+
+    from atiende.core.tests.prepared import prepared_here
+
+    with prepared_here():
+        import psycopg._queries
+
+        rewritten = []
+        original = psycopg._queries._query2pg_nocache
+        monkeypatch.setattr(
+            psycopg._queries,
+            "_query2pg_nocache",
+            lambda *args: rewritten.append(1) or original(*args),
+        )
+        assert connection.numbered_cursor() is not None
+        jobs = _jobs("rows", 40)  # 400 parameters
+        rows.insert(jobs)
+        assert rewritten == []
+        assert len({j.pk for j in jobs}) == 40
+        with monkeypatch.context() as plain:  # as before: psycopg rewrites it at every run
+            plain.setattr(type(connections["default"]), "numbered_cursor", lambda self: None)
+            rows.insert(_jobs("plain", 40))
+            assert rewritten
+    assert connection.numbered_cursor() is None  # the driver binds them itself again
+    Job.objects.bulk_create(_jobs("orm", 40))
+    orm = _read(Job, kind__startswith="orm-")
+    ours = _read(Job, kind__startswith="rows-")
+    for row in orm + ours:
+        row["kind"] = row["kind"].split("-")[1]
+    assert ours == orm
