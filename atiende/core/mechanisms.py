@@ -19,6 +19,7 @@ on several machines is in docs/deploy.md ("The one-machine mechanisms, on severa
 | `ATIENDE_GROUPED_JOBS`         | a worker runs several jobs in a transaction  | 0012   |
 | `ATIENDE_BALANCED_ACCEPT`      | web processes share connections evenly       | 0013   |
 | `ATIENDE_PREPARED_STATEMENTS`  | workers' repeated statements planned once    | 0014   |
+| `ATIENDE_EMAIL_STORE_POOL`     | the poller's pool workers store (PostgreSQL) | 0015   |
 """
 
 from __future__ import annotations
@@ -42,3 +43,4 @@ GRAPH_KEEPALIVE = enabled("GRAPH_KEEPALIVE")
 GROUPED_JOBS = enabled("GROUPED_JOBS")
 BALANCED_ACCEPT = enabled("BALANCED_ACCEPT")
 PREPARED_STATEMENTS = enabled("PREPARED_STATEMENTS")
+EMAIL_STORE_POOL = enabled("EMAIL_STORE_POOL")

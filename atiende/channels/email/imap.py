@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import DatabaseError, close_old_connections
 
-from atiende.channels.email import conf, inbound, intake, parallel, writing
+from atiende.channels.email import conf, intake, parallel, writing
 from atiende.channels.email.models import MailboxState
 from atiende.core import clock
 from atiende.directory.models import Channel
@@ -96,11 +96,12 @@ def _dispose(client, uids: list[int], url: conf.MailURL, mode: str) -> None:
 
 @dataclass
 class _Chunk:
-    """One fetch: its messages (UID, raw), in transaction groups, each being parsed."""
+    """One fetch: its messages (UID, raw), in transaction groups, each being parsed (or
+    parsed and stored, by workers that store: `parallel.stores`)."""
 
     uids: list[int]
     groups: list[list[tuple[bytes, str]]]
-    parsing: list[Future[list[inbound.ParsedEmail | None]] | None]
+    parsing: list[Future[Any] | None]
 
 
 def _fetch(
@@ -113,7 +114,10 @@ def _fetch(
         for i in range(0, len(items), TX_GROUP)
     ]
     no_envelopes = [None] * TX_GROUP
-    parsing = [parser.submit([raw for raw, _ in g], no_envelopes[: len(g)]) for g in groups]
+    parsing = [
+        parser.submit([raw for raw, _ in g], no_envelopes[: len(g)], [src for _, src in g])
+        for g in groups
+    ]
     return _Chunk([uid for uid, _ in items], groups, parsing)
 
 
@@ -130,19 +134,26 @@ class _Pass:
     mode: str
     state: MailboxState
     writers: writing.Writers | None
-    storing: deque[tuple[_Chunk, list[Future[list[intake.Outcome]]]]] = field(default_factory=deque)
+    storing: deque[tuple[_Chunk, list[Future[list[intake.Outcome]]] | None]] = field(
+        default_factory=deque
+    )
 
     def store(self, chunk: _Chunk) -> None:
         """Store a fetched chunk, group by group (a transaction each): here, or handed to
         the writers, which store its groups while this thread finishes the chunk before
-        (`finish`) and fetches the next ones. Chunks are finished in the order fetched."""
+        (`finish`) and fetches the next ones; or nothing to do here, where the pool's
+        workers store what they parse (None). Chunks are finished in the order fetched."""
         work = zip(chunk.groups, chunk.parsing, strict=True)
-        if self.writers is None:
+        stored: list[Future[list[intake.Outcome]]] | None
+        if self.parser.store is not None:
+            stored = None
+        elif self.writers is None:
             stored = [writing.done(self._group(group, parsing)) for group, parsing in work]
         else:
             stored = [self.writers.submit(self._group, group, parsing) for group, parsing in work]
         self.storing.append((chunk, stored))
-        while len(self.storing) > (1 if self.writers is not None else 0):
+        behind = self.writers is not None or self.parser.store is not None
+        while len(self.storing) > (1 if behind else 0):
             self.finish()
 
     def _group(self, group: list[tuple[bytes, str]], parsing) -> list[intake.Outcome]:
@@ -155,7 +166,11 @@ class _Pass:
         then taken out of the folder, and its last UID remembered. An error in a group is
         raised here, and that chunk, and the ones after it, stay on the server."""
         chunk, stored = self.storing.popleft()
-        for outcomes in writing.results(stored):
+        if stored is None:
+            done_groups = self.parser.outcomes(chunk.parsing, chunk.groups, self.channel)
+        else:
+            done_groups = writing.results(stored)
+        for outcomes in done_groups:
             for outcome in outcomes:
                 self.result.add(outcome.status)
         done = chunk.uids
@@ -190,13 +205,19 @@ def poll_once(channel: Channel, *, limit: int | None = None, chunk: int = CHUNK)
             uids = uids[:limit]
         if uids and mode == "move" and not client.folder_exists(url.processed_folder):
             client.create_folder(url.processed_folder)
-        size = parallel.workers() if len(uids) >= parallel.MIN_MESSAGES else 0
+        stores = parallel.stores(len(uids))  # the pool's workers store (PostgreSQL, 0015)
+        size = parallel.workers(storing=stores) if len(uids) >= parallel.MIN_MESSAGES else 0
         trusted = intake.trusted_mtas(channel)
         with (
             parallel.Parser(
-                channel=channel.slug, own=own, trusted=trusted, size=size, keep=intake.keep()
+                channel=channel.slug,
+                own=own,
+                trusted=trusted,
+                size=size,
+                keep=intake.keep(),
+                store=parallel.Store(channel.pk) if stores else None,
             ) as parser,
-            writing.writers(len(uids)) as writers,
+            writing.writers(0 if parser.store is not None else len(uids)) as writers,
         ):
             work = _Pass(channel, parser, own, result, client, url, mode, state, writers)
             # Fetch and start parsing up to LOOKAHEAD chunks ahead of the one being stored.

@@ -18,11 +18,21 @@ for no fsync (`storage.store(..., synced=...)`). A file nobody's row names in th
 mail found stored already, a transaction rolled back) is an orphan that
 `storage.sweep_orphans` removes, as before.
 
-Nothing about exactly-once changes: the pool only parses and writes content-addressed
-files. The poller still stores each
-group in one transaction and moves its messages on the server after the commit. A worker
-that dies (killed, out of memory) breaks the pool: the groups it held are parsed in the
-caller instead, and the pass goes on serially (`Parser.broken`). A message whose parse
+On PostgreSQL a `poll-email --once` pass has its workers store too (`stores`, decision
+0015): each worker parses a group and stores it, in one transaction on its own database
+connection, and one worker runs on every core. The writer threads of one process
+(`writing.py`) could use one core between them, for the interpreter lock, while a pass's
+storing is mostly Python; two processes use both. The poller closes its connection before
+the workers are forked (they would share its socket) and keeps to IMAP, the folder's last
+UID and the order in which chunks leave the folder.
+
+Nothing about exactly-once changes: the pool parses, writes content-addressed files and,
+where it stores, stores each group in one transaction as the poller's writers do; the
+poller moves a chunk's messages on the server only after every one of its groups
+committed. A worker
+that dies (killed, out of memory) breaks the pool: the groups it held are parsed (and
+stored) in the caller instead, and the pass goes on serially (`Parser.broken`); a group the
+dead worker had committed is found stored, every message of it a duplicate. A message whose parse
 raises comes back as None and takes the one-by-one path that quarantines it, as a parse
 error in the caller always did.
 """
@@ -31,8 +41,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import threading
@@ -41,6 +53,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from atiende.cases import blobs
 from atiende.channels.email import inbound
@@ -53,6 +66,8 @@ log = logging.getLogger(__name__)
 MIN_MESSAGES = 100
 # "fork" or "forkserver" to force one (tests); None: fork when single-threaded (`_context`).
 START_METHOD: str | None = None
+# True or False to say whether a pool's workers store (tests); None: on PostgreSQL (`stores`).
+STORE: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,46 @@ class Keep:
     root: str
     max_bytes: int
     per_message: int
+
+
+@dataclass(frozen=True)
+class Store:
+    """What a worker that stores needs besides what it parses with: the channel's key."""
+
+    channel_id: int
+
+
+def store_group(
+    raws: Sequence[bytes],
+    envelopes: Sequence[str | None],
+    sources: Sequence[str],
+    *,
+    channel: str,
+    own: frozenset[str],
+    trusted: frozenset[str],
+    keep: Keep | None,
+    store: Store,
+) -> list[Any]:
+    """Parse a group (`parse_group`), then store it in one transaction on this worker's
+    own connection (`intake.ingest_many`): its outcomes, in order."""
+    from atiende.channels.email import intake
+
+    parsed = parse_group(raws, envelopes, channel=channel, own=own, trusted=trusted, keep=keep)
+    return intake.ingest_many(
+        _channel(store.channel_id),
+        list(zip(raws, sources, strict=True)),
+        own=set(own),
+        senders=list(envelopes),
+        parsed=parsed,
+    )
+
+
+@functools.cache
+def _channel(pk: int) -> Any:
+    """The channel a storing worker stores for (a worker lives for one pass)."""
+    from atiende.directory.models import Channel
+
+    return Channel.objects.get(pk=pk)
 
 
 def parse_group(
@@ -137,19 +192,41 @@ def keep_files(parsed: Sequence[inbound.ParsedEmail | None], raws: Sequence[byte
         p.raw_synced = raw_synced
 
 
-def workers() -> int:
+def workers(*, storing: bool = False) -> int:
     """One worker per core this process may run on, but the writer's: parsing is about a
     third of what storing costs, so one worker keeps up with one writer, and a second one
     on a 2-core machine only takes CPU from the writer (docs/benchmarks.md, issue 17,
-    session 8: 3.6 against 4.0 CPU s per pass, and faster). 0 (no pool) on one core, or
-    with the mechanism switched off (`ATIENDE_EMAIL_PARSE_POOL=0`, core/mechanisms.py)."""
+    session 8: 3.6 against 4.0 CPU s per pass, and faster). Workers that store (`stores`)
+    are the writers: one per core. 0 (no pool) on one core, or with the mechanism switched
+    off (`ATIENDE_EMAIL_PARSE_POOL=0`, core/mechanisms.py)."""
     if not mechanisms.EMAIL_PARSE_POOL:
         return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(0, cores - 1)
+    if cores < 2:
+        return 0
+    return cores if storing else cores - 1
+
+
+def stores(messages: int) -> bool:
+    """Whether a pass of `messages` has its pool's workers store what they parse (module
+    docstring, decision 0015): on PostgreSQL, for a pass long enough for a pool, where the
+    workers can be forked from this process (it runs one thread: `poll-email --once`) and
+    no transaction is open here (the workers could not see it, nor take part in it).
+    Switch: `ATIENDE_EMAIL_STORE_POOL=0`."""
+    from django.db import connection
+
+    if not mechanisms.EMAIL_STORE_POOL or messages < MIN_MESSAGES or not workers():
+        return False
+    if connection.in_atomic_block or _start_method() != "fork":
+        return False
+    return STORE if STORE is not None else connection.vendor == "postgresql"
+
+
+def _start_method() -> str:
+    return START_METHOD or ("fork" if threading.active_count() == 1 else "forkserver")
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -158,7 +235,7 @@ def _context() -> multiprocessing.context.BaseContext:
     with it). A process running other threads (the worker, `poll-email` watching several
     mailboxes) could fork in the middle of their locks: its pool comes from a fork server,
     a fresh interpreter that imports only this module (no Django, no connections)."""
-    method = START_METHOD or ("fork" if threading.active_count() == 1 else "forkserver")
+    method = _start_method()
     if method == "fork":
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
@@ -166,14 +243,28 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _worker_started() -> None:
+def _worker_started(storing: bool = False) -> None:
     """A worker ends with the process that made it (Linux): a poller killed mid-pass must
-    not leave its parse workers waiting forever for work."""
+    not leave its parse workers waiting forever for work. A worker that stores closes its
+    database connections when it ends (the pool's end, or a poller that ends the pass)."""
     parent = os.getppid()
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request was made
         os._exit(1)
+    if storing:
+        from django.db import connections
+
+        for conn in connections.all(initialized_only=True):
+            if conn.connection is not None:
+                # The poller's, still open (it is closed before forking): never this
+                # process's to use or to close (closing would end the poller's session).
+                _INHERITED.append(conn.connection)
+                conn.connection = None
+        multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+
+
+_INHERITED: list[Any] = []
 
 
 _PR_SET_PDEATHSIG = 1
@@ -194,6 +285,7 @@ class Parser:
         trusted: frozenset[str],
         size: int,
         keep: Keep | None = None,
+        store: Store | None = None,
     ) -> None:
         self.channel = channel
         self.own = frozenset(a.lower() for a in own)
@@ -201,13 +293,19 @@ class Parser:
         self.keep = keep  # the workers write files; a group parsed in the caller does not
         self.broken = False
         self._pool: ProcessPoolExecutor | None = None
+        self._started = False
         if size > 0:
             try:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=size, mp_context=_context(), initializer=_worker_started
+                    max_workers=size,
+                    mp_context=_context(),
+                    initializer=_worker_started,
+                    initargs=(store is not None,),
                 )
             except (OSError, ValueError) as exc:  # no /dev/shm, no forkserver on this OS
                 log.warning("parsing email in this process: no pool (%r)", exc)
+        # Workers that store: `submit` returns outcomes, not parses (`outcomes`).
+        self.store = store if self._pool is not None else None
 
     def __enter__(self) -> Parser:
         return self
@@ -218,12 +316,35 @@ class Parser:
             self._pool = None
 
     def submit(
-        self, raws: Sequence[bytes], envelopes: Sequence[str | None]
-    ) -> Future[list[inbound.ParsedEmail | None]] | None:
-        """Start parsing a group in the pool (None: it will be parsed by `result`)."""
+        self,
+        raws: Sequence[bytes],
+        envelopes: Sequence[str | None],
+        sources: Sequence[str] | None = None,
+    ) -> Future[Any] | None:
+        """Start parsing a group in the pool (None: it will be parsed by `result`), or,
+        where the workers store, parsing and storing it (with the mails' `sources`)."""
         if self._pool is None or self.broken:
             return None
+        if self.store is not None and not self._started:
+            # The workers are forked at the first submission: not with the poller's
+            # connection open, whose socket they would share.
+            from django.db import connections
+
+            connections.close_all()
+        self._started = True
         try:
+            if self.store is not None:
+                return self._pool.submit(
+                    store_group,
+                    list(raws),
+                    list(envelopes),
+                    list(sources or [""] * len(raws)),
+                    channel=self.channel,
+                    own=self.own,
+                    trusted=self.trusted,
+                    keep=self.keep,
+                    store=self.store,
+                )
             return self._pool.submit(
                 parse_group,
                 list(raws),
@@ -236,6 +357,49 @@ class Parser:
         except (BrokenProcessPool, RuntimeError) as exc:
             self._broke(exc)
             return None
+
+    def outcomes(
+        self,
+        futures: Sequence[Future[Any] | None],
+        groups: Sequence[Sequence[tuple[bytes, str]]],
+        channel: Any,
+    ) -> list[list[Any]]:
+        """The outcomes of groups submitted to workers that store, in order, once every one
+        of them is done. A group whose worker died is parsed and stored here (what it had
+        committed is found stored). If any group failed otherwise (a database error), the
+        first error in order is raised, after the others finished: as `writing.results`."""
+        from atiende.channels.email import intake
+
+        out: list[list[Any]] = []
+        errors: list[BaseException] = []
+        for future, group in zip(futures, groups, strict=True):
+            if future is not None:
+                try:
+                    out.append(future.result())
+                    continue
+                except BrokenProcessPool as exc:
+                    self._broke(exc)
+                except Exception as exc:
+                    errors.append(exc)
+                    out.append([])
+                    continue
+            raws = [raw for raw, _ in group]
+            envelopes: list[str | None] = [None] * len(group)
+            try:
+                out.append(
+                    intake.ingest_many(
+                        channel,
+                        list(group),
+                        own=set(self.own),
+                        parsed=self.result(None, raws, envelopes),
+                    )
+                )
+            except Exception as exc:
+                errors.append(exc)
+                out.append([])
+        if errors:
+            raise errors[0]
+        return out
 
     def result(
         self,

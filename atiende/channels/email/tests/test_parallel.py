@@ -23,6 +23,15 @@ from atiende.channels.email.tests.test_imap import numbered
 from atiende.core import disk as core_disk
 
 OWN = frozenset({"mesadeayuda@certicamara.com"})
+
+
+@pytest.fixture(autouse=True)
+def _parse_only(monkeypatch):
+    """These pools parse, the poller stores: the pools whose workers also store (PostgreSQL,
+    decision 0015) have their own tests (`tests/test_store_pool.py`)."""
+    monkeypatch.setattr(parallel, "STORE", False)
+
+
 ROOT = Path(__file__).resolve().parents[4]  # the checkout: `atiende` importable from here
 
 

@@ -18,6 +18,13 @@ from atiende.channels.email.tests.test_imap import numbered
 from atiende.customers.models import ContactEmail
 
 
+@pytest.fixture(autouse=True)
+def _writer_threads(monkeypatch):
+    """These passes store on writer threads: not in the pool's workers (decision 0015,
+    `tests/test_store_pool.py`), which PostgreSQL's passes use where they can fork."""
+    monkeypatch.setattr(parallel, "STORE", False)
+
+
 def test_results_come_in_order_and_an_error_is_raised_only_after_every_item_finished():
     pool = writing.Writers(2)
     try:
