@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 M = TypeVar("M", bound=type[models.Model])
 
@@ -42,7 +44,7 @@ def quick_init(model: M) -> M:
     def __init__(self: models.Model, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         plan = _plan(cls) if not args else None
-        if plan is None or pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+        if plan is None or _listened(pre_init, cls) or _listened(post_init, cls):
             _orm_init(self, *args, **kwargs)
             return
         state = self._state = ModelState()
@@ -84,6 +86,14 @@ def quick_init(model: M) -> M:
     __init__.__doc__ = "A new object from its fields' values (core/construction.py)."
     model.__init__ = __init__  # type: ignore[method-assign]
     return model
+
+
+def _listened(signal: Signal, model: type[models.Model]) -> bool:
+    """`signal.has_listeners(model)`, answered first as `Signal.send` answers it: no
+    receivers at all, or the signal's cache says none for this model."""
+    if not signal.receivers or signal.sender_receivers_cache.get(model) is NO_RECEIVERS:
+        return False
+    return signal.has_listeners(model)
 
 
 def _orm_init(obj: models.Model, *args: Any, **kwargs: Any) -> None:

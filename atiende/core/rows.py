@@ -76,16 +76,25 @@ def _converter(field: models.Field, conn: Any) -> Convert:
         # SQLite keeps a datetime as its UTC text, which is what Django's adapter gives
         # (make_naive to UTC, then str) without its checks and settings look-ups.
         as_text = conn.vendor == "sqlite" and settings.USE_TZ and conn.timezone is dt.UTC
+        # The last value converted and its text: a service stamps the rows it writes with
+        # one `clock.now()` (a case, its note, its audit entries), so the same object comes
+        # again and again. One tuple, replaced whole: threads share it safely.
+        last: list[tuple[Any, Any]] = [(None, None)]
 
         def when(value: Any) -> Any:
             if value is None:
                 return None
+            seen = last[0]
+            if seen[0] is value:
+                return seen[1]
             if type(value) is dt.datetime and value.tzinfo is not None:
                 if as_text:
-                    if value.tzinfo is not dt.UTC:
-                        value = value.astimezone(dt.UTC)
-                    return str(value.replace(tzinfo=None))
-                return adapt(value)
+                    utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
+                    text = str(utc.replace(tzinfo=None))
+                else:
+                    text = adapt(value)
+                last[0] = (value, text)
+                return text
             return slow(value)
 
         return when

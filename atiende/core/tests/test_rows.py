@@ -387,6 +387,17 @@ def test_datetimes_are_stored_as_the_text_the_orm_stores():
         assert stored[f"dt-rows-{i}"] == stored[f"dt-orm-{i}"]
     if connection.vendor == "sqlite":
         assert stored["dt-rows-1"] == str(NOW.replace(microsecond=0, tzinfo=None))
+    # one statement, the same object again and again, then others: each row its own
+    again = [
+        AuditEntry(action=f"dt-again-{i}", actor_label="x", object_type="x.y", changes={}, at=at)
+        for i, at in enumerate([NOW, NOW, moments[2], moments[2], moments[1], NOW])
+    ]
+    rows.insert(again)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT action, {text} FROM {table} WHERE action LIKE %s", ["dt-again-%"])
+        written = dict(cur.fetchall())
+    expected = ["dt-orm-0", "dt-orm-0", "dt-orm-2", "dt-orm-2", "dt-orm-1", "dt-orm-0"]
+    assert [written[f"dt-again-{i}"] for i in range(6)] == [stored[e] for e in expected]
 
 
 def test_a_date_the_field_sets_on_insert_is_set_and_a_plain_one_is_kept():
