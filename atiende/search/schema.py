@@ -247,46 +247,43 @@ def replace_triggers(connection) -> None:
     the documents of notes they no longer index (migration 0006: a note that is its
     case's description)."""
     note_triggers(connection)
-    with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            cur.execute("DROP TRIGGER IF EXISTS search_case_update")
-            (sql,) = [s for s in SQLITE_CREATE if "TRIGGER search_case_update " in s]
-            cur.execute(sql)
-            cur.execute(
-                "DELETE FROM search_document WHERE rowid IN (SELECT n.id * 2 + 1"
-                " FROM cases_note AS n JOIN cases_case AS c ON c.id = n.case_id"
-                " WHERE n.body_text = c.description)"
-            )
-        elif connection.vendor == "postgresql":
-            (sql,) = [s for s in POSTGRES_CREATE if "FUNCTION search_index_case() RETURNS" in s]
-            cur.execute(sql)
-            cur.execute(
-                "DELETE FROM search_document WHERE id IN (SELECT n.id * 2 + 1"
-                " FROM cases_note AS n JOIN cases_case AS c ON c.id = n.case_id"
-                " WHERE n.body_text = c.description)"
-            )
+    _rewrite(
+        connection,
+        triggers=("search_case_update",),
+        function="search_index_case",
+        dropped="SELECT n.id * 2 + 1 FROM cases_note AS n"
+        " JOIN cases_case AS c ON c.id = n.case_id WHERE n.body_text = c.description",
+    )
 
 
 def note_triggers(connection) -> None:
     """Write the notes' triggers again as defined here (migration 0005: automatic notes
     left out), and drop the documents of automatic notes already indexed."""
+    _rewrite(
+        connection,
+        triggers=("search_note_insert", "search_note_update"),
+        function="search_index_note",
+        dropped="SELECT id * 2 + 1 FROM cases_note WHERE automatic",
+    )
+
+
+def _rewrite(connection, *, triggers: tuple[str, ...], function: str, dropped: str) -> None:
+    """Write `triggers` (SQLite) or `function` (PostgreSQL) again as defined here, then
+    drop the documents whose ids `dropped` (a query) selects."""
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
-            for name in ("search_note_insert", "search_note_update"):
+            for name in triggers:
                 cur.execute(f"DROP TRIGGER IF EXISTS {name}")
                 (sql,) = [s for s in SQLITE_CREATE if f"TRIGGER {name} " in s]
                 cur.execute(sql)
-            cur.execute(
-                "DELETE FROM search_document WHERE rowid IN "
-                "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"
-            )
+            key = "rowid"
         elif connection.vendor == "postgresql":
-            (sql,) = [s for s in POSTGRES_CREATE if "FUNCTION search_index_note() RETURNS" in s]
+            (sql,) = [s for s in POSTGRES_CREATE if f"FUNCTION {function}() RETURNS" in s]
             cur.execute(sql)
-            cur.execute(
-                "DELETE FROM search_document WHERE id IN "
-                "(SELECT id * 2 + 1 FROM cases_note WHERE automatic)"
-            )
+            key = "id"
+        else:
+            return
+        cur.execute(f"DELETE FROM search_document WHERE {key} IN ({dropped})")
 
 
 def create(schema_editor) -> None:

@@ -16,7 +16,7 @@ from atiende.cases.models import Case, Note
 from atiende.channels.email import imap, intake, parallel
 from atiende.channels.email.models import ReceivedEmail
 from atiende.channels.email.tests.test_imap import numbered
-from atiende.customers.models import ContactEmail
+from atiende.channels.email.tests.test_writers import assert_each_once, clashing_mails
 
 pytestmark = [
     pytest.mark.usefixtures("frozen", "sla_targets"),
@@ -44,10 +44,6 @@ def storing(monkeypatch, tmp_path):
     return lambda: [int(line) for line in calls.read_text().split()] if calls.exists() else []
 
 
-def _with_sender(raw: bytes, i: int, address: str) -> bytes:
-    return raw.replace(f"<cliente{i}@acme.com.co>".encode(), f"<{address}>".encode())
-
-
 def test_a_long_pass_on_postgresql_stores_in_its_pool_and_not_inside_a_transaction(
     monkeypatch,
 ):
@@ -73,25 +69,12 @@ def test_a_long_pass_on_postgresql_stores_in_its_pool_and_not_inside_a_transacti
 def test_workers_that_store_store_each_message_and_each_new_sender_once(
     storing, dovecot, correo, acme
 ):
-    mails = [numbered(i) for i in range(150)]
-    # In each chunk of 50 (two groups of 25, stored at the same time by two workers): the
-    # same mail in both groups, and a first-time sender writing in both.
-    for start in range(0, 150, 50):
-        mails[start + 30] = mails[start + 3]
-        mails[start + 35] = _with_sender(mails[start + 35], start + 35, f"nueva{start}@acme.com.co")
-        mails[start + 5] = _with_sender(mails[start + 5], start + 5, f"nueva{start}@acme.com.co")
-    dovecot.deliver(mails)
+    dovecot.deliver(clashing_mails())
     result = imap.poll_once(correo)
     stored_by = storing()
     assert len(stored_by) == 6 and os.getpid() not in stored_by  # 6 groups, all in workers
     assert len(set(stored_by)) == 2
-    assert (result.fetched, result.stored, result.duplicate, result.quarantined) == (150, 147, 3, 0)
-    inbound = Note.objects.filter(direction="inbound", channel=correo)
-    assert inbound.count() == 147 == len(set(inbound.values_list("external_id", flat=True)))
-    assert Case.objects.count() == 147 and ReceivedEmail.objects.count() == 147
-    for start in range(0, 150, 50):
-        assert ContactEmail.objects.filter(address=f"nueva{start}@acme.com.co").count() == 1
-    assert dovecot.count("INBOX") == 0 and dovecot.count("Procesados") == 150
+    assert_each_once(result, correo, dovecot)
 
 
 def test_a_group_that_fails_in_a_worker_leaves_its_chunk_on_the_server(

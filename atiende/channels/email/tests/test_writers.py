@@ -73,6 +73,28 @@ def _with_sender(raw: bytes, i: int, address: str) -> bytes:
     return raw.replace(f"<cliente{i}@acme.com.co>".encode(), f"<{address}>".encode())
 
 
+def clashing_mails() -> list[bytes]:
+    """150 mails where, in each chunk of 50 (two groups of 25, stored at the same time),
+    the same mail is in both groups and a first-time sender writes in both."""
+    mails = [numbered(i) for i in range(150)]
+    for start in range(0, 150, 50):
+        mails[start + 30] = mails[start + 3]
+        mails[start + 35] = _with_sender(mails[start + 35], start + 35, f"nueva{start}@acme.com.co")
+        mails[start + 5] = _with_sender(mails[start + 5], start + 5, f"nueva{start}@acme.com.co")
+    return mails
+
+
+def assert_each_once(result, correo, dovecot) -> None:
+    """What a pass of `clashing_mails` must leave: every message and new sender once."""
+    assert (result.fetched, result.stored, result.duplicate, result.quarantined) == (150, 147, 3, 0)
+    inbound = Note.objects.filter(direction="inbound", channel=correo)
+    assert inbound.count() == 147 == len(set(inbound.values_list("external_id", flat=True)))
+    assert Case.objects.count() == 147 and ReceivedEmail.objects.count() == 147
+    for start in range(0, 150, 50):
+        assert ContactEmail.objects.filter(address=f"nueva{start}@acme.com.co").count() == 1
+    assert dovecot.count("INBOX") == 0 and dovecot.count("Procesados") == 150
+
+
 @pytest.mark.usefixtures("frozen", "sla_targets")
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_store_each_message_and_each_new_sender_once(
@@ -86,23 +108,10 @@ def test_two_writers_store_each_message_and_each_new_sender_once(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(intake, "ingest_many", watched)
-    mails = [numbered(i) for i in range(150)]
-    # In each chunk of 50 (two groups of 25, stored at the same time): the same mail in
-    # both groups, and a first-time sender writing in both.
-    for start in range(0, 150, 50):
-        mails[start + 30] = mails[start + 3]
-        mails[start + 35] = _with_sender(mails[start + 35], start + 35, f"nueva{start}@acme.com.co")
-        mails[start + 5] = _with_sender(mails[start + 5], start + 5, f"nueva{start}@acme.com.co")
-    dovecot.deliver(mails)
+    dovecot.deliver(clashing_mails())
     result = imap.poll_once(correo)
     assert {t for t in threads if t.startswith("email-writer")} == writer_threads()
-    assert (result.fetched, result.stored, result.duplicate, result.quarantined) == (150, 147, 3, 0)
-    inbound = Note.objects.filter(direction="inbound", channel=correo)
-    assert inbound.count() == 147 == len(set(inbound.values_list("external_id", flat=True)))
-    assert Case.objects.count() == 147 and ReceivedEmail.objects.count() == 147
-    for start in range(0, 150, 50):
-        assert ContactEmail.objects.filter(address=f"nueva{start}@acme.com.co").count() == 1
-    assert dovecot.count("INBOX") == 0 and dovecot.count("Procesados") == 150
+    assert_each_once(result, correo, dovecot)
     assert not any(t.name.startswith("email-writer") for t in threading.enumerate())
 
 
