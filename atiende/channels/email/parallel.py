@@ -29,12 +29,11 @@ UID and the order in which chunks leave the folder.
 Nothing about exactly-once changes: the pool parses, writes content-addressed files and,
 where it stores, stores each group in one transaction as the poller's writers do; the
 poller moves a chunk's messages on the server only after every one of its groups
-committed. A worker
-that dies (killed, out of memory) breaks the pool: the groups it held are parsed (and
-stored) in the caller instead, and the pass goes on serially (`Parser.broken`); a group the
-dead worker had committed is found stored, every message of it a duplicate. A message whose parse
-raises comes back as None and takes the one-by-one path that quarantines it, as a parse
-error in the caller always did.
+committed. A worker that dies (killed, out of memory) breaks the pool: the groups it held
+are parsed (and stored) in the caller instead, and the pass goes on serially
+(`Parser.broken`); a group the dead worker had committed is found stored, every message of
+it a duplicate. A message whose parse raises comes back as None and takes the one-by-one
+path that quarantines it, as a parse error in the caller always did.
 """
 
 from __future__ import annotations
