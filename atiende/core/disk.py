@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 THREADS = 8
+THREAD_PREFIX = "fsync"  # the names of the threads `sync` keeps
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
@@ -39,11 +40,12 @@ def sync(files: Collection[Path], directories: Collection[Path]) -> None:
 
 
 def _threads() -> ThreadPoolExecutor:
-    """This process's fsync threads (a forked child makes its own: it has none running)."""
+    """This process's fsync threads (a forked child makes its own: it has none running).
+    Between two syncs they only wait for work, holding no lock a child could inherit."""
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="fsync"))
+            _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix=THREAD_PREFIX))
         return _pool[1]
 
 

@@ -225,7 +225,15 @@ def stores(messages: int) -> bool:
 
 
 def _start_method() -> str:
-    return START_METHOD or ("fork" if threading.active_count() == 1 else "forkserver")
+    return START_METHOD or ("fork" if _alone() else "forkserver")
+
+
+def _alone() -> bool:
+    """Whether this thread is the process's only one, but for the fsync threads
+    `core.disk` keeps: with no other thread of ours running, they wait for work, holding
+    nothing a forked child would inherit (and a child starts its own)."""
+    here = threading.current_thread()
+    return all(t is here or t.name.startswith(disk.THREAD_PREFIX) for t in threading.enumerate())
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -263,3 +263,29 @@ def test_a_worker_that_cannot_write_the_files_leaves_them_to_the_poller(tmp_path
     assert all(p is not None for p in parsed)
     assert not any(p.raw_synced for p in parsed if p is not None)
     assert not any(a.synced for p in parsed if p is not None for a in p.message.attachments)
+
+
+def test_the_fsync_threads_kept_between_syncs_do_not_stop_a_fork(tmp_path, monkeypatch):
+    """A process that synced files keeps idle fsync threads (`core.disk`): its pool is still
+    forked; another thread of its own makes it use the fork server."""
+    import threading
+
+    monkeypatch.setattr(parallel, "START_METHOD", None)
+    here = threading.current_thread()
+    if any(t is not here and not t.name.startswith("fsync") for t in threading.enumerate()):
+        pytest.skip("this test runner runs threads of its own")
+    files = set()
+    for i in range(4):
+        (tmp_path / f"f{i}").write_bytes(b"x")
+        files.add(tmp_path / f"f{i}")
+    core_disk.sync(files, {tmp_path})
+    assert any(t.name.startswith(core_disk.THREAD_PREFIX) for t in threading.enumerate())
+    assert parallel._start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel._start_method() == "forkserver"
+    finally:
+        stop.set()
+        other.join()
