@@ -18,8 +18,8 @@ for no fsync (`storage.store(..., synced=...)`). A file nobody's row names in th
 mail found stored already, a transaction rolled back) is an orphan that
 `storage.sweep_orphans` removes, as before.
 
-On PostgreSQL a `poll-email --once` pass has its workers store too (`stores`, decision
-0015): each worker parses a group and stores it, in one transaction on its own database
+On PostgreSQL a pass in a process of one thread (`poll-email --once`, a separate worker's
+periodic poll) has its workers store too (`stores`, decision 0015): each worker parses a group and stores it, in one transaction on its own database
 connection, and one worker runs on every core. The writer threads of one process
 (`writing.py`) could use one core between them, for the interpreter lock, while a pass's
 storing is mostly Python; two processes use both. The poller closes its connection before
