@@ -17,8 +17,16 @@ from atiende.core import keepalive
 
 
 class _Quiet(ThreadingHTTPServer):
+    closed: threading.Event
+
     def handle_error(self, request, client_address) -> None:
         pass  # the late answer to a client that gave up: a broken pipe, expected
+
+    def shutdown_request(self, request) -> None:
+        """Close the connection, then say so: a handler's `finish` runs before its socket
+        is closed, and a test that went on at `finish` could find it still open."""
+        super().shutdown_request(request)
+        self.closed.set()
 
 
 class Server:
@@ -44,10 +52,6 @@ class Server:
                 server.connections += 1
                 self.number = server.connections
 
-            def finish(self) -> None:
-                super().finish()
-                server.closed.set()
-
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 time.sleep(server.delay)
@@ -63,6 +67,7 @@ class Server:
                     self.close_connection = True
 
         self.httpd = _Quiet(("127.0.0.1", 0), Handler)
+        self.httpd.closed = self.closed
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/things?x=1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
